@@ -1,0 +1,145 @@
+"""Reading and writing tables at the edges of the pipeline.
+
+Reading: a table may come as `NAME.csv` or `NAME.xlsx` (not both). CSV is UTF-8 (with
+or without BOM) or GB18030, which is what Chinese Excel exports. Everything is read as
+text so the validator can report each bad cell with its spreadsheet row.
+
+Writing: every output goes through a temporary file in the same folder and an
+`os.replace`, so a crash or a refused input never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+
+TABLE_EXTENSIONS = (".csv", ".xlsx")
+
+
+class TableReadError(ValueError):
+    """A table file that cannot be read at all (encoding, format, both formats present)."""
+
+    def __init__(self, path: Path, message: str):
+        self.path = Path(path)
+        self.message = message
+        super().__init__(f"{self.path.name}: {message}")
+
+
+def find_table(folder: Path, name: str) -> Path | None:
+    """The file holding table `name` in `folder`, or None; both formats present is an error."""
+    found = [folder / f"{name}{ext}" for ext in TABLE_EXTENSIONS if (folder / f"{name}{ext}").exists()]
+    if len(found) > 1:
+        raise TableReadError(found[0], f"both {name}.csv and {name}.xlsx are present; keep one")
+    return found[0] if found else None
+
+
+def decode_csv_bytes(raw: bytes, path: Path) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise TableReadError(path, "is neither UTF-8 nor GB18030 text; save it as CSV UTF-8 from Excel")
+
+
+def read_table_text(path: Path) -> pd.DataFrame:
+    """All cells as stripped strings ('' for empty), header names stripped."""
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        text = decode_csv_bytes(path.read_bytes(), path)
+        try:
+            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=False)
+        except pd.errors.EmptyDataError:
+            raise TableReadError(path, "is empty (no header row)") from None
+        except pd.errors.ParserError as exc:
+            raise TableReadError(path, f"is not a well-formed CSV file: {exc}") from None
+    elif path.suffix.lower() == ".xlsx":
+        try:
+            frame = pd.read_excel(path, dtype=str, na_filter=False, engine="openpyxl")
+        except Exception as exc:  # openpyxl raises many types for a broken workbook
+            raise TableReadError(path, f"is not a readable .xlsx workbook: {exc}") from None
+    else:
+        raise TableReadError(path, "has an unsupported extension (use .csv or .xlsx)")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame.apply(lambda col: col.str.strip()) if len(frame.columns) else frame
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def frame_to_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """CSV as UTF-8 with '\\n' line ends: stable bytes for reproducible outputs."""
+    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def frame_to_xlsx_bytes(frame: pd.DataFrame, sheet: str = "data") -> bytes:
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+        frame.to_excel(writer, index=False, sheet_name=sheet[:31])
+    return buf.getvalue()
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    """Write `frame` atomically as .csv or .xlsx by the path's extension."""
+    path = Path(path)
+    if path.suffix.lower() == ".xlsx":
+        atomic_write_bytes(path, frame_to_xlsx_bytes(frame, path.stem))
+    else:
+        atomic_write_bytes(path, frame_to_csv_bytes(frame))
+
+
+@contextlib.contextmanager
+def atomic_output_dir(target: Path, force: bool = False) -> Iterator[Path]:
+    """Build a whole output folder in a sibling temp folder, then move it into place.
+
+    Nothing appears at `target` unless the block finishes; an existing `target` is
+    replaced only with `force`.
+    """
+    target = Path(target)
+    if target.exists() and any(target.iterdir()) and not force:
+        raise FileExistsError(f"{target} already exists and is not empty (use --force to replace it)")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        yield staging
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+            os.replace(target, old / "x")
+            os.replace(staging, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
