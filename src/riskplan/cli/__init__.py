@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import sys
-from pathlib import Path
 
 import click
 
@@ -22,9 +21,9 @@ def reports_bad_input(func):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        from .district import DistrictError
-        from .io import TableReadError
-        from .policy import PolicyError
+        from ..district import DistrictError
+        from ..io import TableReadError
+        from ..policy import PolicyError
 
         try:
             return func(*args, **kwargs)
