@@ -10,8 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 from .calendar import Quarter
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .calendar import WorkCalendar
+    from .policy import Policy
 
 #: Basis of a visit, most binding first; a visit serving several obligations takes the first.
 BASES = ("mandatory", "follow_up", "pinned", "drawn")
@@ -74,3 +81,58 @@ class Roster:
     quarter: Quarter
     visits: list[PlacedVisit] = field(default_factory=list)
     unplaced: list[Unplaced] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RosterProblem:
+    """Everything the solver needs for one quarter, already resolved (pure input).
+
+    enterprises: enterprise_id, name, subdistrict, lat, lon, hazchem, major_hazard_level,
+        dust_explosion, molten_metal, tier (red|orange|yellow|blue) — one row per enterprise.
+    inspectors, leave, conflicts: the district's tables as loaded.
+    past_inspections: the district's `inspections` table (visits before the quarter).
+    requests: the visits to place, mandatory first (`VisitRequest.mandatory`), then drawn.
+    """
+
+    quarter: Quarter
+    calendar: "WorkCalendar"
+    policy: "Policy"
+    requests: tuple[VisitRequest, ...]
+    enterprises: "pd.DataFrame"
+    inspectors: "pd.DataFrame"
+    leave: "pd.DataFrame"
+    conflicts: "pd.DataFrame"
+    past_inspections: "pd.DataFrame"
+
+
+@dataclass
+class SolveResult:
+    """A roster and how it was found.
+
+    status: the solver's outcome in words (e.g. "OPTIMAL", "FEASIBLE", "GREEDY_FALLBACK").
+    objective: the soft objective's parts by name; bound: a lower bound on the total (None if
+    none was computed). shortfall: one row per unmet need with columns
+    rule, tier, subdistrict, month, missing, reason, suggestion.
+    """
+
+    roster: Roster
+    status: str
+    objective: dict[str, float]
+    bound: float | None
+    wall_time: float
+    shortfall: "pd.DataFrame"
+
+
+def required_qualifications(enterprise: "pd.Series | dict", policy: "Policy") -> frozenset[str]:
+    """Qualifications at least one team member must hold, from the enterprise's hazards."""
+    q = policy.qualifications
+    need = set()
+    if enterprise["hazchem"] != "none":
+        need.add(q.hazchem)
+    if int(enterprise["major_hazard_level"]) >= 1:
+        need.add(q.major_hazard)
+    if int(enterprise["dust_explosion"]) == 1:
+        need.add(q.dust_explosion)
+    if int(enterprise["molten_metal"]) == 1:
+        need.add(q.molten_metal)
+    return frozenset(need)
