@@ -1,0 +1,55 @@
+import tomllib
+
+import pytest
+
+from riskplan.policy import DEFAULT_POLICY_TOML, Policy, PolicyError, load_policy, parse_policy
+from riskplan.schema import Tier
+
+
+def test_default_file_equals_built_in_defaults():
+    assert parse_policy(tomllib.loads(DEFAULT_POLICY_TOML)) == Policy()
+
+
+def test_missing_file_means_defaults(tmp_path):
+    assert load_policy(tmp_path / "policy.toml") == Policy()
+
+
+def test_defaults_match_domain():
+    p = Policy()
+    assert p.roster.team_size == 2 and p.roster.min_days_between_visits == 14
+    assert p.tier(Tier.RED).visits_per_month == 1 and p.tier("red").max_visits_per_quarter == 4
+    assert p.tier(Tier.ORANGE).max_days_between_visits == 182
+    assert p.tier(Tier.YELLOW).sample_share == 0.10 and p.tier(Tier.BLUE).sample_share == 0.03
+    assert p.qualifications.dust_explosion == "dust"
+
+
+@pytest.mark.parametrize("text,fragment", [
+    ("[roster]\nteam_sise = 2\n", "unknown key 'team_sise' (did you mean 'team_size'?)"),
+    ("[rostr]\nteam_size = 2\n", "unknown section 'rostr' (did you mean 'roster'?)"),
+    ("[tiers.purple]\nsample_share = 0.1\n", "unknown section 'purple'"),
+    ("[roster]\nteam_size = 0\n", "roster.team_size"),
+    ("[roster]\ncapacity_reserve = 1.5\n", "roster.capacity_reserve"),
+    ("[draw]\navoid_recent_days = -1\n", "draw.avoid_recent_days"),
+    ("[draw]\nmethod = \"lottery\"\n", "draw.method"),
+    ("[tiering]\nred = 0.1\norange = 0.2\n", "must decrease"),
+    ("[roster]\nholidays = [\"2027-02-30\"]\n", "roster.holidays"),
+    ("[roster\n", "not valid TOML"),
+])
+def test_bad_policy_is_explained(tmp_path, text, fragment):
+    path = tmp_path / "policy.toml"
+    path.write_text(text)
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    assert any(fragment in p for p in info.value.problems), info.value.problems
+    assert str(info.value).startswith("policy.toml: ")
+
+
+def test_partial_file_keeps_other_defaults(tmp_path):
+    path = tmp_path / "policy.toml"
+    path.write_text("[roster]\nholidays = [\"2027-01-01\"]\n[tiers.blue]\nsample_share = 0.05\n")
+    p = load_policy(path)
+    assert str(p.roster.holidays[0]) == "2027-01-01"
+    assert p.tier(Tier.BLUE).sample_share == 0.05
+    assert p.tier(Tier.BLUE).max_visits_per_quarter == 2
+    assert p.tier(Tier.YELLOW).sample_share == 0.10
+    assert p.to_dict()["roster"]["holidays"] == ["2027-01-01"]
