@@ -1,0 +1,31 @@
+"""Commands for the one disclosure (一公开): the public spot-check plan and results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from . import main, reports_bad_input
+
+
+@main.command()
+@click.argument("district_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("plan_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--stage", type=click.Choice(["plan", "results"]), required=True,
+              help="plan: the spot-check plan (no dates, no inspectors); results: outcomes after the visits")
+@click.option("--results", "results_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="results.csv (visit_id, date, hazards_found, major_hazards_found, penalized, outcome); "
+                   "needed for --stage results")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="folder for public files")
+@click.option("--force", is_flag=True, help="replace a non-empty --out folder")
+@reports_bad_input
+def publish(district_dir: Path, plan_dir: Path, stage: str, results_path: Path | None, lang: str,
+            out_dir: Path, force: bool) -> None:
+    """Write the public spot-check list of the plan in PLAN_DIR as CSV, .xlsx and HTML."""
+    from ..publish import publish as write_public
+
+    for path in write_public(district_dir, plan_dir, stage, out_dir, lang=lang, results_path=results_path,
+                             force=force):
+        click.echo(str(path))

@@ -1,0 +1,101 @@
+"""The public spot-check list: what is published, and what never is."""
+
+import json
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from riskplan.policy import Policy
+from riskplan.publish import PUBLIC_COLUMNS, publish
+from test_district import CODE_A, CODE_B, base_tables, write_district
+
+INSPECTOR_IDS = ["I01", "I02", "I03"]
+INSPECTOR_NAMES = ["张伟", "李娜", "王强"]
+VISIT_DATES = ["2027-01-12", "2027-02-03", "2027-03-09"]
+
+
+@pytest.fixture()
+def plan_dir(tmp_path):
+    """A plan folder as `riskplan plan` writes it (the parts publish reads)."""
+    out = tmp_path / "out"
+    out.mkdir()
+    pd.DataFrame({
+        "visit_id": ["V00001", "V00002", "V00003"], "enterprise_id": [CODE_A, CODE_B, "E-LOCAL-3"],
+        "enterprise_name": ["a", "b", "c"], "subdistrict": ["南门街道", "南门街道", "西门街道"],
+        "tier": ["red", "yellow", "blue"], "basis": ["mandatory", "drawn", "drawn"],
+        "obligations": ["red_month_1", "", ""], "window_start": ["2027-01-01"] * 3,
+        "window_end": ["2027-03-31"] * 3, "date": VISIT_DATES, "inspectors": ["I01;I02", "I02;I03", "I01;I03"],
+    }).to_csv(out / "roster.csv", index=False)
+    pd.DataFrame({
+        "enterprise_id": [CODE_B, "E-LOCAL-3"], "name": ["海曙金属制品厂", "Workshop 3"],
+        "subdistrict": ["南门街道", "西门街道"], "tier": ["yellow", "blue"], "eligible": ["yes", "yes"],
+        "why_not": ["", ""], "inclusion_probability": [0.1, 0.03], "drawn": ["yes", "yes"],
+    }).to_csv(out / "draw.csv", index=False)
+    (out / "plan.json").write_text(json.dumps({
+        "quarter": "2027Q1", "seed": 7, "riskplan_version": "0.1.0", "inputs": {"enterprises.csv": "ab" * 32},
+        "policy": Policy().to_dict()}))
+    return out
+
+
+@pytest.fixture()
+def district(tmp_path):
+    return write_district(tmp_path / "d", base_tables())
+
+
+def all_public_text(folder):
+    texts = []
+    for path in folder.iterdir():
+        if path.suffix == ".xlsx":
+            wb = load_workbook(path)
+            texts += [str(c.value) for ws in wb for row in ws.iter_rows() for c in row if c.value is not None]
+        else:
+            texts.append(path.read_text(encoding="utf-8"))
+    return "\n".join(texts)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_plan_stage_lists_drawn_without_dates_or_inspectors(district, plan_dir, tmp_path, lang):
+    public = tmp_path / "public"
+    written = publish(district, plan_dir, "plan", public, lang=lang)
+    names = {p.name for p in written}
+    assert {"drawn.csv", "quotas.csv", "sampling_frame.csv", "spot_check_plan.xlsx",
+            "spot_check_plan.html", "draw_manifest.json"} <= names
+    drawn = pd.read_csv(public / "drawn.csv", dtype=str)
+    assert list(drawn.columns) == list(PUBLIC_COLUMNS["drawn"])
+    assert sorted(drawn["credit_code"]) == sorted([CODE_B, "E-LOCAL-3"])
+    assert CODE_A not in drawn["credit_code"].tolist()  # mandatory visits are not spot checks
+    text = all_public_text(public)
+    for secret in INSPECTOR_IDS + INSPECTOR_NAMES + VISIT_DATES + ["2027-01-", "2027-02-", "2027-03-",
+                                                                   "inclusion_probability"]:
+        assert secret not in text, secret
+    html = (public / "spot_check_plan.html").read_text(encoding="utf-8")
+    assert ("抽查计划" in html) == (lang == "zh")
+    assert "海曙金属制品厂" in html and "粉尘防爆" in html if lang == "zh" else "explosive dust" in html
+    manifest = json.loads((public / "draw_manifest.json").read_text())
+    assert manifest["seed"] == 7 and manifest["method"] == "uniform"
+    assert manifest["input_sha256"] == {"enterprises.csv": "ab" * 32}
+
+
+def test_results_stage_has_outcomes_but_no_inspectors(district, plan_dir, tmp_path):
+    results = tmp_path / "results.csv"
+    pd.DataFrame({"visit_id": ["V00001", "V00002", "V00003"], "date": VISIT_DATES,
+                  "hazards_found": [1, 3, 0], "major_hazards_found": [0, 1, 0], "penalized": [0, 1, 0],
+                  "outcome": ["", "已整改", ""]}).to_csv(results, index=False)
+    public = tmp_path / "public"
+    publish(district, plan_dir, "results", public, results_path=results)
+    table = pd.read_csv(public / "results.csv", dtype=str, keep_default_na=False)
+    assert list(table.columns) == list(PUBLIC_COLUMNS["results"])
+    assert len(table) == 2  # the mandatory visit V00001 is not a spot check
+    row = table[table["credit_code"] == CODE_B].iloc[0]
+    assert "重大事故隐患 1 项" in row["finding"] and "行政处罚" in row["finding"]
+    text = all_public_text(public)
+    for secret in INSPECTOR_IDS + INSPECTOR_NAMES:
+        assert secret not in text, secret
+
+
+def test_public_output_is_refused_over_an_existing_folder(district, plan_dir, tmp_path):
+    public = tmp_path / "public"
+    publish(district, plan_dir, "plan", public)
+    with pytest.raises(FileExistsError):
+        publish(district, plan_dir, "plan", public)
