@@ -1,0 +1,1109 @@
+"""The roster solver: turn the quarter's visit requests into dated visits with random teams.
+
+Why a decomposition: a textbook CP-SAT model with one boolean per (visit, inspector, day)
+(`riskplan.textbook`) grows with visits x inspectors x days and stalls from district size M
+up. Here no model ever sees that product. The solve runs in three phases:
+
+1. **Aggregate week plan (CP-SAT).** Requests are grouped into classes of identical
+   (mandatory?, rule, tier, subdistrict, required qualifications, window). One integer
+   variable per (class, ISO week the window touches) counts the class's visits placed that
+   week. Constraints are aggregate capacities per week: inspector-visit slots of all
+   certified inspectors (each inspector's ISO-week limit, `weekly_limits`, and the daily
+   limit times their non-leave days), per sub-range of a week that a window boundary cuts,
+   per qualification (a visit needing a qualification takes at least one slot of a holder)
+   and, with `cross_area`, per subdistrict from the inspectors based elsewhere. The
+   objective is lexicographic by weights: mandatory visits, then drawn visits, then as few
+   subdistrict-weeks with a single visit as possible (a lone visit cannot share a team-day,
+   so it costs travel) and as little load above 90 % of a week's capacity as possible.
+   Size: classes x weeks, independent of the number of enterprises and inspectors.
+2. **Concrete days and teams, week by week (seeded randomized matching).** Each class's
+   weekly quota is filled with concrete requests (enterprises with several visits first,
+   spread so `visit_spacing` can hold); each request gets a day of the week (balancing
+   daily load, preferring days where its subdistrict already has a visit so teams can
+   share a day), then each (subdistrict, day) cluster gets teams: members are drawn at
+   random among the eligible with seeded Efraimidis-Spirakis keys weighted towards
+   inspectors behind their load target, re-using inspectors already in that subdistrict
+   that day first (cyclic sharing: m visits need only ceil(team_size x m / daily limit)
+   inspector stops).
+3. **Repair and polish.** Requests left over try every day of their window; a mandatory
+   one that still does not fit may displace a drawn visit. Then a load-balancing pass
+   hands whole inspector-days from inspectors above their target to eligible ones below
+   (travel unchanged). Whatever is still unplaced goes to `Roster.unplaced` with a
+   diagnosed reason (see `riskplan.shortfall`).
+
+Every hard rule is a function below named after the domain rule (the checker uses the same
+names), and every placement goes through `eligible_inspectors` + `random_assignment`, so a
+roster is valid by construction. The greedy baseline (`riskplan.greedy`) uses the same rule
+functions. If phase 1 finds nothing, time runs out or the user interrupts, the greedy
+roster is returned with status GREEDY_FALLBACK.
+
+Determinism: one CP-SAT worker, `random_seed` from the seed and a deterministic time
+limit (`max_deterministic_time`); numpy's seeded generator for every random choice; no
+iteration over sets of strings. Same inputs + seed + options give the same roster. The
+wall-clock limit given to CP-SAT is only a safety net set above the deterministic one.
+
+Soft objective (reported in `SolveResult.objective`): travel = inspector stops, the number
+of distinct (inspector, day, subdistrict) triples; balance = sum over inspectors of
+|load - target|, target proportional to their available capacity. Lower bound
+(`SolveResult.bound`): travel >= sum over subdistricts of max(team_size,
+ceil(team_size x visits / daily limit)) (each stop serves at most `daily limit` of the
+subdistrict's inspector-visits), balance >= the deviation of the best integer rounding of
+the targets (largest remainder), both for the placed visits.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from .calendar import iso_week, leave_days, weekly_limits
+from .roster import PlacedVisit, Roster, RosterProblem, SolveResult, Unplaced, VisitRequest, required_qualifications
+from .schema import split_list
+
+Progress = Callable[[str], None]
+
+#: Shortfall rule of an obligation kind (first match wins, most binding first).
+RULE_OF_KIND = (
+    ("red_month", "red_monthly"),
+    ("orange_due", "orange_due"),
+    ("follow_up", "follow_up"),
+    ("pinned", "pinned"),
+)
+
+
+def rule_of(request: VisitRequest) -> str:
+    """The shortfall rule a request serves: red_monthly, orange_due, follow_up, pinned or drawn."""
+    if not request.mandatory:
+        return "drawn"
+    for prefix, rule in RULE_OF_KIND:
+        if any(k.startswith(prefix) for k in request.obligations):
+            return rule
+    return request.basis
+
+
+# --------------------------------------------------------------------------------------
+# The compiled instance: arrays indexed by inspector, working day, ISO week, enterprise.
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Instance:
+    """A RosterProblem as arrays (only enterprises with requests are compiled)."""
+
+    problem: RosterProblem
+    team_size: int
+    day_limit: int
+    min_gap: int
+    rotate: bool
+    cross: bool
+    days: tuple[date, ...]
+    day_ord: np.ndarray  # D: date ordinal of each working day
+    week_of_day: np.ndarray  # D
+    weeks: tuple[tuple[int, int], ...]
+    week_days: list[list[int]]  # W -> day indices
+    insp_ids: list[str]
+    certified: np.ndarray  # I bool
+    qual: dict[str, np.ndarray]  # qualification -> I bool
+    home: np.ndarray  # I int, -1 = district brigade
+    on_leave: np.ndarray  # I x D bool
+    wlim: np.ndarray  # I x W int
+    subs: list[str]
+    ent_ids: list[str]
+    ent_sub: np.ndarray  # E
+    ent_tier: list[str]
+    ent_need: list[tuple[str, ...]]
+    ent_max: np.ndarray  # E
+    ent_conflict: list[np.ndarray]
+    ent_prev_team: list[tuple[int, ...]]
+    ent_last_past: np.ndarray  # E, date ordinal of the last past visit (very small if none)
+    requests: tuple[VisitRequest, ...]
+    req_ent: np.ndarray  # R
+    req_lo: np.ndarray  # R first working-day index in the window
+    req_hi: np.ndarray  # R last working-day index (hi < lo: no working day)
+    req_mandatory: np.ndarray  # R bool
+    sub_mask: np.ndarray = field(default=None)  # S x I: certified and allowed by cross_area
+
+    @property
+    def I(self) -> int:  # noqa: E743
+        return len(self.insp_ids)
+
+    @property
+    def D(self) -> int:
+        return len(self.days)
+
+    @property
+    def W(self) -> int:
+        return len(self.weeks)
+
+    def capacity(self) -> np.ndarray:
+        """I: each certified inspector's usable visits in the quarter (week and day limits)."""
+        per_week = np.zeros_like(self.wlim)
+        avail = ~self.on_leave
+        for w, ds in enumerate(self.week_days):
+            per_week[:, w] = np.minimum(self.wlim[:, w], self.day_limit * avail[:, ds].sum(axis=1))
+        return per_week.sum(axis=1) * self.certified
+
+
+def _empty_home(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or str(value).strip() == ""
+
+
+def compile_problem(problem: RosterProblem) -> Instance:
+    """Arrays for the rule functions; cost grows with requests + inspectors x days, not their product."""
+    rules = problem.policy.roster
+    cal = problem.calendar
+    days = cal.days
+    D = len(days)
+    weeks = cal.weeks
+    week_index = {w: k for k, w in enumerate(weeks)}
+    week_of_day = np.array([week_index[iso_week(d)] for d in days], dtype=np.int64)
+    week_days = [[] for _ in weeks]
+    for k, w in enumerate(week_of_day):
+        week_days[w].append(k)
+    day_ord = np.array([d.toordinal() for d in days], dtype=np.int64)
+
+    insp = problem.inspectors.reset_index(drop=True)
+    insp_ids = [str(x) for x in insp["inspector_id"]]
+    I = len(insp_ids)
+    insp_index = {x: k for k, x in enumerate(insp_ids)}
+    certified = insp["certified"].astype(int).to_numpy() == 1 if I else np.zeros(0, bool)
+    qual: dict[str, np.ndarray] = {}
+    for k, cell in enumerate(insp["qualifications"] if I else []):
+        for q in split_list("" if cell is None or (isinstance(cell, float) and math.isnan(cell)) else cell):
+            qual.setdefault(q, np.zeros(I, bool))[k] = True
+
+    ent = problem.enterprises
+    subs = sorted({str(s) for s in ent["subdistrict"]} | {
+        str(h) for h in (insp["home_subdistrict"] if I else []) if not _empty_home(h)})
+    sub_index = {s: k for k, s in enumerate(subs)}
+    home = np.array([-1 if _empty_home(h) else sub_index[str(h)] for h in (insp["home_subdistrict"] if I else [])],
+                    dtype=np.int64)
+
+    on_leave = np.zeros((I, D), bool)
+    day_index = cal.index
+    for iid, lds in leave_days(problem.leave, cal).items():
+        if iid in insp_index:
+            for d in lds:
+                on_leave[insp_index[iid], day_index[d]] = True
+    lims = weekly_limits(insp, problem.leave, cal, rules) if I else {}
+    wlim = np.array([[lims[i][w] for w in weeks] for i in insp_ids], dtype=np.int64).reshape(I, len(weeks))
+
+    # enterprises with requests, in order of first request
+    req_eids = [r.enterprise_id for r in problem.requests]
+    ent_ids = list(dict.fromkeys(req_eids))
+    ent_index = {e: k for k, e in enumerate(ent_ids)}
+    erows = ent.drop_duplicates("enterprise_id").set_index("enterprise_id").reindex(ent_ids)
+    if erows["subdistrict"].isna().any():
+        missing = [e for e, s in zip(ent_ids, erows["subdistrict"]) if pd.isna(s)]
+        raise ValueError(f"requests name enterprises not in the enterprise table: {missing[:5]}")
+    ent_sub = np.array([sub_index[str(s)] for s in erows["subdistrict"]], dtype=np.int64)
+    ent_tier = [str(t) for t in erows["tier"]]
+    policy = problem.policy
+    ent_need = []
+    for rec in erows[["hazchem", "major_hazard_level", "dust_explosion", "molten_metal"]].to_dict("records"):
+        ent_need.append(tuple(sorted(required_qualifications(rec, policy))))
+    ent_max = np.array([policy.tier(t).max_visits_per_quarter for t in ent_tier], dtype=np.int64)
+
+    conflict_lists: list[list[int]] = [[] for _ in ent_ids]
+    conf = problem.conflicts
+    if conf is not None and len(conf):
+        for iid, eid in conf[["inspector_id", "enterprise_id"]].itertuples(index=False):
+            k = ent_index.get(eid)
+            if k is not None and iid in insp_index:
+                conflict_lists[k].append(insp_index[iid])
+    ent_conflict = [np.array(sorted(set(c)), dtype=np.int64) for c in conflict_lists]
+
+    ent_prev_team: list[tuple[int, ...]] = [() for _ in ent_ids]
+    ent_last_past = np.full(len(ent_ids), -10**9, dtype=np.int64)
+    past = problem.past_inspections
+    if past is not None and len(past):
+        p = past[past["enterprise_id"].isin(ent_index)]
+        p = p[pd.to_datetime(p["date"]) < pd.Timestamp(problem.quarter.start)]
+        if len(p):
+            dts = pd.to_datetime(p["date"])
+            latest = dts.groupby(p["enterprise_id"]).transform("max")
+            last = p[dts == latest]
+            teams: dict[str, set[str]] = defaultdict(set)
+            for eid, cell in last[["enterprise_id", "inspectors"]].itertuples(index=False):
+                teams[eid].update(split_list(cell))
+            last_dates = dts.groupby(p["enterprise_id"]).max()
+            for eid, dt in last_dates.items():
+                k = ent_index[eid]
+                ent_last_past[k] = dt.date().toordinal()
+                ent_prev_team[k] = tuple(sorted(insp_index[i] for i in teams[eid] if i in insp_index))
+
+    R = len(problem.requests)
+    req_ent = np.array([ent_index[e] for e in req_eids], dtype=np.int64)
+    req_lo = np.zeros(R, dtype=np.int64)
+    req_hi = np.zeros(R, dtype=np.int64)
+    for k, r in enumerate(problem.requests):
+        req_lo[k] = bisect.bisect_left(days, r.window_start)
+        req_hi[k] = bisect.bisect_right(days, r.window_end) - 1
+    req_mandatory = np.array([r.mandatory for r in problem.requests], dtype=bool)
+
+    inst = Instance(
+        problem=problem, team_size=rules.team_size, day_limit=rules.max_visits_per_inspector_day,
+        min_gap=rules.min_days_between_visits, rotate=rules.rotate_inspectors, cross=rules.cross_area,
+        days=days, day_ord=day_ord, week_of_day=week_of_day, weeks=weeks, week_days=week_days,
+        insp_ids=insp_ids, certified=certified, qual=qual, home=home, on_leave=on_leave, wlim=wlim,
+        subs=subs, ent_ids=ent_ids, ent_sub=ent_sub, ent_tier=ent_tier, ent_need=ent_need, ent_max=ent_max,
+        ent_conflict=ent_conflict, ent_prev_team=ent_prev_team, ent_last_past=ent_last_past,
+        requests=tuple(problem.requests), req_ent=req_ent, req_lo=req_lo, req_hi=req_hi,
+        req_mandatory=req_mandatory,
+    )
+    sub_mask = np.zeros((len(subs), I), bool)
+    for s in range(len(subs)):
+        sub_mask[s] = team_of_certified_inspectors(inst) & cross_area(inst, s)
+    inst.sub_mask = sub_mask
+    return inst
+
+
+# --------------------------------------------------------------------------------------
+# Mutable state of a partial roster.
+# --------------------------------------------------------------------------------------
+
+
+class State:
+    """Loads and placed visits; every change goes through `place` / `remove`."""
+
+    def __init__(self, inst: Instance):
+        self.inst = inst
+        self.day_load = np.zeros((inst.I, inst.D), dtype=np.int64)
+        self.week_load = np.zeros((inst.I, inst.W), dtype=np.int64)
+        self.placed: dict[int, tuple[int, tuple[int, ...]]] = {}
+        self.ent_visits: list[list[tuple[int, tuple[int, ...], int]]] = [[] for _ in inst.ent_ids]
+        self.stops: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)  # (day, sub) -> inspector -> visits
+
+    def place(self, r: int, d: int, team: tuple[int, ...]) -> None:
+        inst = self.inst
+        w = inst.week_of_day[d]
+        idx = list(team)
+        self.day_load[idx, d] += 1
+        self.week_load[idx, w] += 1
+        self.placed[r] = (d, team)
+        e = inst.req_ent[r]
+        bisect.insort(self.ent_visits[e], (d, team, r))
+        st = self.stops[(d, int(inst.ent_sub[e]))]
+        for i in team:
+            st[i] = st.get(i, 0) + 1
+
+    def remove(self, r: int) -> tuple[int, tuple[int, ...]]:
+        inst = self.inst
+        d, team = self.placed.pop(r)
+        w = inst.week_of_day[d]
+        idx = list(team)
+        self.day_load[idx, d] -= 1
+        self.week_load[idx, w] -= 1
+        e = inst.req_ent[r]
+        self.ent_visits[e].remove((d, team, r))
+        st = self.stops[(d, int(inst.ent_sub[e]))]
+        for i in team:
+            st[i] -= 1
+            if st[i] == 0:
+                del st[i]
+        return d, team
+
+    def loads(self) -> np.ndarray:
+        return self.week_load.sum(axis=1)
+
+
+# --------------------------------------------------------------------------------------
+# The rules, named as in domain.md and the checker.
+# --------------------------------------------------------------------------------------
+
+
+def on_working_day_in_window(inst: Instance, r: int) -> range:
+    """Rule 1: the working days (indices) inside request r's window."""
+    return range(int(inst.req_lo[r]), int(inst.req_hi[r]) + 1)
+
+
+def team_of_certified_inspectors(inst: Instance) -> np.ndarray:
+    """Rule 2: only certified inspectors may be on a team (a team has team_size distinct ones)."""
+    return inst.certified.copy()
+
+
+def inspector_not_on_leave(inst: Instance, d: int) -> np.ndarray:
+    """Rule 2: inspectors not on leave on day d."""
+    return ~inst.on_leave[:, d]
+
+
+def inspector_weekly_capacity(inst: Instance, state: State, d: int, n: int = 1) -> np.ndarray:
+    """Rule 3: inspectors who can take n more visits in day d's ISO week."""
+    w = inst.week_of_day[d]
+    return state.week_load[:, w] + n <= inst.wlim[:, w]
+
+
+def inspector_daily_limit(inst: Instance, state: State, d: int, n: int = 1) -> np.ndarray:
+    """Rule 3: inspectors who can take n more visits on day d."""
+    return state.day_load[:, d] + n <= inst.day_limit
+
+
+def no_conflict_of_interest(inst: Instance, e: int) -> np.ndarray:
+    """Rule 4: inspectors without a declared conflict with enterprise e."""
+    ok = np.ones(inst.I, bool)
+    ok[inst.ent_conflict[e]] = False
+    return ok
+
+
+def required_qualifications_held(inst: Instance, e: int, team: tuple[int, ...]) -> bool:
+    """Rule 5: every qualification enterprise e's hazards require is held by a team member."""
+    return all(any(inst.qual.get(q, np.zeros(inst.I, bool))[i] for i in team) for q in inst.ent_need[e])
+
+
+def rotate_inspectors(inst: Instance, state: State, e: int, d: int) -> np.ndarray:
+    """Rule 6: inspectors allowed on a visit to e on day d.
+
+    Excluded: the team of the visit just before d (or the previous past team when d would be
+    the quarter's first) and of the visit just after d, so neighbours never share anyone.
+    """
+    ok = np.ones(inst.I, bool)
+    if not inst.rotate:
+        return ok
+    visits = state.ent_visits[e]
+    before = [v for v in visits if v[0] < d]
+    after = [v for v in visits if v[0] > d]
+    same = [v for v in visits if v[0] == d]
+    if before:
+        ok[list(before[-1][1])] = False
+    elif inst.ent_prev_team[e]:
+        ok[list(inst.ent_prev_team[e])] = False
+    if after:
+        ok[list(after[0][1])] = False
+    for v in same:
+        ok[list(v[1])] = False
+    return ok
+
+
+def cross_area(inst: Instance, s: int) -> np.ndarray:
+    """Rule 7: with cross_area, subdistrict-based inspectors never visit their home subdistrict."""
+    if not inst.cross:
+        return np.ones(inst.I, bool)
+    return inst.home != s
+
+
+def visit_spacing(inst: Instance, state: State, e: int, d: int) -> bool:
+    """Rule 8: a visit to e on day d is >= min_days_between_visits from its others and the last past one."""
+    o = int(inst.day_ord[d])
+    if o - int(inst.ent_last_past[e]) < inst.min_gap:
+        return False
+    return all(abs(o - int(inst.day_ord[v[0]])) >= inst.min_gap for v in state.ent_visits[e])
+
+
+def tier_visit_maximum(inst: Instance, state: State, e: int) -> bool:
+    """Rule 8: enterprise e may take one more visit within its tier's max_visits_per_quarter."""
+    return len(state.ent_visits[e]) < int(inst.ent_max[e])
+
+
+def mandatory_coverage(inst: Instance) -> np.ndarray:
+    """Rule 9: the order requests are served in: mandatory ones first, then drawn."""
+    return np.concatenate([np.flatnonzero(inst.req_mandatory), np.flatnonzero(~inst.req_mandatory)])
+
+
+def eligible_inspectors(inst: Instance, state: State, r: int, d: int, n: int = 1) -> np.ndarray | None:
+    """Inspectors who may join request r's team on day d (None: the day itself is ruled out)."""
+    e = int(inst.req_ent[r])
+    if not (inst.req_lo[r] <= d <= inst.req_hi[r]):
+        return None
+    if not tier_visit_maximum(inst, state, e) or not visit_spacing(inst, state, e, d):
+        return None
+    mask = inst.sub_mask[inst.ent_sub[e]] & inspector_not_on_leave(inst, d)
+    mask &= inspector_daily_limit(inst, state, d, n) & inspector_weekly_capacity(inst, state, d, n)
+    mask &= no_conflict_of_interest(inst, e)
+    mask &= rotate_inspectors(inst, state, e, d)
+    return mask
+
+
+def random_assignment(
+    inst: Instance,
+    rng: np.random.Generator,
+    mask: np.ndarray,
+    need: tuple[str, ...],
+    weights: np.ndarray | None = None,
+    preferred: np.ndarray | None = None,
+    max_preferred: int | None = None,
+) -> tuple[int, ...] | None:
+    """Rule 11: a random team among the eligible (`mask`) that holds every needed qualification.
+
+    Weighted sampling without replacement (Efraimidis-Spirakis keys u^(1/w) from the seeded
+    generator): every eligible inspector can be chosen, inspectors behind their load target a
+    little more often. `preferred` inspectors (already in the subdistrict that day) are taken
+    first, at most `max_preferred` of them, to share the trip.
+    """
+    t = inst.team_size
+    cand = np.flatnonzero(mask)
+    if len(cand) < t:
+        return None
+    u = rng.random(len(cand))
+    w = weights[cand] if weights is not None else np.ones(len(cand))
+    keys = np.log(u + 1e-300) / w
+    order = cand[np.argsort(-keys, kind="stable")]
+    pref = np.zeros(inst.I, bool)
+    budget = 0
+    if preferred is not None and len(preferred):
+        pref[preferred] = True
+        budget = t if max_preferred is None else max_preferred
+    team: list[int] = []
+    taken = np.zeros(inst.I, bool)
+
+    def pick(filt: np.ndarray | None) -> bool:
+        nonlocal budget
+        for use_pref in ((True, False) if budget > 0 else (False,)):
+            for i in order:
+                if taken[i] or (filt is not None and not filt[i]):
+                    continue
+                if use_pref and not pref[i]:
+                    continue
+                if not use_pref and pref[i] and budget <= 0:
+                    continue
+                taken[i] = True
+                team.append(int(i))
+                if pref[i]:
+                    budget -= 1
+                return True
+        # a preferred inspector beyond the budget is still better than no team
+        for i in order:
+            if not taken[i] and (filt is None or filt[i]):
+                taken[i] = True
+                team.append(int(i))
+                return True
+        return False
+
+    for q in need:
+        holders = inst.qual.get(q)
+        if holders is None:
+            return None
+        if any(holders[i] for i in team):
+            continue
+        if len(team) >= t or not pick(holders):
+            return None
+    while len(team) < t:
+        if not pick(None):
+            return None
+    return tuple(sorted(team))
+
+
+def try_place(
+    inst: Instance,
+    state: State,
+    rng: np.random.Generator,
+    r: int,
+    d: int,
+    weights: np.ndarray | None = None,
+    max_preferred: int | None = None,
+) -> bool:
+    """Place request r on day d with a random eligible team, sharing the subdistrict's day if possible."""
+    mask = eligible_inspectors(inst, state, r, d)
+    if mask is None:
+        return False
+    e = int(inst.req_ent[r])
+    st = state.stops.get((d, int(inst.ent_sub[e])))
+    preferred = np.array(sorted(st), dtype=np.int64) if st else None
+    team = random_assignment(inst, rng, mask, inst.ent_need[e], weights, preferred, max_preferred)
+    if team is None:
+        return False
+    state.place(r, d, team)
+    return True
+
+
+# --------------------------------------------------------------------------------------
+# Phase 1: the aggregate week plan.
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class RequestClass:
+    key: tuple
+    members: list[int]
+    lo: int
+    hi: int
+    sub: int
+    need: tuple[str, ...]
+    mandatory: bool
+
+
+def request_classes(inst: Instance, requests: list[int] | None = None) -> list[RequestClass]:
+    """Requests grouped by what the aggregate model can tell apart."""
+    groups: dict[tuple, list[int]] = {}
+    rs = range(len(inst.requests)) if requests is None else requests
+    for r in rs:
+        if inst.req_hi[r] < inst.req_lo[r]:
+            continue
+        e = int(inst.req_ent[r])
+        key = (not bool(inst.req_mandatory[r]), rule_of(inst.requests[r]), inst.ent_tier[e], int(inst.ent_sub[e]),
+               inst.ent_need[e], int(inst.req_lo[r]), int(inst.req_hi[r]))
+        groups.setdefault(key, []).append(r)
+    out = []
+    for key in sorted(groups):
+        out.append(RequestClass(key, groups[key], key[5], key[6], key[3], key[4], not key[0]))
+    return out
+
+
+def slot_capacity(inst: Instance, days: list[int], mask: np.ndarray | None = None,
+                  week_free: np.ndarray | None = None, day_free: np.ndarray | None = None) -> int:
+    """Inspector-visit slots on `days` (one ISO week) of the inspectors in mask."""
+    if not days:
+        return 0
+    w = inst.week_of_day[days[0]]
+    m = inst.certified if mask is None else (inst.certified & mask)
+    avail = ~inst.on_leave[:, days]
+    per_day = (inst.day_limit if day_free is None else day_free[:, days]) * avail
+    wk = inst.wlim[:, w] if week_free is None else week_free[:, w]
+    return int(np.minimum(wk, per_day.sum(axis=1))[m].sum())
+
+
+def build_week_model(inst: Instance, classes: list[RequestClass], *, week_free=None, day_free=None,
+                     elastic: bool = False, soft_terms: bool = True):
+    """The aggregate CP-SAT model: x[c, w] visits of class c placed in week w.
+
+    elastic=True: every mandatory visit must be placed and non-negative slack variables per
+    (week, resource) buy extra capacity (used by the shortfall report).
+    """
+    from ortools.sat.python import cp_model
+
+    m = cp_model.CpModel()
+    t = inst.team_size
+    x: dict[tuple[int, int], object] = {}
+    by_week: dict[int, list[int]] = defaultdict(list)
+    for ci, c in enumerate(classes):
+        w_lo, w_hi = inst.week_of_day[c.lo], inst.week_of_day[c.hi]
+        for w in range(w_lo, w_hi + 1):
+            x[ci, w] = m.NewIntVar(0, len(c.members), f"x{ci}_{w}")
+            by_week[w].append(ci)
+        total = sum(x[ci, w] for w in range(w_lo, w_hi + 1))
+        if elastic and c.mandatory:
+            m.Add(total == len(c.members))
+        else:
+            m.Add(total <= len(c.members))
+
+    slack: dict[tuple, object] = {}
+    quals = sorted({q for c in classes for q in c.need})
+    penalties = []
+    for w, cis in sorted(by_week.items()):
+        wd = inst.week_days[w]
+        # sub-ranges of the week cut by class windows: constrain each distinct range
+        ranges = sorted({(max(classes[ci].lo, wd[0]), min(classes[ci].hi, wd[-1])) for ci in cis})
+        ranges = sorted(set(ranges) | {(wd[0], wd[-1])})
+        for lo, hi in ranges:
+            inside = [ci for ci in cis if max(classes[ci].lo, wd[0]) >= lo and min(classes[ci].hi, wd[-1]) <= hi]
+            if not inside:
+                continue
+            days = list(range(lo, hi + 1))
+            cap = slot_capacity(inst, days, None, week_free, day_free)
+            expr = t * sum(x[ci, w] for ci in inside)
+            if elastic and (lo, hi) == (wd[0], wd[-1]):
+                slack["all", w] = m.NewIntVar(0, 10**6, f"e_all_{w}")
+                m.Add(expr <= cap + slack["all", w])
+            else:
+                m.Add(expr <= cap)
+            if (lo, hi) == (wd[0], wd[-1]) and soft_terms and not elastic:
+                over = m.NewIntVar(0, 10**6, f"over{w}")
+                m.Add(over >= expr - int(0.9 * cap))
+                penalties.append(over)
+        full = list(range(wd[0], wd[-1] + 1))
+        for q in quals:
+            qcis = [ci for ci in cis if q in classes[ci].need]
+            if not qcis:
+                continue
+            cap = slot_capacity(inst, full, inst.qual.get(q, np.zeros(inst.I, bool)), week_free, day_free)
+            expr = sum(x[ci, w] for ci in qcis)
+            if elastic:
+                slack[q, w] = m.NewIntVar(0, 10**6, f"e_{q}_{w}")
+                m.Add(expr <= cap + slack[q, w])
+            else:
+                m.Add(expr <= cap)
+        if inst.cross:
+            for s in sorted({classes[ci].sub for ci in cis}):
+                scis = [ci for ci in cis if classes[ci].sub == s]
+                cap = slot_capacity(inst, full, inst.home != s, week_free, day_free)
+                if elastic:
+                    slack["cross", s, w] = m.NewIntVar(0, 10**6, f"e_x{s}_{w}")
+                    m.Add(t * sum(x[ci, w] for ci in scis) <= cap + slack["cross", s, w])
+                else:
+                    m.Add(t * sum(x[ci, w] for ci in scis) <= cap)
+
+    if elastic:
+        m.Minimize(sum(slack.values()))
+        return m, x, slack
+
+    singles = []
+    if soft_terms and inst.day_limit >= 2:
+        for w, cis in sorted(by_week.items()):
+            for s in sorted({classes[ci].sub for ci in cis}):
+                scis = [ci for ci in cis if classes[ci].sub == s]
+                n = sum(x[ci, w] for ci in scis)
+                ub = sum(len(classes[ci].members) for ci in scis)
+                active = m.NewBoolVar(f"a{s}_{w}")
+                single = m.NewIntVar(0, 1, f"s{s}_{w}")
+                m.Add(n <= ub * active)
+                m.Add(n >= 2 * active - single)
+                singles.append(single)
+    n_drawn = sum(len(c.members) for c in classes if not c.mandatory)
+    w_drawn = t + 2
+    w_mand = w_drawn * (n_drawn + 1) + 1
+    placed = sum((w_mand if classes[ci].mandatory else w_drawn) * v for (ci, w), v in x.items())
+    m.Maximize(placed - sum(singles) - sum(penalties))
+    return m, x, None
+
+
+def _solver_params(seed: int, det_time: float, wall: float):
+    from ortools.sat.python import cp_model
+
+    s = cp_model.CpSolver()
+    s.parameters.num_workers = 1
+    s.parameters.random_seed = int(seed) % (2**31 - 1)
+    s.parameters.max_deterministic_time = float(det_time)
+    s.parameters.max_time_in_seconds = float(wall)
+    return s
+
+
+class _Reporter:
+    def __init__(self, progress: Progress | None, t0: float):
+        self.progress, self.t0 = progress, t0
+
+    def __call__(self, msg: str) -> None:
+        if self.progress is not None:
+            self.progress(f"[{time.perf_counter() - self.t0:6.2f}s] {msg}")
+
+
+def plan_weeks(inst: Instance, classes: list[RequestClass], seed: int, det_time: float, wall: float,
+               report: _Reporter) -> tuple[dict[tuple[int, int], int], str, float]:
+    """Phase 1: solve the aggregate model; (class, week) -> count, status, objective."""
+    from ortools.sat.python import cp_model
+
+    model, x, _ = build_week_model(inst, classes)
+    solver = _solver_params(seed, det_time, wall)
+
+    class CB(cp_model.CpSolverSolutionCallback):
+        def on_solution_callback(self):
+            report(f"phase 1 week plan: objective {self.ObjectiveValue():.0f} (bound {self.BestObjectiveBound():.0f})")
+
+    status = solver.Solve(model, CB())
+    name = solver.StatusName(status)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return {}, name, float("nan")
+    quota = {k: int(solver.Value(v)) for k, v in x.items()}
+    return {k: v for k, v in quota.items() if v}, name, float(solver.ObjectiveValue())
+
+
+# --------------------------------------------------------------------------------------
+# Phase 2: concrete days and teams, week by week.
+# --------------------------------------------------------------------------------------
+
+
+def _load_weights(inst: Instance, state: State, target: np.ndarray, cum_share: np.ndarray) -> np.ndarray:
+    """Sampling weight per inspector: > 1 when behind their pro-rated load target, < 1 when ahead."""
+    behind = target * cum_share - state.loads()
+    return np.clip(np.exp(behind / 2.0), 0.2, 5.0)
+
+
+def assign_weeks(inst: Instance, classes: list[RequestClass], quota: dict[tuple[int, int], int],
+                 rng: np.random.Generator) -> dict[int, int]:
+    """Fill each class's weekly quotas with concrete requests, spacing an enterprise's visits."""
+    week_req: dict[int, int] = {}
+    remaining = {k: v for k, v in quota.items()}
+    per_ent: dict[int, list[int]] = defaultdict(list)
+    for c in classes:
+        for r in c.members:
+            per_ent[int(inst.req_ent[r])].append(r)
+    cls_of = {r: ci for ci, c in enumerate(classes) for r in c.members}
+    # enterprises with several visits first (their spacing is the constraint), then at random
+    ents = sorted(per_ent)
+    rnd = rng.random(len(ents))
+    ents = [e for _, _, e in sorted(zip([-len(per_ent[e]) for e in ents], rnd, ents))]
+    gap = inst.min_gap
+    for mandatory_pass in (True, False):
+        for e in ents:
+            chosen_days: list[tuple[int, int]] = []  # (first ordinal, last ordinal) of chosen weeks
+            if inst.ent_last_past[e] > -10**8:
+                o = int(inst.ent_last_past[e])
+                chosen_days.append((o, o))
+            for r in sorted(per_ent[e], key=lambda r: (inst.req_lo[r], inst.req_hi[r], r)):
+                if bool(inst.req_mandatory[r]) != mandatory_pass:
+                    continue
+                ci = cls_of[r]
+                c = classes[ci]
+                best, best_score = None, None
+                for w in range(inst.week_of_day[c.lo], inst.week_of_day[c.hi] + 1):
+                    if remaining.get((ci, w), 0) <= 0:
+                        continue
+                    wd = [d for d in inst.week_days[w] if c.lo <= d <= c.hi]
+                    lo_o, hi_o = int(inst.day_ord[wd[0]]), int(inst.day_ord[wd[-1]])
+                    # the largest achievable distance to the nearest chosen visit
+                    sep = min((max(abs(hi_o - a), abs(lo_o - b), abs(hi_o - b), abs(lo_o - a))
+                               for a, b in chosen_days), default=10**6)
+                    score = (min(sep, gap + 7) if gap else 0, rng.random())
+                    if best_score is None or score > best_score:
+                        best, best_score = w, score
+                if best is None:
+                    continue
+                remaining[ci, best] -= 1
+                week_req[r] = best
+                wd = [d for d in inst.week_days[best] if c.lo <= d <= c.hi]
+                chosen_days.append((int(inst.day_ord[wd[0]]), int(inst.day_ord[wd[-1]])))
+    return week_req
+
+
+def place_week(inst: Instance, state: State, rng: np.random.Generator, w: int, reqs: list[int],
+               weights: np.ndarray) -> list[int]:
+    """Phase 2 for one week: days, then teams per (subdistrict, day) cluster; returns the failures."""
+    wd = inst.week_days[w]
+    t = inst.team_size
+    # capacity per day in visits, from inspectors with room this week
+    room = np.maximum(inst.wlim[:, w] - state.week_load[:, w], 0) * inst.certified
+    day_cap = {d: max(1e-9, float(np.minimum(room, (inst.day_limit - state.day_load[:, d])
+                                             * ~inst.on_leave[:, d]).sum()) / t) for d in wd}
+    day_load = {d: 0 for d in wd}
+    sub_day: dict[tuple[int, int], int] = defaultdict(int)
+    feasible: dict[int, list[int]] = {}
+    for r in reqs:
+        e = int(inst.req_ent[r])
+        feasible[r] = [d for d in wd if inst.req_lo[r] <= d <= inst.req_hi[r] and visit_spacing(inst, state, e, d)]
+    rnd = rng.random(len(reqs))
+    order = [r for _, _, _, r in sorted(zip([not inst.req_mandatory[r] for r in reqs],
+                                            [len(feasible[r]) for r in reqs], rnd, reqs))]
+    day_of: dict[int, int] = {}
+    failed: list[int] = []
+    for r in order:
+        if not feasible[r]:
+            failed.append(r)
+            continue
+        s = int(inst.ent_sub[inst.req_ent[r]])
+        best, best_score = None, None
+        for d in feasible[r]:
+            n = sub_day[(s, d)]
+            score = (day_load[d] + 1) / day_cap[d] - (0.6 if n % 2 == 1 else 0.0) - (0.05 if n else 0.0) \
+                + 0.01 * rng.random()
+            if best_score is None or score < best_score:
+                best, best_score = d, score
+        day_of[r] = best
+        day_load[best] += 1
+        sub_day[(s, best)] += 1
+
+    # teams, day by day, cluster by cluster
+    clusters: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for r in order:
+        if r in day_of:
+            clusters[(day_of[r], int(inst.ent_sub[inst.req_ent[r]]))].append(r)
+    keys = sorted(clusters)
+    for key in keys:
+        members = clusters[key]
+        # visits needing the most qualifications first, mandatory before drawn
+        members.sort(key=lambda r: (not inst.req_mandatory[r], -len(inst.ent_need[inst.req_ent[r]])))
+        d = key[0]
+        for j, r in enumerate(members):
+            last = j == len(members) - 1
+            if not try_place(inst, state, rng, r, d, weights, None if last else t - 1):
+                failed.append(r)
+    # failures: another day of this week
+    still = []
+    for r in failed:
+        days = [d for d in wd if inst.req_lo[r] <= d <= inst.req_hi[r]]
+        rng.shuffle(days)
+        if not any(try_place(inst, state, rng, r, d, weights) for d in days):
+            still.append(r)
+    return still
+
+
+# --------------------------------------------------------------------------------------
+# Phase 3: repair and polish.
+# --------------------------------------------------------------------------------------
+
+
+def repair(inst: Instance, state: State, rng: np.random.Generator, todo: list[int], weights: np.ndarray,
+           deadline: float) -> list[int]:
+    """Try every day of each leftover's window; a mandatory one may displace a drawn visit."""
+    todo = sorted(set(todo), key=lambda r: (not inst.req_mandatory[r], r))
+    left: list[int] = []
+    displaced: list[int] = []
+    for r in todo:
+        if time.perf_counter() > deadline:
+            left.append(r)
+            continue
+        days = list(on_working_day_in_window(inst, r))
+        if not days:
+            left.append(r)
+            continue
+        e = int(inst.req_ent[r])
+        s = int(inst.ent_sub[e])
+        rng.shuffle(days)
+        days.sort(key=lambda d: -len(state.stops.get((d, s), ())))  # share a day first
+        if any(try_place(inst, state, rng, r, d, weights) for d in days):
+            continue
+        if inst.req_mandatory[r] and _displace_drawn(inst, state, rng, r, days, weights, displaced):
+            continue
+        left.append(r)
+    for r in displaced:  # displaced drawn visits try anywhere else
+        days = list(on_working_day_in_window(inst, r))
+        rng.shuffle(days)
+        if not any(try_place(inst, state, rng, r, d, weights) for d in days):
+            left.append(r)
+    return left
+
+
+def _displace_drawn(inst: Instance, state: State, rng: np.random.Generator, r: int, days: list[int],
+                    weights: np.ndarray, displaced: list[int]) -> bool:
+    """Free capacity for mandatory r by unplacing a drawn visit on the same week (its only visit)."""
+    weeks_days: dict[int, list[int]] = defaultdict(list)
+    for d in days:
+        weeks_days[int(inst.week_of_day[d])].append(d)
+    drawn_by_week: dict[int, list[int]] = defaultdict(list)
+    for v, (d, _) in state.placed.items():
+        if not inst.req_mandatory[v] and len(state.ent_visits[inst.req_ent[v]]) == 1:
+            drawn_by_week[int(inst.week_of_day[d])].append(v)
+    tries = 0
+    for w in sorted(weeks_days, key=lambda w: rng.random()):
+        for v in sorted(drawn_by_week.get(w, [])):
+            tries += 1
+            if tries > 60:
+                return False
+            d0, team0 = state.remove(v)
+            for d in weeks_days[w]:
+                if try_place(inst, state, rng, r, d, weights):
+                    displaced.append(v)
+                    return True
+            state.place(v, d0, team0)
+    return False
+
+
+def balance_pass(inst: Instance, state: State, target: np.ndarray, deadline: float) -> int:
+    """Hand whole inspector-days from inspectors above target to eligible ones below; returns moves."""
+    moves = 0
+    visits_of: dict[tuple[int, int], list[int]] = defaultdict(list)  # (inspector, day) -> requests
+    for r, (d, team) in state.placed.items():
+        for i in team:
+            visits_of[(i, d)].append(r)
+    for _ in range(4):
+        improved = False
+        loads = state.loads()
+        over = [i for i in np.argsort(-(loads - target), kind="stable") if loads[i] - target[i] > 0.5]
+        for i in over:
+            if time.perf_counter() > deadline:
+                return moves
+            i = int(i)
+            for d in sorted({d for (j, d) in visits_of if j == i}):
+                rs = visits_of.get((i, d), [])
+                if not rs:
+                    continue
+                n = len(rs)
+                if loads[i] - target[i] < n / 2:
+                    continue
+                cand = (loads + n - target) < (target - loads)  # j strictly better off after the move
+                cand &= inst.certified & ~inst.on_leave[:, d] & (state.day_load[:, d] == 0)
+                cand &= inspector_weekly_capacity(inst, state, d, n)
+                for r in rs:
+                    e = int(inst.req_ent[r])
+                    cand &= inst.sub_mask[inst.ent_sub[e]] & no_conflict_of_interest(inst, e)
+                    d0, team = state.placed[r]
+                    cand[list(team)] = False
+                    # rotation: neighbours' teams of this visit
+                    vis = state.ent_visits[e]
+                    k = vis.index((d0, team, r))
+                    if inst.rotate:
+                        if k > 0:
+                            cand[list(vis[k - 1][1])] = False
+                        elif inst.ent_prev_team[e]:
+                            cand[list(inst.ent_prev_team[e])] = False
+                        if k + 1 < len(vis):
+                            cand[list(vis[k + 1][1])] = False
+                    if not cand.any():
+                        break
+                    for q in inst.ent_need[e]:
+                        holders = inst.qual.get(q)
+                        if not any(holders[m] for m in team if m != i):
+                            cand &= holders
+                if not cand.any():
+                    continue
+                j = int(np.flatnonzero(cand)[np.argmax((target - loads)[cand])])
+                for r in rs:
+                    d0, team = state.remove(r)
+                    state.place(r, d0, tuple(sorted(j if m == i else m for m in team)))
+                visits_of[(j, d)] = visits_of.pop((i, d))
+                loads[i] -= n
+                loads[j] += n
+                moves += 1
+                improved = True
+        if not improved:
+            break
+    return moves
+
+
+# --------------------------------------------------------------------------------------
+# Objective, bound and the roster.
+# --------------------------------------------------------------------------------------
+
+
+def load_targets(inst: Instance, total_slots: int) -> np.ndarray:
+    """Each inspector's fair share of the placed inspector-visits, proportional to available capacity."""
+    cap = inst.capacity().astype(float)
+    if cap.sum() <= 0:
+        return np.zeros(inst.I)
+    return total_slots * cap / cap.sum()
+
+
+def soft_objective(inst: Instance, placed: dict[int, tuple[int, tuple[int, ...]]]) -> dict[str, float]:
+    """travel (inspector stops), balance (sum |load - target|), split_days (inspector-days in > 1 subdistrict)."""
+    stops = set()
+    loads = np.zeros(inst.I)
+    for r, (d, team) in placed.items():
+        s = int(inst.ent_sub[inst.req_ent[r]])
+        for i in team:
+            stops.add((i, d, s))
+            loads[i] += 1
+    target = load_targets(inst, int(loads.sum()))
+    per_day: dict[tuple[int, int], int] = defaultdict(int)
+    for i, d, _ in stops:
+        per_day[(i, d)] += 1
+    travel = float(len(stops))
+    balance = float(np.abs(loads - target).sum())
+    return {"travel": travel, "balance": balance, "total": travel + balance,
+            "split_days": float(sum(1 for v in per_day.values() if v > 1))}
+
+
+def objective_bound(inst: Instance, placed: dict[int, tuple[int, tuple[int, ...]]]) -> dict[str, float]:
+    """Lower bounds on travel and balance for this many placed visits per subdistrict (see module doc)."""
+    t, k = inst.team_size, inst.day_limit
+    per_sub: dict[int, int] = defaultdict(int)
+    for r in placed:
+        per_sub[int(inst.ent_sub[inst.req_ent[r]])] += 1
+    travel = sum(max(t, math.ceil(t * n / k)) for n in per_sub.values() if n)
+    total = t * len(placed)
+    target = load_targets(inst, total)
+    cap = inst.capacity()
+    fl = np.minimum(np.floor(target), cap)
+    rest = int(total - fl.sum())
+    frac = target - fl
+    order = np.argsort(-frac, kind="stable")
+    lo = fl.copy()
+    for i in order:
+        if rest <= 0:
+            break
+        if lo[i] < cap[i]:
+            lo[i] += 1
+            rest -= 1
+    balance = float(np.abs(lo - target).sum())
+    return {"travel": float(travel), "balance": balance, "total": float(travel) + balance}
+
+
+def build_roster(inst: Instance, state: State, reasons: dict[int, str]) -> Roster:
+    """PlacedVisits sorted by date then visit id; unplaced ones with their reasons, mandatory first."""
+    visits = []
+    for r, (d, team) in state.placed.items():
+        visits.append(PlacedVisit(inst.requests[r], inst.days[d], tuple(sorted(inst.insp_ids[i] for i in team))))
+    visits.sort(key=lambda v: (v.date, v.request.visit_id))
+    unplaced = [Unplaced(inst.requests[r], reasons[r]) for r in sorted(reasons, key=lambda r: (
+        not inst.req_mandatory[r], r))]
+    return Roster(inst.problem.quarter, visits, unplaced)
+
+
+def state_from_roster(inst: Instance, roster: Roster) -> State:
+    """Re-load a roster's placed visits into a State (for diagnosis of any roster)."""
+    state = State(inst)
+    by_id = {r.visit_id: k for k, r in enumerate(inst.requests)}
+    ins = {x: k for k, x in enumerate(inst.insp_ids)}
+    for v in roster.visits:
+        r = by_id.get(v.request.visit_id)
+        if r is None or v.date not in inst.problem.calendar.index:
+            continue
+        state.place(r, inst.problem.calendar.index[v.date], tuple(ins[i] for i in v.inspectors if i in ins))
+    return state
+
+
+def _empty_shortfall() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in
+                         ("rule", "tier", "subdistrict", "month", "missing", "reason", "suggestion")})
+
+
+def solve_roster(
+    problem: RosterProblem,
+    seed: int,
+    *,
+    time_limit: float = 60.0,
+    progress: Progress | None = None,
+    deterministic_time: float | None = None,
+) -> SolveResult:
+    """The quarter's roster: aggregate week plan, randomized teams per week, repair (module doc).
+
+    `deterministic_time` bounds phase 1 in CP-SAT's deterministic units (default scales with
+    the model, at most 20); the roster depends only on the inputs, the seed and these options.
+    """
+    from .greedy import greedy_roster
+    from .shortfall import explain_shortfall
+
+    t0 = time.perf_counter()
+    report = _Reporter(progress, t0)
+    deadline = t0 + time_limit
+    try:
+        report("compiling the problem")
+        inst = compile_problem(problem)
+        report(f"{len(inst.requests)} requests ({int(inst.req_mandatory.sum())} mandatory), "
+               f"{inst.I} inspectors, {inst.D} working days")
+        rng = np.random.default_rng([int(seed), 0x5017E])
+        classes = request_classes(inst)
+        det = deterministic_time if deterministic_time is not None else min(20.0, 2.0 + 0.002 * len(classes) * inst.W)
+        wall = max(1.0, min(time_limit * 0.6, time_limit - (time.perf_counter() - t0) - 1.0))
+        report(f"phase 1 week plan: {len(classes)} request classes x {inst.W} weeks")
+        quota, status, p1_obj = plan_weeks(inst, classes, seed, det, max(wall, 2 * det), report)
+        if not quota and status not in ("OPTIMAL", "FEASIBLE"):
+            raise TimeoutError(f"phase 1 found no week plan ({status})")
+        week_req = assign_weeks(inst, classes, quota, rng)
+        state = State(inst)
+        planned = len(week_req)
+        target = load_targets(inst, inst.team_size * planned)
+        cap_weeks = np.zeros_like(inst.wlim, dtype=float)
+        for w, ds in enumerate(inst.week_days):
+            cap_weeks[:, w] = np.minimum(inst.wlim[:, w], inst.day_limit * (~inst.on_leave[:, ds]).sum(axis=1))
+        cap_weeks *= inst.certified[:, None]
+        cum = np.cumsum(cap_weeks, axis=1) / np.maximum(cap_weeks.sum(axis=1, keepdims=True), 1e-9)
+        reqs_by_week: dict[int, list[int]] = defaultdict(list)
+        for r, w in sorted(week_req.items()):
+            reqs_by_week[w].append(r)
+        failed: list[int] = []
+        for w in range(inst.W):
+            if time.perf_counter() > deadline:
+                raise TimeoutError("time limit reached in phase 2")
+            weights = _load_weights(inst, state, target, cum[:, w])
+            failed += place_week(inst, state, rng, w, reqs_by_week.get(w, []), weights)
+        report(f"phase 2 days and teams: {len(state.placed)} placed, {len(failed)} to repair")
+        not_planned = [r for r in range(len(inst.requests)) if r not in week_req]
+        weights = _load_weights(inst, state, target, np.ones(inst.I))
+        left = repair(inst, state, rng, failed + not_planned, weights, deadline)
+        n_mand_left = int(sum(inst.req_mandatory[r] for r in left))
+        report(f"phase 3 repair: {len(state.placed)} placed, {n_mand_left} mandatory and "
+               f"{len(left) - n_mand_left} drawn unplaced")
+        target = load_targets(inst, inst.team_size * len(state.placed))
+        moves = balance_pass(inst, state, target, deadline)
+        obj = soft_objective(inst, state.placed)
+        bound = objective_bound(inst, state.placed)
+        report(f"phase 3 balance: {moves} day swaps; objective {obj['total']:.0f} "
+               f"(travel {obj['travel']:.0f}, balance {obj['balance']:.1f}), bound {bound['total']:.1f}")
+        from .shortfall import diagnose
+
+        reasons = {r: diagnose(inst, state, r)[1] for r in left}
+        roster = build_roster(inst, state, reasons)
+        shortfall = explain_shortfall(problem, roster, _instance=inst)
+        objective = dict(obj)
+        objective.update({f"bound_{k}": v for k, v in bound.items()})
+        objective["phase1_objective"] = p1_obj
+        return SolveResult(roster, "OPTIMAL" if status == "OPTIMAL" and not left else "FEASIBLE",
+                           objective, bound["total"], time.perf_counter() - t0, shortfall)
+    except (KeyboardInterrupt, TimeoutError) as exc:
+        report(f"falling back to the greedy roster: {type(exc).__name__} {exc}")
+        g0 = time.perf_counter()
+        roster = greedy_roster(problem, seed)
+        inst = compile_problem(problem)
+        st = state_from_roster(inst, roster)
+        obj = soft_objective(inst, st.placed)
+        bound = objective_bound(inst, st.placed)
+        report(f"greedy roster in {time.perf_counter() - g0:.2f}s")
+        objective = dict(obj)
+        objective.update({f"bound_{k}": v for k, v in bound.items()})
+        return SolveResult(roster, "GREEDY_FALLBACK", objective, bound["total"], time.perf_counter() - t0,
+                           explain_shortfall(problem, roster, _instance=inst))
