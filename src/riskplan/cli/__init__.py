@@ -42,7 +42,9 @@ def main() -> None:
 
 # Each command family lives in its own module and registers itself on `main`.
 from . import data  # noqa: E402,F401
+from . import disclosure  # noqa: E402,F401
 from . import history  # noqa: E402,F401
+from . import roster  # noqa: E402,F401
 
 if __name__ == "__main__":  # pragma: no cover
     main()

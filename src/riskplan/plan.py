@@ -1,0 +1,384 @@
+"""The quarter's plan, end to end: load -> tiers -> obligations -> draw -> solve -> write OUT/.
+
+`build_problem` is pure: from a district, its tiers, the quarter and the seed it returns the
+solver's input (`RosterProblem`), the draw and the obligations. `run_plan` adds the edges:
+reading the district and tiers, calling the solver, and writing OUT/ atomically:
+
+- roster.csv             placed visits (sorted by visit_id)
+- tiers.csv              the tiers used (from --tiers, or the scoring model's output)
+- inspector_schedule.csv one row per inspector per working day, with that day's visit ids
+- draw.csv               the first random draw, every enterprise of a sampled tier
+- shortfall.csv          unmet needs by rule, tier, subdistrict and month, with a suggestion
+- unplaced.csv           each requested visit or obligation that did not make it, with why
+- plan.json              quarter, seed, input sha256, policy, tier source, counts, shortfall,
+                         solver status/objective/bound, versions; wall times under "timing"
+
+Same inputs + seed + options give byte-identical files; plan.json differs between runs only
+under its "timing" key.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+
+from . import __version__
+from .calendar import Quarter, WorkCalendar
+from .district import District, DistrictError, Problem, load_district
+from .draw import DrawResult, draw_spot_checks
+from .io import atomic_output_dir, read_table_text, sha256_file
+from .obligations import Grouping, as_tier_series, find_obligations, group_obligations
+from .roster import BASES, Obligation, RosterProblem, SolveResult, Unplaced
+from .schema import TIERS
+
+PLAN_FILES = ("roster.csv", "tiers.csv", "inspector_schedule.csv", "draw.csv", "shortfall.csv",
+              "unplaced.csv", "plan.json")
+SHORTFALL_COLUMNS = ("rule", "tier", "subdistrict", "month", "missing", "reason", "suggestion")
+PROBLEM_ENTERPRISE_COLUMNS = ("enterprise_id", "name", "subdistrict", "lat", "lon", "hazchem",
+                              "major_hazard_level", "dust_explosion", "molten_metal")
+FLOAT_FORMAT = "%.6f"
+DEFAULT_TIME_LIMIT = 60.0
+TIER_ALIASES = {"红": "red", "橙": "orange", "黄": "yellow", "蓝": "blue"}
+
+
+# ---------------------------------------------------------------- tiers input
+
+def load_tiers_csv(path: Path | str, district: District) -> pd.DataFrame:
+    """A tiers file (`enterprise_id, tier`, .csv or .xlsx, extra columns kept) validated against
+    the district: every enterprise exactly once, tiers red|orange|yellow|blue (or 红橙黄蓝).
+    Raises DistrictError naming file, row and column."""
+    path = Path(path)
+    if not path.exists():
+        raise DistrictError([Problem(path.name, f"tiers file not found: {path}")])
+    raw = read_table_text(path)
+    problems = [Problem(path.name, "missing required column", row=1, column=c)
+                for c in ("enterprise_id", "tier") if c not in raw.columns]
+    if problems:
+        raise DistrictError(problems)
+    known = set(district.enterprises["enterprise_id"])
+    allowed = {t.value for t in TIERS}
+    first_row: dict[str, int] = {}
+    tiers = []
+    for i, (eid, tier) in enumerate(zip(raw["enterprise_id"], raw["tier"])):
+        row = i + 2
+        value = TIER_ALIASES.get(tier, tier.lower())
+        tiers.append(value)
+        if not eid:
+            problems.append(Problem(path.name, "empty cell; a value is required", row=row, column="enterprise_id"))
+        elif eid not in known:
+            problems.append(Problem(path.name, f"unknown enterprise '{eid}' (not in the district's enterprises)",
+                                    row=row, column="enterprise_id"))
+        elif eid in first_row:
+            problems.append(Problem(path.name, f"duplicate enterprise_id '{eid}' (first at row {first_row[eid]})",
+                                    row=row, column="enterprise_id"))
+        else:
+            first_row[eid] = row
+        if value not in allowed:
+            problems.append(Problem(path.name, f"'{tier}' is not one of red, orange, yellow, blue",
+                                    row=row, column="tier"))
+    ent_file = district.sources["enterprises"].name if "enterprises" in district.sources else "enterprises.csv"
+    for i, eid in enumerate(district.enterprises["enterprise_id"]):
+        if eid not in first_row:
+            problems.append(Problem(path.name, f"no tier for enterprise '{eid}' ({ent_file} row {i + 2})",
+                                    column="enterprise_id"))
+    if problems:
+        raise DistrictError(problems)
+    out = raw.copy()
+    out["tier"] = tiers
+    return out
+
+
+def model_tiers(district: District, quarter: Quarter) -> pd.DataFrame:
+    """Tiers from the default scoring model as of the quarter start."""
+    from .tiering import tier_district
+
+    return tier_district(district, as_of=quarter.start)
+
+
+# ---------------------------------------------------------------- the pure part
+
+@dataclass
+class Prepared:
+    problem: RosterProblem
+    draw: DrawResult
+    obligations: list[Obligation]
+    grouping: Grouping
+
+
+def prepare(district: District, tiers_frame: pd.DataFrame, quarter: Quarter | str, seed: int) -> Prepared:
+    quarter = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
+    policy = district.policy
+    calendar = WorkCalendar.for_quarter(quarter, policy.roster)
+    tiers = as_tier_series(tiers_frame)
+    obligations = find_obligations(district, tiers, quarter, calendar)
+    grouping = group_obligations(obligations, policy, calendar, tiers)
+    draw = draw_spot_checks(district, tiers, quarter, obligations, seed, first_number=len(grouping.requests) + 1)
+    enterprises = district.enterprises[list(PROBLEM_ENTERPRISE_COLUMNS)].copy()
+    enterprises["tier"] = enterprises["enterprise_id"].map(tiers)
+    problem = RosterProblem(
+        quarter=quarter, calendar=calendar, policy=policy,
+        requests=tuple(grouping.requests) + tuple(draw.requests),
+        enterprises=enterprises.reset_index(drop=True), inspectors=district.inspectors,
+        leave=district.leave, conflicts=district.conflicts, past_inspections=district.inspections,
+    )
+    return Prepared(problem, draw, obligations, grouping)
+
+
+def build_problem(district: District, tiers_frame: pd.DataFrame, quarter: Quarter | str,
+                  seed: int) -> tuple[RosterProblem, DrawResult, list[Obligation]]:
+    """The solver's input for one quarter, with the draw and the obligations behind it."""
+    p = prepare(district, tiers_frame, quarter, seed)
+    return p.problem, p.draw, p.obligations
+
+
+# ---------------------------------------------------------------- output tables
+
+def _tier_map(problem: RosterProblem) -> dict[str, dict[str, Any]]:
+    return problem.enterprises.set_index("enterprise_id")[["name", "subdistrict", "tier"]].to_dict("index")
+
+
+def roster_frame(problem: RosterProblem, result: SolveResult) -> pd.DataFrame:
+    ent = _tier_map(problem)
+    rows = []
+    for v in sorted(result.roster.visits, key=lambda v: v.request.visit_id):
+        r, e = v.request, ent[v.request.enterprise_id]
+        rows.append({"visit_id": r.visit_id, "enterprise_id": r.enterprise_id, "enterprise_name": e["name"],
+                     "subdistrict": e["subdistrict"], "tier": e["tier"], "basis": r.basis,
+                     "obligations": ";".join(r.obligations), "window_start": r.window_start.isoformat(),
+                     "window_end": r.window_end.isoformat(), "date": v.date.isoformat(),
+                     "inspectors": ";".join(sorted(v.inspectors))})
+    return pd.DataFrame(rows, columns=["visit_id", "enterprise_id", "enterprise_name", "subdistrict", "tier",
+                                       "basis", "obligations", "window_start", "window_end", "date", "inspectors"])
+
+
+def schedule_frame(problem: RosterProblem, result: SolveResult) -> pd.DataFrame:
+    """One row per inspector per working day: on leave or not, and that day's visit ids."""
+    from .calendar import leave_days
+
+    away = leave_days(problem.leave, problem.calendar)
+    visits: dict[tuple[str, Any], list[str]] = {}
+    for v in result.roster.visits:
+        for iid in v.inspectors:
+            visits.setdefault((iid, v.date), []).append(v.request.visit_id)
+    rows = [(iid, d.isoformat(), "yes" if d in away.get(iid, ()) else "no", ";".join(sorted(visits.get((iid, d), []))))
+            for iid in sorted(problem.inspectors["inspector_id"]) for d in problem.calendar.days]
+    return pd.DataFrame(rows, columns=["inspector_id", "date", "on_leave", "visits"])
+
+
+def obligation_rule(kind: str) -> str:
+    """The policy rule an obligation kind comes from (for shortfall rows)."""
+    if "_month_" in kind:
+        return "visits_per_month"
+    if kind.endswith("_due"):
+        return "max_days_between_visits"
+    if kind.startswith("pinned_"):
+        return "pinned"
+    return kind
+
+
+@dataclass
+class Shortfall:
+    summary: pd.DataFrame  # SHORTFALL_COLUMNS
+    unplaced: pd.DataFrame  # one row per visit / obligation not placed
+    unmet_obligations: list[dict[str, str]] = field(default_factory=list)
+    drawn_not_placed: list[dict[str, str]] = field(default_factory=list)
+
+
+def _missing_from_solver(problem: RosterProblem, result: SolveResult) -> list[Unplaced]:
+    """Requests the solver neither placed nor reported: reported here rather than lost."""
+    seen = {v.request.visit_id for v in result.roster.visits} | {u.request.visit_id for u in result.roster.unplaced}
+    return [Unplaced(r, "not returned by the solver") for r in problem.requests if r.visit_id not in seen]
+
+
+def shortfall_tables(prep: Prepared, result: SolveResult) -> Shortfall:
+    problem = prep.problem
+    ent = _tier_map(problem)
+    quarter = problem.quarter
+    rows: list[dict] = []
+    unmet: list[dict[str, str]] = []
+    drawn: list[dict[str, str]] = []
+    unplaced = sorted(list(result.roster.unplaced) + _missing_from_solver(problem, result),
+                      key=lambda u: u.request.visit_id)
+    for u in unplaced:
+        r, e = u.request, ent[u.request.enterprise_id]
+        rows.append({"visit_id": r.visit_id, "enterprise_id": r.enterprise_id, "enterprise_name": e["name"],
+                     "subdistrict": e["subdistrict"], "tier": e["tier"], "basis": r.basis,
+                     "obligations": ";".join(r.obligations), "window_start": r.window_start.isoformat(),
+                     "window_end": r.window_end.isoformat(), "reason": u.reason})
+        if r.mandatory:
+            unmet += [{"enterprise_id": r.enterprise_id, "obligation": k, "visit_id": r.visit_id, "reason": u.reason}
+                      for k in r.obligations]
+        else:
+            drawn.append({"enterprise_id": r.enterprise_id, "visit_id": r.visit_id, "reason": u.reason})
+
+    extra: list[dict] = []
+    policy = problem.policy
+    leftovers = [(o, "window with no working day") for o in prep.grouping.no_working_day]
+    leftovers += [(o, f"beyond max_visits_per_quarter ({policy.tier(ent[o.enterprise_id]['tier']).max_visits_per_quarter}"
+                      f" for {ent[o.enterprise_id]['tier']})") for o in prep.grouping.beyond_max]
+    for ob, reason in sorted(leftovers, key=lambda x: (x[0].enterprise_id, x[0].window_start, x[0].kind)):
+        e = ent[ob.enterprise_id]
+        rows.append({"visit_id": "", "enterprise_id": ob.enterprise_id, "enterprise_name": e["name"],
+                     "subdistrict": e["subdistrict"], "tier": e["tier"], "basis": ob.basis, "obligations": ob.kind,
+                     "window_start": ob.window_start.isoformat(), "window_end": ob.window_end.isoformat(),
+                     "reason": f"{reason}: {ob.reason}"})
+        unmet.append({"enterprise_id": ob.enterprise_id, "obligation": ob.kind, "visit_id": "", "reason": reason})
+        if reason.startswith("window"):
+            suggestion = "widen the window or declare a make-up working day ([roster] extra_workdays)"
+        else:
+            suggestion = f"raise [tiers.{e['tier']}] max_visits_per_quarter"
+        month = quarter.month_of(ob.window_start) if quarter.start <= ob.window_start <= quarter.end else 1
+        extra.append({"rule": obligation_rule(ob.kind), "tier": e["tier"], "subdistrict": e["subdistrict"],
+                      "month": month, "missing": 1, "reason": reason.split(" (")[0], "suggestion": suggestion})
+
+    solver_rows = result.shortfall if result.shortfall is not None else pd.DataFrame(columns=SHORTFALL_COLUMNS)
+    mine = pd.DataFrame(extra, columns=SHORTFALL_COLUMNS)
+    if len(mine):
+        mine = (mine.groupby(["rule", "tier", "subdistrict", "month", "reason", "suggestion"], as_index=False)
+                ["missing"].sum())[list(SHORTFALL_COLUMNS)]
+    parts = [f for f in (solver_rows.reindex(columns=list(SHORTFALL_COLUMNS)), mine) if len(f)]
+    summary = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SHORTFALL_COLUMNS)
+    if len(summary):
+        keys = summary.astype(str)
+        order = keys.sort_values(list(SHORTFALL_COLUMNS), kind="mergesort").index
+        summary = summary.loc[order].reset_index(drop=True)
+    unplaced_frame = pd.DataFrame(rows, columns=["visit_id", "enterprise_id", "enterprise_name", "subdistrict",
+                                                 "tier", "basis", "obligations", "window_start", "window_end",
+                                                 "reason"])
+    return Shortfall(summary, unplaced_frame, unmet, drawn)
+
+
+def _counts(frame: pd.DataFrame, column: str, order: tuple[str, ...]) -> dict[str, int]:
+    counts = frame[column].value_counts() if len(frame) else pd.Series(dtype=int)
+    return {k: int(counts.get(k, 0)) for k in order}
+
+
+def _round(x: Any) -> Any:
+    if isinstance(x, float):
+        return round(x, 6)
+    return x
+
+
+def plan_record(prep: Prepared, result: SolveResult, roster: pd.DataFrame, shortfall: Shortfall, *,
+                seed: int, district: District, tier_source: dict[str, Any], time_limit: float,
+                wall_time: float) -> dict[str, Any]:
+    """plan.json: everything deterministic, then wall times under "timing"."""
+    try:
+        import ortools
+
+        ortools_version = ortools.__version__
+    except ImportError:  # pragma: no cover - ortools is a dependency
+        ortools_version = None
+    tiers = tuple(t.value for t in TIERS)
+    requested = pd.DataFrame({"basis": [r.basis for r in prep.problem.requests]})
+    missing_total = int(pd.to_numeric(shortfall.summary["missing"]).sum()) if len(shortfall.summary) else 0
+    return {
+        "quarter": str(prep.problem.quarter),
+        "seed": seed,
+        "riskplan_version": __version__,
+        "ortools_version": ortools_version,
+        "inputs": district.fingerprints(),
+        "tiers": tier_source,
+        "policy": district.policy.to_dict(),
+        "options": {"time_limit": time_limit},
+        "counts": {
+            "obligations": len(prep.obligations),
+            "requested_by_basis": _counts(requested, "basis", BASES),
+            "placed": len(roster),
+            "placed_by_tier": _counts(roster, "tier", tiers),
+            "placed_by_basis": _counts(roster, "basis", BASES),
+            "drawn_by_tier": _counts(prep.draw.frame[prep.draw.frame["drawn"] == "yes"], "tier", tiers),
+            "eligible_by_tier": _counts(prep.draw.frame[prep.draw.frame["eligible"] == "yes"], "tier", tiers),
+        },
+        "shortfall": {
+            "missing_total": missing_total,
+            "by_rule": [{k: _round(v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+                        for row in shortfall.summary.to_dict("records")],
+            "unmet_obligations": shortfall.unmet_obligations,
+            "drawn_not_placed": shortfall.drawn_not_placed,
+        },
+        "solver": {
+            "status": result.status,
+            "objective": {k: _round(float(v)) for k, v in sorted(result.objective.items())},
+            "bound": None if result.bound is None else _round(float(result.bound)),
+        },
+        "timing": {"solver_wall_time_s": round(float(result.wall_time), 3), "total_wall_time_s": round(wall_time, 3)},
+    }
+
+
+def deterministic_part(plan: dict[str, Any]) -> dict[str, Any]:
+    """plan.json without its "timing" key: what must be identical between runs."""
+    return {k: v for k, v in plan.items() if k != "timing"}
+
+
+# ---------------------------------------------------------------- the pipeline
+
+@dataclass
+class PlanResult:
+    out_dir: Path
+    plan: dict[str, Any]
+    solve: SolveResult
+    draw: DrawResult
+    obligations: list[Obligation]
+    roster: pd.DataFrame
+    shortfall: Shortfall
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    path.write_bytes(frame.to_csv(index=False, lineterminator="\n", float_format=FLOAT_FORMAT).encode("utf-8"))
+
+
+def write_plan(out_dir: Path, force: bool, prep: Prepared, result: SolveResult, tiers_frame: pd.DataFrame,
+               roster: pd.DataFrame, shortfall: Shortfall, plan: dict[str, Any]) -> None:
+    with atomic_output_dir(Path(out_dir), force=force) as staging:
+        _write_csv(roster, staging / "roster.csv")
+        _write_csv(tiers_frame.sort_values("enterprise_id", kind="mergesort"), staging / "tiers.csv")
+        _write_csv(schedule_frame(prep.problem, result), staging / "inspector_schedule.csv")
+        _write_csv(prep.draw.frame, staging / "draw.csv")
+        _write_csv(shortfall.summary, staging / "shortfall.csv")
+        _write_csv(shortfall.unplaced, staging / "unplaced.csv")
+        (staging / "plan.json").write_text(json.dumps(plan, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def refuse_existing(out_dir: Path, force: bool) -> None:
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise FileExistsError(f"{out_dir} exists and is not a folder")
+    if out_dir.exists() and any(out_dir.iterdir()) and not force:
+        what = "holds a plan" if (out_dir / "plan.json").exists() else "is not empty"
+        raise FileExistsError(f"{out_dir} already {what}; use --force to replace it")
+
+
+def run_plan(district_dir: Path | str, quarter: Quarter | str, seed: int, tiers_path: Path | str | None = None,
+             *, out_dir: Path | str, force: bool = False, time_limit: float = DEFAULT_TIME_LIMIT,
+             progress: Callable[..., Any] | None = None,
+             solve: Callable[..., SolveResult] | None = None) -> PlanResult:
+    """Plan the quarter and write OUT/ (see the module docstring). `solve` replaces
+    `riskplan.solver.solve_roster` (same signature), e.g. for a baseline comparison."""
+    started = time.perf_counter()
+    quarter = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
+    out_dir = Path(out_dir)
+    refuse_existing(out_dir, force)
+    district = load_district(district_dir)
+    if tiers_path is not None:
+        tiers_frame = load_tiers_csv(tiers_path, district)
+        tier_source = {"source": "file", "file": Path(tiers_path).name, "sha256": sha256_file(Path(tiers_path))}
+    else:
+        tiers_frame = model_tiers(district, quarter)
+        tier_source = {"source": "model", "as_of": quarter.start.isoformat()}
+    prep = prepare(district, tiers_frame, quarter, seed)
+    if solve is None:
+        from .solver import solve_roster as solve
+    result = solve(prep.problem, seed, time_limit=time_limit, progress=progress)
+    roster = roster_frame(prep.problem, result)
+    shortfall = shortfall_tables(prep, result)
+    plan = plan_record(prep, result, roster, shortfall, seed=seed, district=district, tier_source=tier_source,
+                       time_limit=time_limit, wall_time=time.perf_counter() - started)
+    write_plan(out_dir, force, prep, result, tiers_frame, roster, shortfall, plan)
+    return PlanResult(out_dir, plan, result, prep.draw, prep.obligations, roster, shortfall)
+
