@@ -279,7 +279,7 @@ def test_every_hard_rule_holds_on_random_instances(seed, team, day_limit, gap, r
 
 
 def test_mandatory_visits_come_before_drawn_ones_when_capacity_is_short():
-    p = make_problem(3, n_insp=6, capacity=(2, 3), n_drawn=60, n_red=4, n_orange=6, leave_share=0.0)
+    p = make_problem(3, n_insp=12, capacity=(1, 2), n_drawn=60, n_red=4, n_orange=6, leave_share=0.0)
     res = solve_roster(p, seed=3, time_limit=30)
     assert violations(p, res.roster) == []
     unplaced_mandatory = [u for u in res.roster.unplaced if u.request.mandatory]

@@ -211,6 +211,9 @@ def compile_problem(problem: RosterProblem) -> Instance:
     for rec in erows[["hazchem", "major_hazard_level", "dust_explosion", "molten_metal"]].to_dict("records"):
         ent_need.append(tuple(sorted(required_qualifications(rec, policy))))
     ent_max = np.array([policy.tier(t).max_visits_per_quarter for t in ent_tier], dtype=np.int64)
+    for need in ent_need:  # a qualification nobody holds is still a known (empty) one
+        for q in need:
+            qual.setdefault(q, np.zeros(I, bool))
 
     conflict_lists: list[list[int]] = [[] for _ in ent_ids]
     conf = problem.conflicts
@@ -429,13 +432,16 @@ def random_assignment(
     weights: np.ndarray | None = None,
     preferred: np.ndarray | None = None,
     max_preferred: int | None = None,
+    scarcity: dict[str, float] | None = None,
 ) -> tuple[int, ...] | None:
     """Rule 11: a random team among the eligible (`mask`) that holds every needed qualification.
 
     Weighted sampling without replacement (Efraimidis-Spirakis keys u^(1/w) from the seeded
     generator): every eligible inspector can be chosen, inspectors behind their load target a
-    little more often. `preferred` inspectors (already in the subdistrict that day) are taken
-    first, at most `max_preferred` of them, to share the trip.
+    little more often, holders of scarce qualifications the visit does not need (`scarcity`:
+    qualification -> weight factor) less often. `preferred` inspectors (already in the
+    subdistrict that day) are taken first, at most `max_preferred` of them, to share the trip.
+    Among qualified holders the first one needed is taken, then the rest of the team.
     """
     t = inst.team_size
     cand = np.flatnonzero(mask)
@@ -443,8 +449,18 @@ def random_assignment(
         return None
     u = rng.random(len(cand))
     w = weights[cand] if weights is not None else np.ones(len(cand))
-    keys = np.log(u + 1e-300) / w
-    order = cand[np.argsort(-keys, kind="stable")]
+    w_fill = w
+    if scarcity:
+        # holders of a scarce qualification this visit does not need are kept for visits that do;
+        # once a needed qualification is covered, further holders of it are not needed either
+        for q, factor in scarcity.items():
+            pen = np.where(inst.qual[q][cand], factor, 1.0)
+            w_fill = w_fill * pen
+            if q not in need:
+                w = w * pen
+    logu = np.log(u + 1e-300)
+    order_need = cand[np.argsort(-(logu / w), kind="stable")]
+    order_fill = cand[np.argsort(-(logu / w_fill), kind="stable")]
     pref = np.zeros(inst.I, bool)
     budget = 0
     if preferred is not None and len(preferred):
@@ -455,6 +471,7 @@ def random_assignment(
 
     def pick(filt: np.ndarray | None) -> bool:
         nonlocal budget
+        order = order_need if filt is not None else order_fill
         for use_pref in ((True, False) if budget > 0 else (False,)):
             for i in order:
                 if taken[i] or (filt is not None and not filt[i]):
@@ -498,6 +515,7 @@ def try_place(
     d: int,
     weights: np.ndarray | None = None,
     max_preferred: int | None = None,
+    scarcity: dict[str, float] | None = None,
 ) -> bool:
     """Place request r on day d with a random eligible team, sharing the subdistrict's day if possible."""
     mask = eligible_inspectors(inst, state, r, d)
@@ -506,7 +524,7 @@ def try_place(
     e = int(inst.req_ent[r])
     st = state.stops.get((d, int(inst.ent_sub[e])))
     preferred = np.array(sorted(st), dtype=np.int64) if st else None
-    team = random_assignment(inst, rng, mask, inst.ent_need[e], weights, preferred, max_preferred)
+    team = random_assignment(inst, rng, mask, inst.ent_need[e], weights, preferred, max_preferred, scarcity)
     if team is None:
         return False
     state.place(r, d, team)
@@ -787,29 +805,55 @@ def place_week(inst: Instance, state: State, rng: np.random.Generator, w: int, r
         day_load[best] += 1
         sub_day[(s, best)] += 1
 
-    # teams, day by day, cluster by cluster
+    scarcity = qualification_scarcity(inst, state, [r for r in order if r in day_of], wd)
+    # teams, day by day, cluster by cluster; visits needing a qualification first (pass 0)
     clusters: dict[tuple[int, int], list[int]] = defaultdict(list)
     for r in order:
         if r in day_of:
             clusters[(day_of[r], int(inst.ent_sub[inst.req_ent[r]]))].append(r)
-    keys = sorted(clusters)
-    for key in keys:
-        members = clusters[key]
-        # visits needing the most qualifications first, mandatory before drawn
-        members.sort(key=lambda r: (not inst.req_mandatory[r], -len(inst.ent_need[inst.req_ent[r]])))
-        d = key[0]
-        for j, r in enumerate(members):
-            last = j == len(members) - 1
-            if not try_place(inst, state, rng, r, d, weights, None if last else t - 1):
-                failed.append(r)
+    for needs_pass in (True, False):
+        for key in sorted(clusters):
+            members = [r for r in clusters[key] if bool(inst.ent_need[inst.req_ent[r]]) == needs_pass]
+            members.sort(key=lambda r: (not inst.req_mandatory[r], -len(inst.ent_need[inst.req_ent[r]])))
+            d = key[0]
+            for j, r in enumerate(members):
+                last = j == len(members) - 1 and (not needs_pass or len(members) == len(clusters[key]))
+                if not try_place(inst, state, rng, r, d, weights, None if last else t - 1, scarcity):
+                    failed.append(r)
     # failures: another day of this week
     still = []
     for r in failed:
         days = [d for d in wd if inst.req_lo[r] <= d <= inst.req_hi[r]]
         rng.shuffle(days)
-        if not any(try_place(inst, state, rng, r, d, weights) for d in days):
+        if not any(try_place(inst, state, rng, r, d, weights, None, scarcity) for d in days):
             still.append(r)
     return still
+
+
+def qualification_scarcity(inst: Instance, state: State, reqs: list[int], days: list[int]) -> dict[str, float]:
+    """Qualification -> sampling factor (0.02..1) for its holders on visits that do not need it.
+
+    Pressure = visits needing it / free slots of its holders on `days`; factor = (1 - pressure)^2.
+    """
+    demand: dict[str, int] = defaultdict(int)
+    for r in reqs:
+        for q in inst.ent_need[inst.req_ent[r]]:
+            demand[q] += 1
+    out = {}
+    if not days:
+        return out
+    free_day = np.maximum(inst.day_limit - state.day_load[:, days], 0) * ~inst.on_leave[:, days]
+    weeks = sorted({int(inst.week_of_day[d]) for d in days})
+    free_week = np.maximum(inst.wlim[:, weeks] - state.week_load[:, weeks], 0).sum(axis=1)
+    free = np.minimum(free_day.sum(axis=1), free_week) * inst.certified
+    for q, n in sorted(demand.items()):
+        holders = inst.qual.get(q)
+        if holders is None:
+            continue
+        cap = float(free[holders].sum())
+        pressure = min(1.0, n / cap) if cap > 0 else 1.0
+        out[q] = float(np.clip((1.0 - pressure) ** 2, 0.02, 1.0))
+    return out
 
 
 # --------------------------------------------------------------------------------------
@@ -837,6 +881,8 @@ def repair(inst: Instance, state: State, rng: np.random.Generator, todo: list[in
         days.sort(key=lambda d: -len(state.stops.get((d, s), ())))  # share a day first
         if any(try_place(inst, state, rng, r, d, weights) for d in days):
             continue
+        if inst.req_mandatory[r] and _swap_free(inst, state, rng, r, days, weights):
+            continue
         if inst.req_mandatory[r] and _displace_drawn(inst, state, rng, r, days, weights, displaced):
             continue
         left.append(r)
@@ -846,6 +892,72 @@ def repair(inst: Instance, state: State, rng: np.random.Generator, todo: list[in
         if not any(try_place(inst, state, rng, r, d, weights) for d in days):
             left.append(r)
     return left
+
+
+def _swap_free(inst: Instance, state: State, rng: np.random.Generator, r: int, days: list[int],
+               weights: np.ndarray, max_tries: int = 40) -> bool:
+    """Place r by first replacing a blocked inspector h on one of h's other visits.
+
+    h passes every rule for r on day d except the day or week limit; on a visit v of h that day
+    (or that week) whose qualifications do not depend on h, h is swapped for a free eligible
+    inspector, which frees h's slot for r.
+    """
+    e = int(inst.req_ent[r])
+    tries = 0
+    for d in days:
+        if not visit_spacing(inst, state, e, d) or not tier_visit_maximum(inst, state, e):
+            continue
+        static = inst.sub_mask[inst.ent_sub[e]] & inspector_not_on_leave(inst, d)
+        static &= no_conflict_of_interest(inst, e) & rotate_inspectors(inst, state, e, d)
+        day_ok = inspector_daily_limit(inst, state, d)
+        week_ok = inspector_weekly_capacity(inst, state, d)
+        blocked = static & ~(day_ok & week_ok)
+        if not blocked.any():
+            continue
+        need = inst.ent_need[e]
+        prio = np.zeros(inst.I)
+        for q in need:
+            prio += inst.qual[q]
+        hs = np.flatnonzero(blocked)
+        hs = hs[np.argsort(-prio[hs] + rng.random(len(hs)) * 0.5, kind="stable")]
+        w = int(inst.week_of_day[d])
+        for h in hs[:8]:
+            h = int(h)
+            # visits of h whose removal frees what blocks h on d
+            cands = []
+            for v, (dv, team) in state.placed.items():
+                if h not in team or inst.week_of_day[dv] != w:
+                    continue
+                if not day_ok[h] and dv != d:
+                    continue
+                cands.append(v)
+            for v in sorted(cands):
+                tries += 1
+                if tries > max_tries:
+                    return False
+                ev = int(inst.req_ent[v])
+                dv, team = state.remove(v)
+                mask = eligible_inspectors(inst, state, v, dv)
+                ok = False
+                if mask is not None:
+                    mask[list(team)] = False
+                    mask[h] = False
+                    rest = tuple(m for m in team if m != h)
+                    still_need = tuple(q for q in inst.ent_need[ev] if not any(inst.qual[q][m] for m in rest))
+                    cand = np.flatnonzero(mask)
+                    for q in still_need:
+                        cand = cand[inst.qual[q][cand]]
+                    if len(cand):
+                        k = int(cand[int(rng.integers(len(cand)))])
+                        state.place(v, dv, tuple(sorted(rest + (k,))))
+                        ok = True
+                if not ok:
+                    state.place(v, dv, team)
+                    continue
+                if try_place(inst, state, rng, r, d, weights):
+                    return True
+                break  # h freed but r still does not fit that day: next day
+    return False
 
 
 def _displace_drawn(inst: Instance, state: State, rng: np.random.Generator, r: int, days: list[int],
@@ -1080,6 +1192,10 @@ def solve_roster(
                f"{len(left) - n_mand_left} drawn unplaced")
         target = load_targets(inst, inst.team_size * len(state.placed))
         moves = balance_pass(inst, state, target, deadline)
+        if left:  # the balance pass may have freed what a leftover needs
+            left = repair(inst, state, rng, left, weights, deadline)
+            target = load_targets(inst, inst.team_size * len(state.placed))
+            moves += balance_pass(inst, state, target, deadline)
         obj = soft_objective(inst, state.placed)
         bound = objective_bound(inst, state.placed)
         report(f"phase 3 balance: {moves} day swaps; objective {obj['total']:.0f} "
@@ -1092,7 +1208,7 @@ def solve_roster(
         objective = dict(obj)
         objective.update({f"bound_{k}": v for k, v in bound.items()})
         objective["phase1_objective"] = p1_obj
-        return SolveResult(roster, "OPTIMAL" if status == "OPTIMAL" and not left else "FEASIBLE",
+        return SolveResult(roster, "FEASIBLE",
                            objective, bound["total"], time.perf_counter() - t0, shortfall)
     except (KeyboardInterrupt, TimeoutError) as exc:
         report(f"falling back to the greedy roster: {type(exc).__name__} {exc}")
