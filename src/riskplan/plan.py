@@ -93,11 +93,20 @@ def load_tiers_csv(path: Path | str, district: District) -> pd.DataFrame:
     return out
 
 
+class TieringError(ValueError):
+    """The district cannot be tiered by the scoring model (e.g. no model is installed)."""
+
+
 def model_tiers(district: District, quarter: Quarter) -> pd.DataFrame:
     """Tiers from the default scoring model as of the quarter start."""
+    from .model import ModelError
     from .tiering import tier_district
 
-    return tier_district(district, as_of=quarter.start)
+    try:
+        return tier_district(district, as_of=quarter.start)
+    except ModelError as exc:
+        raise TieringError(f"cannot tier the district with the scoring model: {exc} "
+                           "(or pass --tiers tiers.csv)") from None
 
 
 # ---------------------------------------------------------------- the pure part

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from . import main, reports_bad_input
+from . import EXIT_BAD_INPUT, main, reports_bad_input
 
 
 def _quarter(ctx, param, value):
@@ -56,11 +56,15 @@ class _Progress:
 def plan(district_dir: Path, quarter, seed: int, tiers_path: Path | None, time_limit: float, force: bool,
          out_dir: Path) -> None:
     """Build the quarter's double-random inspection roster for DISTRICT_DIR."""
-    from ..plan import run_plan
+    from ..plan import TieringError, run_plan
 
-    with _Progress() as progress:
-        result = run_plan(district_dir, quarter, seed, tiers_path, out_dir=out_dir, force=force,
-                          time_limit=time_limit, progress=progress)
+    try:
+        with _Progress() as progress:
+            result = run_plan(district_dir, quarter, seed, tiers_path, out_dir=out_dir, force=force,
+                              time_limit=time_limit, progress=progress)
+    except TieringError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
     p = result.plan
     counts = p["counts"]
     click.echo(f"Plan for {p['quarter']} (seed {p['seed']}): {counts['placed']} visits placed "
