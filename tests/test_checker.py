@@ -221,3 +221,10 @@ def test_malformed_roster_cells_name_row_and_column(base, tmp_path):
     district, out = variant(base, tmp_path, edit_roster=setv(V00004={"date": "11/01/2027"}))
     with pytest.raises(DistrictError, match=r"roster.csv, row 5, column 'date': '11/01/2027' is not an ISO date"):
         check_roster(district, out)
+
+
+def test_tampered_tiers_csv_is_caught(base, tmp_path):
+    district, out = variant(base, tmp_path)
+    tiers = (out / "tiers.csv").read_text(encoding="utf-8").replace("R1,red", "R1,blue")
+    (out / "tiers.csv").write_text(tiers, encoding="utf-8")
+    assert "inputs_match_plan" in rules_broken(district, out)

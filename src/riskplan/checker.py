@@ -31,7 +31,7 @@ import pandas as pd
 from .calendar import Quarter
 from .district import District, DistrictError, Problem, load_district
 from .draw import DrawResult, draw_spot_checks
-from .io import read_table_text
+from .io import read_table_text, sha256_file
 from .obligations import exclusive_slot, find_obligations
 from .policy import Policy
 from .roster import BASES, Obligation
@@ -161,7 +161,9 @@ def roster_well_formed(ctx: CheckContext) -> list[Violation]:
 
 
 def inputs_match_plan(ctx: CheckContext) -> list[Violation]:
-    """The district files are the ones the plan was made from (sha256 in plan.json)."""
+    """The district files, the policy in force and OUT/tiers.csv are the ones the plan was made
+    from (sha256 and policy recorded in plan.json): otherwise every other check would verify
+    the roster against the wrong inputs."""
     recorded = ctx.plan.get("inputs", {})
     now = ctx.district.fingerprints()
     out = []
@@ -169,6 +171,11 @@ def inputs_match_plan(ctx: CheckContext) -> list[Violation]:
         if recorded.get(name) != now.get(name):
             what = "is new" if name not in recorded else "is missing" if name not in now else "has changed"
             out.append(Violation("inputs_match_plan", "", "", f"input file {name} {what} since the plan was made"))
+    if "policy" in ctx.plan and ctx.plan["policy"] != ctx.policy.to_dict():
+        out.append(Violation("inputs_match_plan", "", "", "the policy in force differs from the one in plan.json"))
+    tiers_sha = ctx.plan.get("tiers", {}).get("tiers_csv_sha256")
+    if tiers_sha and sha256_file(ctx.out_dir / TIERS_FILE) != tiers_sha:
+        out.append(Violation("inputs_match_plan", "", "", f"{TIERS_FILE} differs from the tiers the plan used"))
     return out
 
 

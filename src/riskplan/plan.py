@@ -19,6 +19,7 @@ under its "timing" key.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -338,15 +339,25 @@ class PlanResult:
     shortfall: Shortfall
 
 
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """Stable CSV bytes: UTF-8, '\\n' line ends, floats with six decimals."""
+    return frame.to_csv(index=False, lineterminator="\n", float_format=FLOAT_FORMAT).encode("utf-8")
+
+
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    path.write_bytes(frame.to_csv(index=False, lineterminator="\n", float_format=FLOAT_FORMAT).encode("utf-8"))
+    path.write_bytes(csv_bytes(frame))
+
+
+def tiers_output(tiers_frame: pd.DataFrame) -> bytes:
+    """OUT/tiers.csv: the tiers used, sorted by enterprise_id (its sha256 goes in plan.json)."""
+    return csv_bytes(tiers_frame.sort_values("enterprise_id", kind="mergesort"))
 
 
 def write_plan(out_dir: Path, force: bool, prep: Prepared, result: SolveResult, tiers_frame: pd.DataFrame,
                roster: pd.DataFrame, shortfall: Shortfall, plan: dict[str, Any]) -> None:
     with atomic_output_dir(Path(out_dir), force=force) as staging:
         _write_csv(roster, staging / "roster.csv")
-        _write_csv(tiers_frame.sort_values("enterprise_id", kind="mergesort"), staging / "tiers.csv")
+        (staging / "tiers.csv").write_bytes(tiers_output(tiers_frame))
         _write_csv(schedule_frame(prep.problem, result), staging / "inspector_schedule.csv")
         _write_csv(prep.draw.frame, staging / "draw.csv")
         _write_csv(shortfall.summary, staging / "shortfall.csv")
@@ -380,6 +391,7 @@ def run_plan(district_dir: Path | str, quarter: Quarter | str, seed: int, tiers_
     else:
         tiers_frame = model_tiers(district, quarter)
         tier_source = {"source": "model", "as_of": quarter.start.isoformat()}
+    tier_source["tiers_csv_sha256"] = hashlib.sha256(tiers_output(tiers_frame)).hexdigest()
     prep = prepare(district, tiers_frame, quarter, seed)
     if solve is None:
         from .solver import solve_roster as solve
