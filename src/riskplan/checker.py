@@ -90,12 +90,12 @@ class CheckContext:
     def policy(self) -> Policy:
         return self.district.policy
 
-    def enterprise(self, eid: str) -> pd.Series | None:
-        ent = self._enterprises
-        return ent.loc[eid] if eid in ent.index else None
+    def enterprise(self, eid: str) -> dict | None:
+        """The enterprise's row as a dict, or None for an unknown id."""
+        return self._enterprise_rows.get(eid)
 
     def __post_init__(self) -> None:
-        self._enterprises = self.district.enterprises.set_index("enterprise_id")
+        self._enterprise_rows = self.district.enterprises.set_index("enterprise_id").to_dict("index")
         self._inspectors = self.district.inspectors.set_index("inspector_id")
         rules = self.policy.roster
         self.working_days = _working_days(self.quarter, set(rules.holidays), set(rules.extra_workdays))
@@ -271,7 +271,7 @@ def no_conflict_of_interest(ctx: CheckContext) -> list[Violation]:
             for v in ctx.visits for iid in v.inspectors if (iid, v.enterprise_id) in pairs]
 
 
-def _needed_qualifications(ent: pd.Series, policy: Policy) -> set[str]:
+def _needed_qualifications(ent: dict, policy: Policy) -> set[str]:
     q = policy.qualifications
     need = set()
     if ent["hazchem"] != "none":

@@ -100,6 +100,7 @@ def draw_spot_checks(district: District, tiers: pd.Series | pd.DataFrame, quarte
     check_draw_method(policy)
     tier_of = as_tier_series(tiers)
     ent = district.enterprises.set_index("enterprise_id")
+    subdistrict_of = ent["subdistrict"].to_dict()
     obliged: dict[str, list[str]] = {}
     for ob in obligations:
         obliged.setdefault(ob.enterprise_id, []).append(ob.kind)
@@ -119,6 +120,7 @@ def draw_spot_checks(district: District, tiers: pd.Series | pd.DataFrame, quarte
             continue
         ids = sorted(tier_of.index[tier_of == tier.value])
         strata: dict[str, list[str]] = {}
+        tier_rows: list[dict] = []
         for eid in ids:
             if eid in obliged:
                 why = "obligation this quarter: " + ";".join(obliged[eid])
@@ -126,9 +128,9 @@ def draw_spot_checks(district: District, tiers: pd.Series | pd.DataFrame, quarte
                 why = f"visited {recent[eid]}, within {policy.draw.avoid_recent_days} days before the quarter"
             else:
                 why = ""
-                strata.setdefault(ent.at[eid, "subdistrict"], []).append(eid)
-            rows.append({"enterprise_id": eid, "tier": tier.value, "eligible": "no" if why else "yes",
-                         "why_not": why, "inclusion_probability": 0.0, "drawn": "no"})
+                strata.setdefault(subdistrict_of[eid], []).append(eid)
+            tier_rows.append({"enterprise_id": eid, "tier": tier.value, "eligible": "no" if why else "yes",
+                              "why_not": why, "inclusion_probability": 0.0, "drawn": "no"})
         names = sorted(strata)
         keys = rng.random(len(names))
         quotas = tier_quotas(share, {k: len(strata[k]) for k in names}, keys)
@@ -143,10 +145,11 @@ def draw_spot_checks(district: District, tiers: pd.Series | pd.DataFrame, quarte
             chosen.update({m: p for m in members})
             quota_rows.append({"tier": tier.value, "subdistrict": name, "eligible": len(members),
                                "floor": math.floor(Fraction(str(share)) * len(members)), "quota": quotas[name]})
-        for row in rows:
-            if row["tier"] == tier.value and row["enterprise_id"] in chosen:
+        for row in tier_rows:
+            if row["enterprise_id"] in chosen:
                 row["inclusion_probability"] = chosen[row["enterprise_id"]]
                 row["drawn"] = "yes" if row["enterprise_id"] in drawn else "no"
+        rows.extend(tier_rows)
 
     frame = pd.DataFrame(rows, columns=[c for c in DRAW_COLUMNS if c not in ("name", "subdistrict")])
     frame.insert(1, "name", frame["enterprise_id"].map(ent["name"]).astype(object))

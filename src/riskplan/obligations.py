@@ -59,22 +59,13 @@ def past_inspections(district: District, quarter: Quarter) -> pd.DataFrame:
 
 
 def latest_past_visits(district: District, quarter: Quarter) -> pd.DataFrame:
-    """Per enterprise with history: date of its latest past visit, major hazards found on that
-    date (summed over that date's visits) and the union of that date's inspectors (';'-joined,
-    sorted). Index: enterprise_id."""
+    """Per enterprise with history: `date` of its latest past visit and `major_hazards_found`
+    on that date (summed over that date's visits). Index: enterprise_id."""
     past = past_inspections(district, quarter)
-    if past.empty:
-        return pd.DataFrame({"date": pd.Series(dtype="datetime64[ns]"),
-                             "major_hazards_found": pd.Series(dtype="int64"),
-                             "inspectors": pd.Series(dtype=object)},
-                            index=pd.Index([], name="enterprise_id"))
     last = past.groupby("enterprise_id")["date"].transform("max")
     latest = past[past["date"] == last]
-    return latest.groupby("enterprise_id").agg(
-        date=("date", "first"),
-        major_hazards_found=("major_hazards_found", "sum"),
-        inspectors=("inspectors", lambda cells: ";".join(sorted({i for c in cells for i in str(c).split(";") if i}))),
-    )
+    return latest.groupby("enterprise_id").agg(date=("date", "first"),
+                                               major_hazards_found=("major_hazards_found", "sum"))
 
 
 def _month_name(day: date) -> str:
