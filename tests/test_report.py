@@ -29,7 +29,8 @@ def test_report_is_self_contained_with_charts(planned, tmp_path):
     assert len(images) >= 4
     for img in images:
         assert base64.b64decode(img)[:8] == b"\x89PNG\r\n\x1a\n"
-    for heading in ("Tier mix by subdistrict", "Visits per working day", "Inspector load", "Shortfall"):
+    for heading in ("Tier mix by subdistrict", "Tier shares by subdistrict", "Visits per working day",
+                    "Inspector load", "Shortfall"):
         assert heading in html
 
 

@@ -56,7 +56,7 @@ def tier_mix_figure(tiers: pd.DataFrame) -> Figure:
     ax.set_xlabel("share of enterprises")
     ax.invert_yaxis()
     ax.legend(ncol=4, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
-    return Figure("Tier mix by subdistrict", _png(fig))
+    return Figure("Tier shares by subdistrict", _png(fig))
 
 
 def map_figure(enterprises: pd.DataFrame, visited: set[str]) -> Figure:
@@ -152,7 +152,8 @@ def build_report(district_dir: Path, plan_dir: Path, whatif_csv: Path | None = N
             figures.append(fig)
     mix = (pd.crosstab(ent["subdistrict"], ent["tier"], margins=True, margins_name="total")
            .reindex(columns=[t.value for t in TIERS] + ["total"], fill_value=0))
-    by_basis = roster.groupby(["tier", "basis"]).size().unstack(fill_value=0)
+    by_basis = (roster.groupby(["tier", "basis"]).size().unstack(fill_value=0)
+                .reindex([t.value for t in TIERS]).dropna(how="all").fillna(0).astype(int))
     util = load_table["utilisation"]
     facts = [
         ("Quarter", str(quarter)), ("Seed", str(plan.get("seed"))),
