@@ -6,7 +6,7 @@ import re
 from datetime import date, timedelta
 
 import pandas as pd
-from test_solver import Q, make_problem, violations
+from test_solver import Q, make_policy, make_problem, violations
 
 from riskplan.roster import RosterProblem, VisitRequest
 from riskplan.shortfall import COLUMNS, explain_shortfall
@@ -16,7 +16,7 @@ from riskplan.solver import solve_roster
 def starved_in_february() -> RosterProblem:
     """Enough inspectors in January and March, most of them on leave in February."""
     p = make_problem(31, n_insp=10, capacity=(5, 5), n_red=30, n_orange=0, n_follow=0, n_pinned=0, n_drawn=10,
-                     leave_share=0.0, n_conflicts=0, hazard_share=0.0)
+                     leave_share=0.0, n_conflicts=0, hazard_share=0.0, policy=make_policy(rotate_inspectors=False))
     ids = list(p.inspectors["inspector_id"])[:7]
     leave = pd.DataFrame({"inspector_id": ids, "start": pd.Timestamp("2027-02-01"), "end": pd.Timestamp("2027-02-28")})
     return RosterProblem(p.quarter, p.calendar, p.policy, p.requests, p.enterprises, p.inspectors, leave,
@@ -33,8 +33,7 @@ def test_capacity_starved_month_is_named_with_tier_and_added_capacity():
     assert unplaced_mandatory and all(u.request.window_start.month == 2 for u in unplaced_mandatory)
     red = sf[sf["rule"] == "red_monthly"]
     assert set(red["tier"]) == {"red"} and set(red["month"]) == {"2027-02"}
-    # with three inspectors left, some visits are blocked by rotation (neighbouring teams), the rest by capacity
-    assert "capacity" in set(red["reason"]) and set(red["reason"]) <= {"capacity", "rotation"}
+    assert set(red["reason"]) == {"capacity"}
     assert red["missing"].sum() == len(unplaced_mandatory)
     cap = red[red["reason"] == "capacity"]
     m = re.search(r"\+(\d+) inspector-weeks in 2027-02", cap["suggestion"].iloc[0])

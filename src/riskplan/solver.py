@@ -12,9 +12,10 @@ up. Here no model ever sees that product. The solve runs in three phases:
    limit times their non-leave days), per sub-range of a week that a window boundary cuts,
    per qualification (a visit needing a qualification takes at least one slot of a holder)
    and, with `cross_area`, per subdistrict from the inspectors based elsewhere. The
-   objective is lexicographic by weights: mandatory visits, then drawn visits, then as few
-   subdistrict-weeks with a single visit as possible (a lone visit cannot share a team-day,
-   so it costs travel) and as little load above 90 % of a week's capacity as possible.
+   objective is lexicographic by weights: mandatory visits, then drawn visits, then the
+   fewest inspector stops the week's capacity structure allows (stops >= inspector-visits /
+   daily limit; inspector-visits beyond what full days absorb cost a stop each) and as
+   little load above 90 % of a week's capacity as possible.
    Size: classes x weeks, independent of the number of enterprises and inspectors.
 2. **Concrete days and teams, week by week (seeded randomized matching).** Each class's
    weekly quota is filled with concrete requests (enterprises with several visits first,
@@ -45,10 +46,14 @@ wall-clock limit given to CP-SAT is only a safety net set above the deterministi
 Soft objective (reported in `SolveResult.objective`): travel = inspector stops, the number
 of distinct (inspector, day, subdistrict) triples; balance = sum over inspectors of
 |load - target|, target proportional to their available capacity. Lower bound
-(`SolveResult.bound`): travel >= sum over subdistricts of max(team_size,
-ceil(team_size x visits / daily limit)) (each stop serves at most `daily limit` of the
-subdistrict's inspector-visits), balance >= the deviation of the best integer rounding of
-the targets (largest remainder), both for the placed visits.
+(`SolveResult.bound`): travel >= the larger of (a) the sum over subdistricts of
+max(team_size, ceil(team_size x visits / daily limit)) (each stop serves at most `daily
+limit` of the subdistrict's inspector-visits), (b) the fewest stops the inspector-weeks
+can serve the inspector-visits with (an inspector-week of limit L has floor(L / k) stops of
+k visits and one of L mod k) and (c) CP-SAT's proven bound on the aggregate week model
+with the placed visits fixed and only the stops minimised (windows and weekly capacity
+respected; `build_week_model(bound_only=True)`), a relaxation of every roster; balance >= the deviation of the best integer rounding of the
+targets (largest remainder); both for the placed visits.
 """
 
 from __future__ import annotations
@@ -284,6 +289,14 @@ class State:
         self.placed: dict[int, tuple[int, tuple[int, ...]]] = {}
         self.ent_visits: list[list[tuple[int, tuple[int, ...], int]]] = [[] for _ in inst.ent_ids]
         self.stops: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)  # (day, sub) -> inspector -> visits
+        #: the weekly limits placements respect: the true ones, or lower ones while planning
+        self.wcap = inst.wlim
+
+    def even_weeks(self, on: bool) -> None:
+        """While on, weekly limits are rounded down to whole days (multiples of the daily limit),
+        so inspector-weeks fill with full team-days; repair turns it off to use the rest."""
+        k = self.inst.day_limit
+        self.wcap = (self.inst.wlim // k) * k if on else self.inst.wlim
 
     def place(self, r: int, d: int, team: tuple[int, ...]) -> None:
         inst = self.inst
@@ -341,7 +354,7 @@ def inspector_not_on_leave(inst: Instance, d: int) -> np.ndarray:
 def inspector_weekly_capacity(inst: Instance, state: State, d: int, n: int = 1) -> np.ndarray:
     """Rule 3: inspectors who can take n more visits in day d's ISO week."""
     w = inst.week_of_day[d]
-    return state.week_load[:, w] + n <= inst.wlim[:, w]
+    return state.week_load[:, w] + n <= state.wcap[:, w]
 
 
 def inspector_daily_limit(inst: Instance, state: State, d: int, n: int = 1) -> np.ndarray:
@@ -578,11 +591,16 @@ def slot_capacity(inst: Instance, days: list[int], mask: np.ndarray | None = Non
 
 
 def build_week_model(inst: Instance, classes: list[RequestClass], *, week_free=None, day_free=None,
-                     elastic: bool = False, soft_terms: bool = True):
+                     elastic: bool = False, soft_terms: bool = True, singles_penalty: bool = False,
+                     bound_only: bool = False):
     """The aggregate CP-SAT model: x[c, w] visits of class c placed in week w.
 
+    bound_only=True: every class member must be placed; minimise the stops the weeks' capacity
+    structure forces (a relaxation: its best bound is a lower bound on any roster's travel).
     elastic=True: every mandatory visit must be placed and non-negative slack variables per
-    (week, resource) buy extra capacity (used by the shortfall report).
+    (week, resource) buy extra capacity (used by the shortfall report). singles_penalty adds
+    one boolean per (subdistrict, week) to avoid lone visits; it makes the model ~10x slower
+    for little gain (phase 2 pairs visits within the week), so it is off by default.
     """
     from ortools.sat.python import cp_model
 
@@ -596,7 +614,7 @@ def build_week_model(inst: Instance, classes: list[RequestClass], *, week_free=N
             x[ci, w] = m.NewIntVar(0, len(c.members), f"x{ci}_{w}")
             by_week[w].append(ci)
         total = sum(x[ci, w] for w in range(w_lo, w_hi + 1))
-        if elastic and c.mandatory:
+        if (elastic and c.mandatory) or bound_only:
             m.Add(total == len(c.members))
         else:
             m.Add(total <= len(c.members))
@@ -604,6 +622,10 @@ def build_week_model(inst: Instance, classes: list[RequestClass], *, week_free=N
     slack: dict[tuple, object] = {}
     quals = sorted({q for c in classes for q in c.need})
     penalties = []
+    stops_vars = []
+    # load level: a little above the quarter's overall utilisation, so weeks fill evenly
+    total_cap = sum(slot_capacity(inst, ds) for ds in inst.week_days)
+    level = min(0.95, t * sum(len(c.members) for c in classes) / max(total_cap, 1) + 0.05)
     for w, cis in sorted(by_week.items()):
         wd = inst.week_days[w]
         # sub-ranges of the week cut by class windows: constrain each distinct range
@@ -623,8 +645,20 @@ def build_week_model(inst: Instance, classes: list[RequestClass], *, week_free=N
                 m.Add(expr <= cap)
             if (lo, hi) == (wd[0], wd[-1]) and soft_terms and not elastic:
                 over = m.NewIntVar(0, 10**6, f"over{w}")
-                m.Add(over >= expr - int(0.9 * cap))
-                penalties.append(over)
+                m.Add(over >= expr - int(level * cap))
+                if not bound_only:
+                    penalties.append(over)
+                # travel: stops this week >= inspector-visits / daily limit, and every inspector-visit
+                # beyond what full days (daily limit visits each) can take costs a stop of its own
+                pairs = int((np.minimum(inst.wlim[:, w], inst.day_limit * (~inst.on_leave[:, wd]).sum(axis=1))
+                             // inst.day_limit)[inst.certified].sum())
+                stops = m.NewIntVar(0, 10**6, f"stops{w}")
+                m.Add(inst.day_limit * stops >= expr)
+                if inst.day_limit == 2:  # ceil(l / 2) >= l - floor(L / 2) per inspector-week
+                    m.Add(stops >= expr - pairs)
+                stops_vars.append(stops)
+                if not bound_only:
+                    penalties.append(stops)
         full = list(range(wd[0], wd[-1] + 1))
         for q in quals:
             qcis = [ci for ci in cis if q in classes[ci].need]
@@ -651,8 +685,11 @@ def build_week_model(inst: Instance, classes: list[RequestClass], *, week_free=N
         m.Minimize(sum(slack.values()))
         return m, x, slack
 
+    if bound_only:
+        m.Minimize(sum(stops_vars))
+        return m, x, None
     singles = []
-    if soft_terms and inst.day_limit >= 2:
+    if soft_terms and inst.day_limit >= 2 and singles_penalty:
         for w, cis in sorted(by_week.items()):
             for s in sorted({classes[ci].sub for ci in cis}):
                 scis = [ci for ci in cis if classes[ci].sub == s]
@@ -664,7 +701,7 @@ def build_week_model(inst: Instance, classes: list[RequestClass], *, week_free=N
                 m.Add(n >= 2 * active - single)
                 singles.append(single)
     n_drawn = sum(len(c.members) for c in classes if not c.mandatory)
-    w_drawn = t + 2
+    w_drawn = 3 * t + 2  # more than the most one visit can add to the soft terms
     w_mand = w_drawn * (n_drawn + 1) + 1
     placed = sum((w_mand if classes[ci].mandatory else w_drawn) * v for (ci, w), v in x.items())
     m.Maximize(placed - sum(singles) - sum(penalties))
@@ -692,12 +729,13 @@ class _Reporter:
 
 
 def plan_weeks(inst: Instance, classes: list[RequestClass], seed: int, det_time: float, wall: float,
-               report: _Reporter) -> tuple[dict[tuple[int, int], int], str, float]:
+               report: _Reporter, num_workers: int = 1) -> tuple[dict[tuple[int, int], int], str, float]:
     """Phase 1: solve the aggregate model; (class, week) -> count, status, objective."""
     from ortools.sat.python import cp_model
 
     model, x, _ = build_week_model(inst, classes)
     solver = _solver_params(seed, det_time, wall)
+    solver.parameters.num_workers = int(num_workers)
 
     class CB(cp_model.CpSolverSolutionCallback):
         def on_solution_callback(self):
@@ -775,7 +813,7 @@ def place_week(inst: Instance, state: State, rng: np.random.Generator, w: int, r
     wd = inst.week_days[w]
     t = inst.team_size
     # capacity per day in visits, from inspectors with room this week
-    room = np.maximum(inst.wlim[:, w] - state.week_load[:, w], 0) * inst.certified
+    room = np.maximum(state.wcap[:, w] - state.week_load[:, w], 0) * inst.certified
     day_cap = {d: max(1e-9, float(np.minimum(room, (inst.day_limit - state.day_load[:, d])
                                              * ~inst.on_leave[:, d]).sum()) / t) for d in wd}
     day_load = {d: 0 for d in wd}
@@ -811,15 +849,8 @@ def place_week(inst: Instance, state: State, rng: np.random.Generator, w: int, r
     for r in order:
         if r in day_of:
             clusters[(day_of[r], int(inst.ent_sub[inst.req_ent[r]]))].append(r)
-    for needs_pass in (True, False):
-        for key in sorted(clusters):
-            members = [r for r in clusters[key] if bool(inst.ent_need[inst.req_ent[r]]) == needs_pass]
-            members.sort(key=lambda r: (not inst.req_mandatory[r], -len(inst.ent_need[inst.req_ent[r]])))
-            d = key[0]
-            for j, r in enumerate(members):
-                last = j == len(members) - 1 and (not needs_pass or len(members) == len(clusters[key]))
-                if not try_place(inst, state, rng, r, d, weights, None if last else t - 1, scarcity):
-                    failed.append(r)
+    for key in sorted(clusters):
+        failed += assign_cluster(inst, state, rng, clusters[key], key[0], weights, scarcity)
     # failures: another day of this week
     still = []
     for r in failed:
@@ -828,6 +859,127 @@ def place_week(inst: Instance, state: State, rng: np.random.Generator, w: int, r
         if not any(try_place(inst, state, rng, r, d, weights, None, scarcity) for d in days):
             still.append(r)
     return still
+
+
+def assign_cluster(inst: Instance, state: State, rng: np.random.Generator, members: list[int], d: int,
+                   weights: np.ndarray, scarcity: dict[str, float]) -> list[int]:
+    """Teams for the visits of one (subdistrict, day): a small shared pool of inspectors.
+
+    The pool gets ceil(visits needing q / daily limit) holders of each needed qualification q and
+    is filled up to ceil(team_size x visits / daily limit) inspectors, all drawn at random among
+    the eligible (load- and scarcity-weighted keys). Each visit then takes the eligible pool
+    members with the most uses left (random tie-break), which shares stops cyclically (three
+    visits: ab, ca, bc). A visit the pool cannot serve draws extra inspectors. Returns failures.
+    """
+    t, k = inst.team_size, inst.day_limit
+    w = int(inst.week_of_day[d])
+    masks: dict[int, np.ndarray] = {}
+    failed = []
+    for r in members:
+        m = eligible_inspectors(inst, state, r, d)
+        if m is None or m.sum() < t:
+            failed.append(r)
+        else:
+            masks[r] = m
+    todo = [r for r in members if r in masks]
+    if not todo:
+        return failed
+    uses = np.minimum(k - state.day_load[:, d], state.wcap[:, w] - state.week_load[:, w])
+    uses = np.maximum(uses, 0)
+    any_ok = np.zeros(inst.I, bool)
+    for r in todo:
+        any_ok |= masks[r]
+    noise = np.log(rng.random(inst.I) + 1e-300)
+    pool: list[int] = []
+    in_pool = np.zeros(inst.I, bool)
+
+    def draw(cands: np.ndarray, n: int, penal: tuple[str, ...]) -> None:
+        wts = weights.copy()
+        for q, f in scarcity.items():
+            if q not in penal:
+                wts = wts * np.where(inst.qual[q], f, 1.0)
+        idx = np.flatnonzero(cands & ~in_pool & (uses > 0))
+        if not len(idx):
+            return
+        best = idx[np.argsort(-(noise[idx] / wts[idx]), kind="stable")][:n]
+        for i in best:
+            pool.append(int(i))
+            in_pool[i] = True
+
+    needs: dict[str, int] = defaultdict(int)
+    for r in todo:
+        for q in inst.ent_need[inst.req_ent[r]]:
+            needs[q] += 1
+    for q in sorted(needs):
+        have = int((in_pool & inst.qual[q]).sum())
+        want = math.ceil(needs[q] / k) - have
+        if want > 0:
+            elig = np.zeros(inst.I, bool)
+            for r in todo:
+                if q in inst.ent_need[inst.req_ent[r]]:
+                    elig |= masks[r]
+            draw(elig & inst.qual[q], want, (q,))
+    # fill the pool until it has team_size members and enough uses for every visit's team
+    full = any_ok & (uses >= k)
+    while len(pool) < t or int(uses[in_pool].sum()) < t * len(todo):
+        before = len(pool)
+        short = t * len(todo) - int(uses[in_pool].sum())
+        draw(full if (full & ~in_pool).any() else any_ok, max(1, math.ceil(short / k), t - len(pool)), ())
+        if len(pool) == before:
+            break
+    left = uses.copy()
+    order = sorted(todo, key=lambda r: (-len(inst.ent_need[inst.req_ent[r]]), int(masks[r][in_pool].sum()),
+                                        not inst.req_mandatory[r]))
+    for r in order:
+        e = int(inst.req_ent[r])
+        m = eligible_inspectors(inst, state, r, d)  # fresh: earlier visits of the cluster are placed
+        if m is None:
+            failed.append(r)
+            continue
+        m &= left > 0
+        team: list[int] = []
+        for attempt in range(2):
+            team = []
+            cand = m & in_pool
+            for q in inst.ent_need[e]:
+                if any(inst.qual[q][i] for i in team):
+                    continue
+                c = np.flatnonzero(cand & inst.qual[q])
+                c = [i for i in c if i not in team]
+                if not c:
+                    break
+                team.append(int(max(c, key=lambda i: (left[i] < uses[i], left[i], rng.random()))))
+            rest = [int(i) for i in np.flatnonzero(cand) if i not in team]
+            # complete the days of members already out here, then those with the most uses left
+            rest.sort(key=lambda i: (not left[i] < uses[i], -left[i], rng.random()))
+            for i in rest:
+                if len(team) >= t:
+                    break
+                if scarcity and any(inst.qual[q][i] and scarcity.get(q, 1.0) < 0.5 for q in scarcity
+                                    if q not in inst.ent_need[e]) and len(rest) > t:
+                    continue  # keep scarce holders for those who need them when others are there
+                team.append(i)
+            for i in rest:
+                if len(team) >= t:
+                    break
+                if i not in team:
+                    team.append(i)
+            covered = all(any(inst.qual[q][i] for i in team) for q in inst.ent_need[e])
+            if len(team) == t and covered:
+                break
+            if attempt == 0:  # grow the pool for this visit
+                missing_q = tuple(q for q in inst.ent_need[e] if not any(inst.qual[q][i] for i in team))
+                need_n = t - len(team) if not missing_q else max(1, t - len(team))
+                draw(m & (inst.qual[missing_q[0]] if missing_q else True), need_n, missing_q[:1])
+                if missing_q and len(team) + 1 < t:
+                    draw(m, t - len(team) - 1, ())
+        if len(team) == t and all(any(inst.qual[q][i] for i in team) for q in inst.ent_need[e]):
+            state.place(r, d, tuple(sorted(team)))
+            for i in team:
+                left[i] -= 1
+        else:
+            failed.append(r)
+    return failed
 
 
 def qualification_scarcity(inst: Instance, state: State, reqs: list[int], days: list[int]) -> dict[str, float]:
@@ -844,7 +996,7 @@ def qualification_scarcity(inst: Instance, state: State, reqs: list[int], days: 
         return out
     free_day = np.maximum(inst.day_limit - state.day_load[:, days], 0) * ~inst.on_leave[:, days]
     weeks = sorted({int(inst.week_of_day[d]) for d in days})
-    free_week = np.maximum(inst.wlim[:, weeks] - state.week_load[:, weeks], 0).sum(axis=1)
+    free_week = np.maximum(state.wcap[:, weeks] - state.week_load[:, weeks], 0).sum(axis=1)
     free = np.minimum(free_day.sum(axis=1), free_week) * inst.certified
     for q, n in sorted(demand.items()):
         holders = inst.qual.get(q)
@@ -1047,6 +1199,79 @@ def balance_pass(inst: Instance, state: State, target: np.ndarray, deadline: flo
     return moves
 
 
+def improve_pass(inst: Instance, state: State, rng: np.random.Generator, deadline: float, rounds: int = 4) -> int:
+    """Local search on travel + balance: replace one member of one visit when that lowers the sum.
+
+    Moving inspector i's place on visit v to j changes travel by (j has no stop in v's
+    subdistrict that day) - (v was i's only visit there that day) and balance by the change
+    of |load - target| of both. Only moves that keep every rule are tried (same masks as
+    placement); ties between equally good replacements are broken at random.
+    """
+    t = inst.team_size
+    loads = state.loads().astype(float)
+    target = load_targets(inst, int(loads.sum()))
+    moves = 0
+    for _ in range(rounds):
+        improved = 0
+        for r in sorted(state.placed):
+            if time.perf_counter() > deadline:
+                return moves
+            d, team = state.placed[r]
+            e = int(inst.req_ent[r])
+            s_ = int(inst.ent_sub[e])
+            w = int(inst.week_of_day[d])
+            base = inst.sub_mask[s_] & ~inst.on_leave[:, d] & no_conflict_of_interest(inst, e)
+            base &= (state.day_load[:, d] < inst.day_limit) & (state.week_load[:, w] < inst.wlim[:, w])
+            base[list(team)] = False
+            if inst.rotate:
+                vis = state.ent_visits[e]
+                k = vis.index((d, team, r))
+                if k > 0:
+                    base[list(vis[k - 1][1])] = False
+                elif inst.ent_prev_team[e]:
+                    base[list(inst.ent_prev_team[e])] = False
+                if k + 1 < len(vis):
+                    base[list(vis[k + 1][1])] = False
+                for v in vis:
+                    if v[0] == d:
+                        base[list(v[1])] = False
+            if not base.any():
+                continue
+            stops_here = state.stops.get((d, s_), {})
+            has_stop = np.zeros(inst.I, bool)
+            if stops_here:
+                has_stop[list(stops_here)] = True
+            gain_j = np.abs(loads + 1 - target) - np.abs(loads - target) + (~has_stop)
+            best = None
+            for i in team:
+                rest = tuple(m for m in team if m != i)
+                cand = base.copy()
+                for q in inst.ent_need[e]:
+                    if not any(inst.qual[q][m] for m in rest):
+                        cand &= inst.qual[q]
+                idx = np.flatnonzero(cand)
+                if not len(idx):
+                    continue
+                gain_i = abs(loads[i] - 1 - target[i]) - abs(loads[i] - target[i]) - (stops_here.get(i, 0) == 1)
+                delta = gain_j[idx] + gain_i
+                k = int(np.argmin(delta + rng.random(len(idx)) * 1e-6))
+                if delta[k] < -1e-9 and (best is None or delta[k] < best[0]):
+                    best = (delta[k], i, int(idx[k]))
+            if best is None:
+                continue
+            _, i, j = best
+            state.remove(r)
+            state.place(r, d, tuple(sorted(j if m == i else m for m in team)))
+            loads[i] -= 1
+            loads[j] += 1
+            improved += 1
+        moves += improved
+        if not improved:
+            break
+    del t
+    return moves
+
+
 # --------------------------------------------------------------------------------------
 # Objective, bound and the roster.
 # --------------------------------------------------------------------------------------
@@ -1079,7 +1304,8 @@ def soft_objective(inst: Instance, placed: dict[int, tuple[int, tuple[int, ...]]
             "split_days": float(sum(1 for v in per_day.values() if v > 1))}
 
 
-def objective_bound(inst: Instance, placed: dict[int, tuple[int, tuple[int, ...]]]) -> dict[str, float]:
+def objective_bound(inst: Instance, placed: dict[int, tuple[int, tuple[int, ...]]],
+                    use_model: bool = True) -> dict[str, float]:
     """Lower bounds on travel and balance for this many placed visits per subdistrict (see module doc)."""
     t, k = inst.team_size, inst.day_limit
     per_sub: dict[int, int] = defaultdict(int)
@@ -1087,6 +1313,31 @@ def objective_bound(inst: Instance, placed: dict[int, tuple[int, tuple[int, ...]
         per_sub[int(inst.ent_sub[inst.req_ent[r]])] += 1
     travel = sum(max(t, math.ceil(t * n / k)) for n in per_sub.values() if n)
     total = t * len(placed)
+    # inspector-week structure: a stop serves at most `daily limit` visits and an inspector-week
+    # with limit L offers floor(L / k) full stops plus one stop of L mod k visits
+    L = np.zeros_like(inst.wlim)
+    for w, ds in enumerate(inst.week_days):
+        L[:, w] = np.minimum(inst.wlim[:, w], k * (~inst.on_leave[:, ds]).sum(axis=1))
+    L = L[inst.certified]
+    full_stops = int((L // k).sum())
+    if total <= k * full_stops:
+        week_bound = math.ceil(total / k)
+    else:
+        rest = total - k * full_stops
+        rems = np.sort((L % k).ravel())[::-1]
+        used = np.cumsum(rems)
+        week_bound = full_stops + int(np.searchsorted(used, rest) + 1) if len(rems) and used[-1] >= rest \
+            else full_stops + len(rems)
+    travel = max(travel, week_bound)
+    if use_model and placed:
+        from ortools.sat.python import cp_model
+
+        classes = request_classes(inst, sorted(placed))
+        model, _, _ = build_week_model(inst, classes, bound_only=True)
+        solver = _solver_params(0, 5.0, 30.0)
+        status = solver.Solve(model)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            travel = max(travel, math.ceil(solver.BestObjectiveBound() - 1e-6))
     target = load_targets(inst, total)
     cap = inst.capacity()
     fl = np.minimum(np.floor(target), cap)
@@ -1140,11 +1391,14 @@ def solve_roster(
     time_limit: float = 60.0,
     progress: Progress | None = None,
     deterministic_time: float | None = None,
+    num_workers: int = 1,
 ) -> SolveResult:
     """The quarter's roster: aggregate week plan, randomized teams per week, repair (module doc).
 
     `deterministic_time` bounds phase 1 in CP-SAT's deterministic units (default scales with
     the model, at most 20); the roster depends only on the inputs, the seed and these options.
+    `num_workers` > 1 runs phase 1 in parallel: faster to a good week plan on big models, but
+    not reproducible (kept for the benchmark that measures what determinism costs).
     """
     from .greedy import greedy_roster
     from .shortfall import explain_shortfall
@@ -1162,7 +1416,7 @@ def solve_roster(
         det = deterministic_time if deterministic_time is not None else min(20.0, 2.0 + 0.002 * len(classes) * inst.W)
         wall = max(1.0, min(time_limit * 0.6, time_limit - (time.perf_counter() - t0) - 1.0))
         report(f"phase 1 week plan: {len(classes)} request classes x {inst.W} weeks")
-        quota, status, p1_obj = plan_weeks(inst, classes, seed, det, max(wall, 2 * det), report)
+        quota, status, p1_obj = plan_weeks(inst, classes, seed, det, max(wall, 2 * det), report, num_workers)
         if not quota and status not in ("OPTIMAL", "FEASIBLE"):
             raise TimeoutError(f"phase 1 found no week plan ({status})")
         week_req = assign_weeks(inst, classes, quota, rng)
@@ -1178,12 +1432,14 @@ def solve_roster(
         for r, w in sorted(week_req.items()):
             reqs_by_week[w].append(r)
         failed: list[int] = []
+        state.even_weeks(True)
         for w in range(inst.W):
             if time.perf_counter() > deadline:
                 raise TimeoutError("time limit reached in phase 2")
             weights = _load_weights(inst, state, target, cum[:, w])
             failed += place_week(inst, state, rng, w, reqs_by_week.get(w, []), weights)
         report(f"phase 2 days and teams: {len(state.placed)} placed, {len(failed)} to repair")
+        state.even_weeks(False)
         not_planned = [r for r in range(len(inst.requests)) if r not in week_req]
         weights = _load_weights(inst, state, target, np.ones(inst.I))
         left = repair(inst, state, rng, failed + not_planned, weights, deadline)
@@ -1196,9 +1452,10 @@ def solve_roster(
             left = repair(inst, state, rng, left, weights, deadline)
             target = load_targets(inst, inst.team_size * len(state.placed))
             moves += balance_pass(inst, state, target, deadline)
+        swaps = improve_pass(inst, state, rng, deadline)
         obj = soft_objective(inst, state.placed)
         bound = objective_bound(inst, state.placed)
-        report(f"phase 3 balance: {moves} day swaps; objective {obj['total']:.0f} "
+        report(f"phase 3 balance: {moves} day swaps, {swaps} member swaps; objective {obj['total']:.0f} "
                f"(travel {obj['travel']:.0f}, balance {obj['balance']:.1f}), bound {bound['total']:.1f}")
         from .shortfall import diagnose
 
