@@ -223,7 +223,7 @@ def first_fit_solve(problem, seed, time_limit=None, progress=None):
             week_load[(i, iso_week(d))] = week_load.get((i, iso_week(d)), 0) + 1
     rows = [{"rule": "capacity", "tier": ent.at[u.request.enterprise_id, "tier"],
              "subdistrict": ent.at[u.request.enterprise_id, "subdistrict"],
-             "month": quarter.month_of(u.request.window_start), "missing": 1, "reason": u.reason,
+             "month": f"{u.request.window_end:%Y-%m}", "missing": 1, "reason": u.reason,
              "suggestion": "more inspector-days"} for u in roster.unplaced]
     shortfall = pd.DataFrame(rows, columns=["rule", "tier", "subdistrict", "month", "missing", "reason", "suggestion"])
     if len(shortfall):

@@ -33,13 +33,15 @@ from .calendar import Quarter, WorkCalendar
 from .district import District, DistrictError, Problem, load_district
 from .draw import DrawResult, draw_spot_checks
 from .io import atomic_output_dir, read_table_text, sha256_file
-from .obligations import Grouping, as_tier_series, find_obligations, group_obligations
+from .obligations import Grouping, as_tier_series, find_obligations, group_obligations, past_inspections
 from .roster import BASES, Obligation, RosterProblem, SolveResult, Unplaced
 from .schema import TIERS
 
 PLAN_FILES = ("roster.csv", "tiers.csv", "inspector_schedule.csv", "draw.csv", "shortfall.csv",
               "unplaced.csv", "plan.json")
 SHORTFALL_COLUMNS = ("rule", "tier", "subdistrict", "month", "missing", "reason", "suggestion")
+NO_WORKING_DAY = "no working day"  # shortfall reasons found before solving
+BEYOND_MAX = "beyond max_visits_per_quarter"
 PROBLEM_ENTERPRISE_COLUMNS = ("enterprise_id", "name", "subdistrict", "lat", "lon", "hazchem",
                               "major_hazard_level", "dust_explosion", "molten_metal")
 FLOAT_FORMAT = "%.6f"
@@ -134,7 +136,8 @@ def prepare(district: District, tiers_frame: pd.DataFrame, quarter: Quarter | st
         quarter=quarter, calendar=calendar, policy=policy,
         requests=tuple(grouping.requests) + tuple(draw.requests),
         enterprises=enterprises.reset_index(drop=True), inspectors=district.inspectors,
-        leave=district.leave, conflicts=district.conflicts, past_inspections=district.inspections,
+        leave=district.leave, conflicts=district.conflicts,
+        past_inspections=past_inspections(district, quarter).reset_index(drop=True),
     )
     return Prepared(problem, draw, obligations, grouping)
 
@@ -181,11 +184,12 @@ def schedule_frame(problem: RosterProblem, result: SolveResult) -> pd.DataFrame:
 
 
 def obligation_rule(kind: str) -> str:
-    """The policy rule an obligation kind comes from (for shortfall rows)."""
+    """The shortfall rule an obligation kind belongs to, named as the solver's shortfall report
+    names them: red_monthly, orange_due, follow_up, pinned."""
     if "_month_" in kind:
-        return "visits_per_month"
-    if kind.endswith("_due"):
-        return "max_days_between_visits"
+        return kind.split("_month_")[0] + "_monthly"
+    if kind.startswith("follow_up"):
+        return "follow_up"
     if kind.startswith("pinned_"):
         return "pinned"
     return kind
@@ -208,7 +212,6 @@ def _missing_from_solver(problem: RosterProblem, result: SolveResult) -> list[Un
 def shortfall_tables(prep: Prepared, result: SolveResult) -> Shortfall:
     problem = prep.problem
     ent = _tier_map(problem)
-    quarter = problem.quarter
     rows: list[dict] = []
     unmet: list[dict[str, str]] = []
     drawn: list[dict[str, str]] = []
@@ -228,8 +231,8 @@ def shortfall_tables(prep: Prepared, result: SolveResult) -> Shortfall:
 
     extra: list[dict] = []
     policy = problem.policy
-    leftovers = [(o, "window with no working day") for o in prep.grouping.no_working_day]
-    leftovers += [(o, f"beyond max_visits_per_quarter ({policy.tier(ent[o.enterprise_id]['tier']).max_visits_per_quarter}"
+    leftovers = [(o, NO_WORKING_DAY) for o in prep.grouping.no_working_day]
+    leftovers += [(o, f"{BEYOND_MAX} ({policy.tier(ent[o.enterprise_id]['tier']).max_visits_per_quarter}"
                       f" for {ent[o.enterprise_id]['tier']})") for o in prep.grouping.beyond_max]
     for ob, reason in sorted(leftovers, key=lambda x: (x[0].enterprise_id, x[0].window_start, x[0].kind)):
         e = ent[ob.enterprise_id]
@@ -238,13 +241,13 @@ def shortfall_tables(prep: Prepared, result: SolveResult) -> Shortfall:
                      "window_start": ob.window_start.isoformat(), "window_end": ob.window_end.isoformat(),
                      "reason": f"{reason}: {ob.reason}"})
         unmet.append({"enterprise_id": ob.enterprise_id, "obligation": ob.kind, "visit_id": "", "reason": reason})
-        if reason.startswith("window"):
+        if reason == NO_WORKING_DAY:
             suggestion = "widen the window or declare a make-up working day ([roster] extra_workdays)"
         else:
             suggestion = f"raise [tiers.{e['tier']}] max_visits_per_quarter"
-        month = quarter.month_of(ob.window_start) if quarter.start <= ob.window_start <= quarter.end else 1
         extra.append({"rule": obligation_rule(ob.kind), "tier": e["tier"], "subdistrict": e["subdistrict"],
-                      "month": month, "missing": 1, "reason": reason.split(" (")[0], "suggestion": suggestion})
+                      "month": f"{ob.window_end.year}-{ob.window_end.month:02d}", "missing": 1,
+                      "reason": reason.split(" (")[0], "suggestion": suggestion})
 
     solver_rows = result.shortfall if result.shortfall is not None else pd.DataFrame(columns=SHORTFALL_COLUMNS)
     mine = pd.DataFrame(extra, columns=SHORTFALL_COLUMNS)
