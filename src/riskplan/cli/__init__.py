@@ -41,6 +41,7 @@ def main() -> None:
 
 
 # Each command family lives in its own module and registers itself on `main`.
+from . import capacity  # noqa: E402,F401
 from . import data  # noqa: E402,F401
 from . import disclosure  # noqa: E402,F401
 from . import history  # noqa: E402,F401

@@ -1,0 +1,67 @@
+"""What-if capacity analysis: how many inspectors, how much capacity, which sample shares."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from . import main, reports_bad_input
+
+
+@main.command()
+@click.argument("district_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--quarter", required=True, help="e.g. 2027Q1")
+@click.option("--seed", type=int, default=1, show_default=True, help="seed of the draws and the solver")
+@click.option("--tiers", "tiers_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="tiers.csv (enterprise_id, tier); default: the scoring model")
+@click.option("--inspectors", "inspectors_range", default=None,
+              help="certified inspectors, START:STOP:STEP (e.g. 20:80:5); default: as in the district")
+@click.option("--capacity-scale", "capacity_range", default=None,
+              help="weekly capacity scale, START:STOP:STEP (e.g. 0.6:1.4:0.1)")
+@click.option("--share", "share_specs", multiple=True,
+              help="a tier's sample share, TIER=START:STOP:STEP (e.g. blue=0.01:0.10:0.01); repeatable")
+@click.option("--qualification", default="hazchem", show_default=True,
+              help="value one more inspector holding this qualification")
+@click.option("--time-limit", type=float, default=20.0, show_default=True, help="seconds per scenario")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="parallel processes (default: all cores)")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True)
+@click.option("--force", is_flag=True, help="replace a non-empty --out folder")
+@reports_bad_input
+def whatif(district_dir: Path, quarter: str, seed: int, tiers_path: Path | None, inspectors_range: str | None,
+           capacity_range: str | None, share_specs: tuple[str, ...], qualification: str, time_limit: float,
+           workers: int | None, out_dir: Path, force: bool) -> None:
+    """Plan the quarter under many staffing, capacity and share scenarios and compare them."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ..whatif import parse_range, parse_share, run_whatif, scenario_grid, write_whatif
+
+    try:
+        inspectors = parse_range(inspectors_range, int) if inspectors_range else None
+        scales = parse_range(capacity_range) if capacity_range else None
+        shares = dict(parse_share(s) for s in share_specs)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    scenarios = scenario_grid(inspectors, scales, shares)
+    with Progress(TextColumn("[bold]what-if"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.description}"), transient=True) as bar:
+        task = bar.add_task("", total=len(scenarios) + 2)
+
+        def progress(done: int, total: int, label: str) -> None:
+            bar.update(task, completed=done, total=total, description=label)
+
+        result = run_whatif(district_dir, quarter, seed, scenarios, tiers_path=tiers_path, time_limit=time_limit,
+                            workers=workers, extra_qualification=qualification or None, progress=progress)
+    written = write_whatif(result, out_dir, force=force)
+    total = result.table[result.table["tier"] == "all"]
+    click.echo(total[["scenario", "mandatory_coverage", "shortfall", "drawn_placed", "drawn_not_placed",
+                      "utilisation"]].to_string(index=False))
+    if result.minimal_staffing is not None:
+        click.echo(f"\nSmallest staffing that meets the whole policy: {result.minimal_staffing} certified inspectors")
+    else:
+        click.echo("\nNo scenario meets the whole policy.")
+    if result.extra:
+        e = result.extra
+        click.echo(f"One more {e['qualification']}-qualified inspector (at {e['at_inspectors']}): "
+                   f"+{e['mandatory_gained']} mandatory visits, +{e['visits_gained']} visits in all")
+    click.echo(f"Wrote {', '.join(p.name for p in written)} to {out_dir}")

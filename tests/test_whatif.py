@@ -1,0 +1,93 @@
+"""What-if capacity analysis on districts small enough to answer by hand."""
+
+import pandas as pd
+import pytest
+
+from riskplan.whatif import (Scenario, parse_range, parse_share, run_whatif, scenario_grid,
+                             scenario_inspectors, staffing_order, write_whatif)
+from conftest import QUARTER
+
+
+def test_parse_ranges():
+    assert parse_range("20:30:5", int) == [20, 25, 30]
+    assert parse_range("0.6:1.0:0.2") == [0.6, 0.8, 1.0]
+    assert parse_share("blue=0.01:0.03:0.01") == ("blue", [0.01, 0.02, 0.03])
+    with pytest.raises(ValueError):
+        parse_range("5:1:1")
+    with pytest.raises(ValueError):
+        parse_share("purple=0.1")
+
+
+def test_grid_is_every_combination():
+    grid = scenario_grid([2, 4], [1.0, 1.5], {"blue": [0.01, 0.02]})
+    assert len(grid) == 8 and len(set(grid)) == 8
+
+
+def test_staffing_levels_are_nested_and_extend_by_copies(tiny_district):
+    d = tiny_district().load()
+    order = staffing_order(d, seed=3)
+    assert sorted(order) == ["I01", "I02", "I03", "I04", "I05", "I06"]  # certified only
+    four = scenario_inspectors(d, Scenario(inspectors=4), order)
+    three = scenario_inspectors(d, Scenario(inspectors=3), order)
+    certified = lambda t: set(t.loc[t["certified"] == 1, "inspector_id"])  # noqa: E731
+    assert certified(three) < certified(four)
+    eight = scenario_inspectors(d, Scenario(inspectors=8, capacity_scale=1.5), order)
+    assert len(certified(eight)) == 8 and {"WHATIF-001", "WHATIF-002"} <= certified(eight)
+    assert (eight["weekly_capacity"] == 8).all()  # 5 x 1.5 = 7.5, rounded half up
+    assert "I07" in set(eight["inspector_id"])  # uncertified auxiliaries stay
+
+
+def test_minimal_staffing_for_one_red_enterprise_is_four(tiny_district, tmp_path):
+    """By hand: a red enterprise needs a visit in each of the 3 months; with rotation, consecutive
+    visits share no inspector, so two disjoint teams of two are needed: 4 inspectors. With 2 or 3
+    only one visit fits."""
+    district = tiny_district(
+        enterprises=[{"enterprise_id": "R1", "tier": "red"}], inspections=[],
+        inspectors=[{"inspector_id": f"I{i}", "weekly_capacity": 2} for i in range(1, 7)])
+    result = run_whatif(district.path, QUARTER, 1, scenario_grid([2, 3, 4, 5]),
+                        tiers_path=district.tiers_csv, time_limit=5, workers=1, extra_qualification=None)
+    red = result.table[result.table["tier"] == "red"].set_index("inspectors")
+    assert red.loc[4, "mandatory_placed"] == 3 and red.loc[5, "shortfall"] == 0
+    assert red.loc[2, "mandatory_placed"] == 1 and red.loc[3, "mandatory_placed"] == 1
+    assert result.minimal_staffing == 4
+    step = result.marginal.set_index("to_inspectors")
+    assert step.loc[4, "mandatory_gained"] == 2 and step.loc[5, "mandatory_gained"] == 0
+    written = write_whatif(result, tmp_path / "whatif")
+    assert {"whatif.csv", "coverage.png", "shortfall.png", "marginal.csv", "summary.json"} <= {p.name for p in written}
+
+
+def test_one_more_hazchem_inspector_is_valued(tiny_district):
+    """Two hazchem producers each need a hazchem holder on every visit; with one holder at weekly
+    capacity 1 and a daily limit of 1 only so many visits fit; a second holder adds visits."""
+    district = tiny_district(
+        enterprises=[{"enterprise_id": f"R{i}", "tier": "red", "hazchem": "produce"} for i in (1, 2)],
+        inspections=[],
+        inspectors=[{"inspector_id": "H1", "qualifications": "hazchem", "weekly_capacity": 1}]
+        + [{"inspector_id": f"G{i}", "weekly_capacity": 5} for i in range(1, 5)],
+        policy="[roster]\nmax_visits_per_inspector_day = 1\n")
+    result = run_whatif(district.path, QUARTER, 1, [Scenario()], tiers_path=district.tiers_csv, time_limit=5,
+                        workers=1, extra_qualification="hazchem")
+    total = result.table[result.table["tier"] == "all"].iloc[0]
+    assert total["mandatory_requested"] == 6
+    # rotation: a lone hazchem holder can serve each red enterprise only every other visit
+    assert total["shortfall"] > 0
+    assert result.extra["mandatory_gained"] > 0
+
+
+def test_cli_whatif(tiny_district, tmp_path):
+    from click.testing import CliRunner
+
+    from riskplan.cli import main
+
+    district = tiny_district()
+    out = tmp_path / "w"
+    result = CliRunner().invoke(main, ["whatif", str(district.path), "--quarter", QUARTER, "--tiers",
+                                       str(district.tiers_csv), "--inspectors", "4:6:2", "--time-limit", "5",
+                                       "--workers", "2", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "whatif.csv")
+    assert sorted(table["inspectors"].unique()) == [4, 6]
+    assert "hazchem-qualified inspector" in result.output
+    bad = CliRunner().invoke(main, ["whatif", str(district.path), "--quarter", QUARTER, "--inspectors", "9:1:1",
+                                    "--out", str(tmp_path / "x")])
+    assert bad.exit_code == 2 and not (tmp_path / "x").exists()
