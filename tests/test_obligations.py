@@ -77,14 +77,15 @@ def test_orange_overdue_never_visited_and_not_due(tiny_district, history, expect
     assert (None if due is None else (due.window_start, due.window_end)) == expected
 
 
-def test_orange_due_before_the_first_working_day_is_a_window_without_working_day(tiny_district):
-    # due 2027-01-02 (Saturday); 2027-01-01 is a holiday: no working day on or before it
+def test_orange_due_before_the_first_working_day_counts_as_overdue(tiny_district):
+    # due 2027-01-02 (Saturday); 2027-01-01 is a holiday: moving back leaves the quarter
     t = tiny_district(enterprises=[one("O1", "orange")],
                       inspections=[{"enterprise_id": "O1", "date": "2026-07-04", "inspectors": "I01"}],
                       policy='[roster]\nholidays = [2027-01-01]\n')
     district, cal, obs = obligations_of(t)
-    grouping = group_obligations(obs, district.policy, cal, t.tier_series)
-    assert grouping.requests == [] and [o.kind for o in grouping.no_working_day] == ["orange_due"]
+    due = by_kind(obs, "O1")["orange_due"]
+    assert (due.window_start, due.window_end) == (date(2027, 1, 1), date(2027, 1, 31))
+    assert "overdue" in due.reason
 
 
 def test_follow_up_after_major_hazard_only_when_the_latest_visit_found_one(tiny_district):

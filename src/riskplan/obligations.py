@@ -5,7 +5,9 @@
 - a tier with `visits_per_month` (red): that many visits in each calendar month of the quarter;
 - a tier with `max_days_between_visits` (orange): due by last past visit + that many days when
   the date falls in the quarter, moved back to the last working day on or before it; overdue
-  or never visited: due by the end of the quarter's first month;
+  or never visited: due by the end of the quarter's first month (a due date that moving back
+  would push out of the quarter, e.g. Saturday 2 January after a New Year holiday, counts as
+  overdue);
 - follow-up after a major hazard (`[follow_up] after_major_hazard`): the latest past visit
   found >= 1 major hazard -> a visit in month 1 (several past visits on that latest date: any
   of them counts);
@@ -96,14 +98,14 @@ def _tier_obligations(eid: str, tier: str, policy: Policy, quarter: Quarter, cal
             elif due <= quarter.end:
                 moved = calendar.last_working_day_on_or_before(due)
                 reason = f"{tier}: last visit {last_visit} + {gap} days = {due}"
-                if moved is None:
-                    end = due  # no working day on or before it in the quarter: reported as shortfall
-                    reason += ", no working day of the quarter on or before it"
+                if moved is None:  # moved back out of the quarter: as good as overdue
+                    out.append(Obligation(
+                        eid, f"{tier}_due", "mandatory", quarter.start, quarter.month_end(1),
+                        reason + ", no working day of the quarter on or before it: overdue, due by the end of month 1"))
                 else:
-                    end = moved
                     if moved != due:
                         reason += f", moved back to the working day {moved}"
-                out.append(Obligation(eid, f"{tier}_due", "mandatory", quarter.start, end, reason))
+                    out.append(Obligation(eid, f"{tier}_due", "mandatory", quarter.start, moved, reason))
     return out
 
 
