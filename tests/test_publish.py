@@ -99,3 +99,52 @@ def test_public_output_is_refused_over_an_existing_folder(district, plan_dir, tm
     publish(district, plan_dir, "plan", public)
     with pytest.raises(FileExistsError):
         publish(district, plan_dir, "plan", public)
+
+
+def test_verify_draw_reproduces_and_catches_a_swap(tiny_district, tmp_path):
+    from riskplan.plan import run_plan
+    from riskplan.publish import verify_draw
+
+    district = tiny_district()
+    out = tmp_path / "plan"
+    run_plan(district.path, "2027Q1", 11, district.tiers_csv, out_dir=out, time_limit=10)
+    public = tmp_path / "public"
+    publish(district.path, out, "plan", public)
+    result = verify_draw(public, district.path)
+    assert result.ok, result.checks
+    drawn = pd.read_csv(public / "drawn.csv", dtype=str, keep_default_na=False)
+    frame = pd.read_csv(public / "sampling_frame.csv", dtype=str)
+    assert len(drawn) >= 1
+    # swap one drawn enterprise for an eligible one the seed did not draw, in both published lists
+    undrawn = sorted(set(frame["enterprise_id"]) - set(drawn["credit_code"]))[0]
+    swapped = drawn["credit_code"].iloc[0]
+    drawn.loc[0, "credit_code"] = undrawn
+    drawn.to_csv(public / "drawn.csv", index=False)
+    manifest = json.loads((public / "draw_manifest.json").read_text())
+    manifest["drawn"] = sorted(undrawn if c == swapped else c for c in manifest["drawn"])
+    (public / "draw_manifest.json").write_text(json.dumps(manifest))
+    tampered = verify_draw(public, district.path)
+    assert not tampered.ok
+    failed = {name for name, passed, _ in tampered.checks if not passed}
+    assert failed == {"drawn list"}
+
+
+def test_verify_draw_notices_changed_inputs(tiny_district, tmp_path):
+    from click.testing import CliRunner
+
+    from riskplan.cli import main
+    from riskplan.plan import run_plan
+
+    district = tiny_district()
+    out = tmp_path / "plan"
+    run_plan(district.path, "2027Q1", 2, district.tiers_csv, out_dir=out, time_limit=10)
+    public = tmp_path / "public"
+    runner = CliRunner()
+    assert runner.invoke(main, ["publish", str(district.path), str(out), "--stage", "plan", "--out",
+                                str(public)]).exit_code == 0
+    ok = runner.invoke(main, ["verify-draw", str(public), str(district.path)])
+    assert ok.exit_code == 0, ok.output
+    with open(district.path / "inspections.csv", "a", encoding="utf-8") as fh:
+        fh.write("B01,2026-11-02,I01;I02,0,0,0\n")
+    changed = runner.invoke(main, ["verify-draw", str(public), str(district.path)])
+    assert changed.exit_code == 1 and "inspections.csv" in changed.output

@@ -29,3 +29,21 @@ def publish(district_dir: Path, plan_dir: Path, stage: str, results_path: Path |
     for path in write_public(district_dir, plan_dir, stage, out_dir, lang=lang, results_path=results_path,
                              force=force):
         click.echo(str(path))
+
+
+@main.command("verify-draw")
+@click.argument("public_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("district_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@reports_bad_input
+def verify_draw(public_dir: Path, district_dir: Path) -> None:
+    """Re-run the draw published in PUBLIC_DIR from its sampling frame and seed, check it
+    against DISTRICT_DIR's files, and say whether it matches (exit 0) or not (exit 1)."""
+    import sys
+
+    from ..publish import verify_draw as verify
+
+    result = verify(public_dir, district_dir)
+    for name, passed, detail in result.checks:
+        click.echo(f"{'ok  ' if passed else 'FAIL'} {name}: {detail}")
+    click.echo("The published draw is reproduced." if result.ok else "The published draw does NOT match.")
+    sys.exit(0 if result.ok else 1)
