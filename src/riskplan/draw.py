@@ -24,6 +24,9 @@ Algorithm (README, "The draw")
         enterprise sorted by enterprise_id; the stratum's quota enterprises with the smallest
         keys are drawn (a uniform sample without replacement).
    Both calls happen even when a quota is 0, so the sequence never depends on the quotas.
+   (`rng.random()` is numpy's documented, version-stable double: the next 64-bit PCG64 output
+   shifted right by 11 bits, times 2⁻⁵³; PCG64 is seeded from `seed` by numpy's SeedSequence.
+   Ties between equal keys go to the earlier enterprise_id.)
 4. Inclusion probability of an eligible enterprise = stratum quota / stratum eligible.
 
 Each drawn enterprise gets one visit request whose window is the whole quarter.
