@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from riskplan.calendar import Quarter, WorkCalendar
 from riskplan.obligations import find_obligations, group_obligations, group_into_requests
@@ -209,3 +211,37 @@ def test_request_order_and_ids_are_stable(tiny_district):
     b = group_into_requests(list(reversed(obs)), district.policy, cal, t.tier_series)
     assert a == b
     assert [r.enterprise_id for r in a] == sorted(r.enterprise_id for r in a)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 89), st.integers(0, 30)), min_size=1, max_size=7))
+def test_grouping_uses_the_fewest_visits_and_never_loses_an_obligation(spans):
+    """Every obligation lands in exactly one visit (or is reported), each visit's window lies in
+    each of its obligations' windows and holds a working day, and the number of visits equals
+    the most pairwise-disjoint windows (the minimum for intervals)."""
+    from itertools import combinations
+
+    from riskplan.policy import Policy
+    from riskplan.roster import Obligation
+
+    policy = Policy.model_validate({"tiers": {"blue": {"sample_share": 0.03, "max_visits_per_quarter": 99}}})
+    cal = WorkCalendar.for_quarter(Q1, policy.roster)
+    obs = [Obligation("E", f"pinned_{i + 2}", "pinned", Q1.start + timedelta(days=a),
+                      min(Q1.end, Q1.start + timedelta(days=a + n))) for i, (a, n) in enumerate(spans)]
+    grouping = group_obligations(obs, policy, cal, pd.Series({"E": "blue"}))
+    assert grouping.beyond_max == []
+    placeable = [o for o in obs if cal.days_in(o.window_start, o.window_end)]
+    assert sorted(o.kind for o in grouping.no_working_day) == sorted(o.kind for o in obs if o not in placeable)
+    served = [k for r in grouping.requests for k in r.obligations]
+    assert sorted(served) == sorted(o.kind for o in placeable)
+    window = {o.kind: (o.window_start, o.window_end) for o in obs}
+    for r in grouping.requests:
+        assert cal.days_in(r.window_start, r.window_end)
+        assert all(window[k][0] <= r.window_start <= r.window_end <= window[k][1] for k in r.obligations)
+
+    def days(o):
+        return set(cal.days_in(o.window_start, o.window_end))
+
+    most_disjoint = max((len(c) for n in range(len(placeable) + 1) for c in combinations(placeable, n)
+                         if all(not (days(a) & days(b)) for a, b in combinations(c, 2))), default=0)
+    assert len(grouping.requests) == most_disjoint
