@@ -119,13 +119,15 @@ def test_tiers_file_errors_name_file_row_and_column(tiny_district, tmp_path):
     t = tiny_district(enterprises=[{"enterprise_id": e} for e in ("E1", "E2", "E3")], inspections=[])
     assert tiers_problems(t, "enterprise_id,level\nE1,red\n", tmp_path) == [
         "bad_tiers.csv, row 1, column 'tier': missing required column"]
-    problems = tiers_problems(t, "enterprise_id,tier\nE1,red\nE2,purple\nE9,blue\nE1,blue\n", tmp_path)
+    problems = tiers_problems(t, "enterprise_id,tier\nE1,red\nE2,purple\nE9,blue\nE1,blue\nE3,\n", tmp_path)
     assert problems == [
         "bad_tiers.csv, row 3, column 'tier': 'purple' is not one of red, orange, yellow, blue",
         "bad_tiers.csv, row 4, column 'enterprise_id': unknown enterprise 'E9' (not in the district's enterprises)",
         "bad_tiers.csv, row 5, column 'enterprise_id': duplicate enterprise_id 'E1' (first at row 2)",
-        "bad_tiers.csv, column 'enterprise_id': no tier for enterprise 'E3' (enterprises.csv row 4)",
+        "bad_tiers.csv, row 6, column 'tier': empty cell; a value is required",
     ]
+    assert tiers_problems(t, "enterprise_id,tier\nE1,red\nE2,red\n", tmp_path) == [
+        "bad_tiers.csv, column 'enterprise_id': no tier for enterprise 'E3' (enterprises.csv row 4)"]
     ok = tmp_path / "ok.csv"
     ok.write_text("enterprise_id,tier,score\nE1,红,12\nE2,Orange,40\nE3,blue,95\n", encoding="utf-8")
     frame = load_tiers_csv(ok, t.load())

@@ -81,7 +81,9 @@ def load_tiers_csv(path: Path | str, district: District) -> pd.DataFrame:
                                     row=row, column="enterprise_id"))
         else:
             first_row[eid] = row
-        if value not in allowed:
+        if not tier:
+            problems.append(Problem(path.name, "empty cell; a value is required", row=row, column="tier"))
+        elif value not in allowed:
             problems.append(Problem(path.name, f"'{tier}' is not one of red, orange, yellow, blue",
                                     row=row, column="tier"))
     ent_file = district.sources["enterprises"].name if "enterprises" in district.sources else "enterprises.csv"
