@@ -72,7 +72,12 @@ class Visit:
 
 @dataclass
 class CheckContext:
-    """Everything the rules look at, re-derived from the inputs where it can be."""
+    """Everything the rules look at, re-derived from the inputs where it can be.
+
+    Solver tests and benchmarks build one positionally around an in-memory roster to run single
+    rule functions, so the field order is part of the interface: add new fields at the end,
+    with defaults.
+    """
 
     district: District
     out_dir: Path
