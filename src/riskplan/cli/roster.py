@@ -45,7 +45,8 @@ class _Progress:
 @main.command()
 @click.argument("district_dir", type=click.Path(path_type=Path))
 @click.option("--quarter", required=True, callback=_quarter, help="quarter to plan, e.g. 2027Q1")
-@click.option("--seed", type=int, required=True, help="seed of both random draws (recorded in plan.json)")
+@click.option("--seed", type=click.IntRange(min=0), required=True,
+              help="seed of both random draws (recorded in plan.json)")
 @click.option("--tiers", "tiers_path", type=click.Path(path_type=Path), default=None,
               help="tiers file (enterprise_id, tier); default: tier with the scoring model")
 @click.option("--time-limit", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
