@@ -162,3 +162,11 @@ def test_risk_weighted_draw_is_refused_clearly():
     district, tiers = in_memory_district({"A": 10}, policy=policy)
     with pytest.raises(PolicyError, match="risk_weighted.*not supported yet.*issue 7"):
         draw_spot_checks(district, tiers, Q1, [], 1)
+
+
+def test_a_tier_that_allows_no_visits_is_not_drawn():
+    policy = Policy.model_validate({"tiers": {"yellow": {"sample_share": 0.5, "max_visits_per_quarter": 0}}})
+    district, tiers = in_memory_district({"A": 10}, policy=policy)
+    result = draw_spot_checks(district, tiers, Q1, [], 1)
+    assert result.requests == [] and set(result.frame["eligible"]) == {"no"}
+    assert "max_visits_per_quarter is 0" in result.frame["why_not"].iloc[0]

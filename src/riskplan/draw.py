@@ -5,7 +5,8 @@ tiers, the policy) and the seed, so its algorithm is fixed down to the order of 
 
 Algorithm (README, "The draw")
 ------------------------------
-1. Eligible: an enterprise whose tier has a `sample_share` (by default yellow and blue), that
+1. Eligible: an enterprise whose tier has a `sample_share` (by default yellow and blue) and
+   allows visits (`max_visits_per_quarter` > 0), that
    has no obligation this quarter (red/orange rules, follow-ups, pinned visits — including
    obligations that end up as shortfall), and has no past visit dated in the
    `avoid_recent_days` days before the quarter start (quarter start − N … quarter start − 1).
@@ -124,8 +125,11 @@ def draw_spot_checks(district: District, tiers: pd.Series | pd.DataFrame, quarte
         ids = sorted(tier_of.index[tier_of == tier.value])
         strata: dict[str, list[str]] = {}
         tier_rows: list[dict] = []
+        no_visits = policy.tier(tier).max_visits_per_quarter == 0
         for eid in ids:
-            if eid in obliged:
+            if no_visits:
+                why = f"[tiers.{tier.value}] max_visits_per_quarter is 0"
+            elif eid in obliged:
                 why = "obligation this quarter: " + ";".join(obliged[eid])
             elif eid in recent:
                 why = f"visited {recent[eid]}, within {policy.draw.avoid_recent_days} days before the quarter"
