@@ -36,15 +36,17 @@ def _team_possible(inst, M: np.ndarray, need: tuple[str, ...]) -> np.ndarray:
         if holders is None:
             return np.zeros(M.shape[1], bool)
         ok &= (M & holders[:, None]).any(axis=0)
-    if len(need) > inst.team_size:  # rare: can team_size people cover them all?
+    if len(need) > inst.team_size:  # rare: can team_size people cover them all? (greedy cover)
+        H = np.stack([inst.qual[q] for q in need], axis=1)  # I x nq
         for k in np.flatnonzero(ok):
-            members = np.flatnonzero(M[:, k])
-            covered, picks = set(), 0
-            while len(covered) < len(need) and picks < inst.team_size:
-                best = max(members, key=lambda i: sum(inst.qual[q][i] for q in need if q not in covered))
-                covered |= {q for q in need if inst.qual[q][best]}
-                picks += 1
-            ok[k] = len(covered) == len(need)
+            open_q = np.ones(len(need), bool)
+            rows = H[M[:, k]]
+            for _ in range(inst.team_size):
+                if not open_q.any() or not len(rows):
+                    break
+                best = int(np.argmax((rows & open_q).sum(axis=1)))
+                open_q &= ~rows[best]
+            ok[k] = not open_q.any()
     return ok
 
 
@@ -82,8 +84,15 @@ def diagnose(inst, state, r: int) -> tuple[str, str]:
     ok &= spaced
     if not ok.any():
         return "spacing", f"every day of the window is within {inst.min_gap} days of another visit"
+    cache: dict[tuple, np.ndarray] = {}
     for k in np.flatnonzero(ok):
-        M[:, k] &= rotate_inspectors(inst, state, e, days[k])
+        # the rotation mask only depends on which placed visits are the day's neighbours
+        o = int(inst.day_ord[days[k]])
+        key = (sum(1 for v in state.ent_visits[e] if int(inst.day_ord[v[0]]) < o),
+               sum(1 for v in state.ent_visits[e] if int(inst.day_ord[v[0]]) == o))
+        if key not in cache:
+            cache[key] = rotate_inspectors(inst, state, e, days[k])
+        M[:, k] &= cache[key]
     ok &= _team_possible(inst, M, need)
     if not ok.any():
         return "rotation", "rotation excludes too many of the remaining qualified inspectors"

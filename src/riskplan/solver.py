@@ -291,12 +291,28 @@ class State:
         self.stops: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)  # (day, sub) -> inspector -> visits
         #: the weekly limits placements respect: the true ones, or lower ones while planning
         self.wcap = inst.wlim
+        self.by_insp_week: dict[tuple[int, int], set[int]] = defaultdict(set)
+        self.by_week: dict[int, set[int]] = defaultdict(set)
+        self._refresh_free()
+
+    def _refresh_free(self) -> None:
+        """free[i, d]: inspector i can take one more visit on day d (rule 3, kept incrementally)."""
+        inst = self.inst
+        wk = inst.week_of_day
+        self.free = (self.day_load < inst.day_limit) & (self.week_load[:, wk] < self.wcap[:, wk])
+
+    def _update_free(self, team: tuple[int, ...], w: int) -> None:
+        inst = self.inst
+        ds = inst.week_days[w]
+        for i in team:
+            self.free[i, ds] = (self.day_load[i, ds] < inst.day_limit) & (self.week_load[i, w] < self.wcap[i, w])
 
     def even_weeks(self, on: bool) -> None:
         """While on, weekly limits are rounded down to whole days (multiples of the daily limit),
         so inspector-weeks fill with full team-days; repair turns it off to use the rest."""
         k = self.inst.day_limit
         self.wcap = (self.inst.wlim // k) * k if on else self.inst.wlim
+        self._refresh_free()
 
     def place(self, r: int, d: int, team: tuple[int, ...]) -> None:
         inst = self.inst
@@ -310,6 +326,9 @@ class State:
         st = self.stops[(d, int(inst.ent_sub[e]))]
         for i in team:
             st[i] = st.get(i, 0) + 1
+            self.by_insp_week[(i, int(w))].add(r)
+        self.by_week[int(w)].add(r)
+        self._update_free(team, int(w))
 
     def remove(self, r: int) -> tuple[int, tuple[int, ...]]:
         inst = self.inst
@@ -325,6 +344,9 @@ class State:
             st[i] -= 1
             if st[i] == 0:
                 del st[i]
+            self.by_insp_week[(i, int(w))].discard(r)
+        self.by_week[int(w)].discard(r)
+        self._update_free(team, int(w))
         return d, team
 
     def loads(self) -> np.ndarray:
@@ -431,9 +453,14 @@ def eligible_inspectors(inst: Instance, state: State, r: int, d: int, n: int = 1
     if not tier_visit_maximum(inst, state, e) or not visit_spacing(inst, state, e, d):
         return None
     mask = inst.sub_mask[inst.ent_sub[e]] & inspector_not_on_leave(inst, d)
-    mask &= inspector_daily_limit(inst, state, d, n) & inspector_weekly_capacity(inst, state, d, n)
-    mask &= no_conflict_of_interest(inst, e)
-    mask &= rotate_inspectors(inst, state, e, d)
+    if n == 1:  # rule 3 as kept incrementally by the state
+        mask &= state.free[:, d]
+    else:
+        mask &= inspector_daily_limit(inst, state, d, n) & inspector_weekly_capacity(inst, state, d, n)
+    if inst.ent_conflict[e].size:
+        mask[inst.ent_conflict[e]] = False  # no_conflict_of_interest
+    if inst.rotate and (state.ent_visits[e] or inst.ent_prev_team[e]):
+        mask &= rotate_inspectors(inst, state, e, d)
     return mask
 
 
@@ -460,6 +487,10 @@ def random_assignment(
     cand = np.flatnonzero(mask)
     if len(cand) < t:
         return None
+    for q in need:  # cheap refusal before any random draw
+        holders = inst.qual.get(q)
+        if holders is None or not holders[cand].any():
+            return None
     u = rng.random(len(cand))
     w = weights[cand] if weights is not None else np.ones(len(cand))
     w_fill = w
@@ -472,37 +503,31 @@ def random_assignment(
             if q not in need:
                 w = w * pen
     logu = np.log(u + 1e-300)
-    order_need = cand[np.argsort(-(logu / w), kind="stable")]
-    order_fill = cand[np.argsort(-(logu / w_fill), kind="stable")]
-    pref = np.zeros(inst.I, bool)
+    key_need = logu / w  # Efraimidis-Spirakis: the largest keys are a weighted sample
+    key_fill = key_need if w_fill is w else logu / w_fill
+    pref = np.zeros(len(cand), bool)
     budget = 0
     if preferred is not None and len(preferred):
-        pref[preferred] = True
+        full = np.zeros(inst.I, bool)
+        full[preferred] = True
+        pref = full[cand]
         budget = t if max_preferred is None else max_preferred
+    taken = np.zeros(len(cand), bool)
     team: list[int] = []
-    taken = np.zeros(inst.I, bool)
 
     def pick(filt: np.ndarray | None) -> bool:
         nonlocal budget
-        order = order_need if filt is not None else order_fill
-        for use_pref in ((True, False) if budget > 0 else (False,)):
-            for i in order:
-                if taken[i] or (filt is not None and not filt[i]):
-                    continue
-                if use_pref and not pref[i]:
-                    continue
-                if not use_pref and pref[i] and budget <= 0:
-                    continue
-                taken[i] = True
-                team.append(int(i))
-                if pref[i]:
+        keys = key_need if filt is not None else key_fill
+        ok = ~taken if filt is None else (~taken & filt[cand])
+        if not ok.any():
+            return False
+        for c in ((ok & pref) if budget > 0 else None, ok & ~pref, ok):
+            if c is not None and c.any():
+                j = int(np.argmax(np.where(c, keys, -np.inf)))
+                taken[j] = True
+                team.append(int(cand[j]))
+                if pref[j] and budget > 0:
                     budget -= 1
-                return True
-        # a preferred inspector beyond the budget is still better than no team
-        for i in order:
-            if not taken[i] and (filt is None or filt[i]):
-                taken[i] = True
-                team.append(int(i))
                 return True
         return False
 
@@ -531,6 +556,8 @@ def try_place(
     scarcity: dict[str, float] | None = None,
 ) -> bool:
     """Place request r on day d with a random eligible team, sharing the subdistrict's day if possible."""
+    if state.free[:, d].sum() < inst.team_size:  # the day is full: skip the rule checks
+        return False
     mask = eligible_inspectors(inst, state, r, d)
     if mask is None:
         return False
@@ -1014,8 +1041,10 @@ def qualification_scarcity(inst: Instance, state: State, reqs: list[int], days: 
 
 
 def repair(inst: Instance, state: State, rng: np.random.Generator, todo: list[int], weights: np.ndarray,
-           deadline: float) -> list[int]:
-    """Try every day of each leftover's window; a mandatory one may displace a drawn visit."""
+           deadline: float, hopeless: set[int] | frozenset = frozenset()) -> list[int]:
+    """Try every day of each leftover's window; a mandatory one may swap a blocked inspector
+    out of another visit or displace a drawn visit (not tried for `hopeless` requests: those
+    the optimal aggregate plan could not fit, where neither move can help)."""
     todo = sorted(set(todo), key=lambda r: (not inst.req_mandatory[r], r))
     left: list[int] = []
     displaced: list[int] = []
@@ -1033,9 +1062,10 @@ def repair(inst: Instance, state: State, rng: np.random.Generator, todo: list[in
         days.sort(key=lambda d: -len(state.stops.get((d, s), ())))  # share a day first
         if any(try_place(inst, state, rng, r, d, weights) for d in days):
             continue
-        if inst.req_mandatory[r] and _swap_free(inst, state, rng, r, days, weights):
+        if inst.req_mandatory[r] and r not in hopeless and _swap_free(inst, state, rng, r, days, weights):
             continue
-        if inst.req_mandatory[r] and _displace_drawn(inst, state, rng, r, days, weights, displaced):
+        if inst.req_mandatory[r] and r not in hopeless and \
+                _displace_drawn(inst, state, rng, r, days, weights, displaced):
             continue
         left.append(r)
     for r in displaced:  # displaced drawn visits try anywhere else
@@ -1047,7 +1077,7 @@ def repair(inst: Instance, state: State, rng: np.random.Generator, todo: list[in
 
 
 def _swap_free(inst: Instance, state: State, rng: np.random.Generator, r: int, days: list[int],
-               weights: np.ndarray, max_tries: int = 40) -> bool:
+               weights: np.ndarray, max_tries: int = 25) -> bool:
     """Place r by first replacing a blocked inspector h on one of h's other visits.
 
     h passes every rule for r on day d except the day or week limit; on a visit v of h that day
@@ -1076,13 +1106,7 @@ def _swap_free(inst: Instance, state: State, rng: np.random.Generator, r: int, d
         for h in hs[:8]:
             h = int(h)
             # visits of h whose removal frees what blocks h on d
-            cands = []
-            for v, (dv, team) in state.placed.items():
-                if h not in team or inst.week_of_day[dv] != w:
-                    continue
-                if not day_ok[h] and dv != d:
-                    continue
-                cands.append(v)
+            cands = [v for v in state.by_insp_week.get((h, w), ()) if day_ok[h] or state.placed[v][0] == d]
             for v in sorted(cands):
                 tries += 1
                 if tries > max_tries:
@@ -1118,13 +1142,11 @@ def _displace_drawn(inst: Instance, state: State, rng: np.random.Generator, r: i
     weeks_days: dict[int, list[int]] = defaultdict(list)
     for d in days:
         weeks_days[int(inst.week_of_day[d])].append(d)
-    drawn_by_week: dict[int, list[int]] = defaultdict(list)
-    for v, (d, _) in state.placed.items():
-        if not inst.req_mandatory[v] and len(state.ent_visits[inst.req_ent[v]]) == 1:
-            drawn_by_week[int(inst.week_of_day[d])].append(v)
     tries = 0
     for w in sorted(weeks_days, key=lambda w: rng.random()):
-        for v in sorted(drawn_by_week.get(w, [])):
+        drawn = sorted(v for v in state.by_week.get(w, ()) if not inst.req_mandatory[v]
+                       and len(state.ent_visits[inst.req_ent[v]]) == 1)
+        for v in drawn:
             tries += 1
             if tries > 60:
                 return False
@@ -1141,9 +1163,11 @@ def balance_pass(inst: Instance, state: State, target: np.ndarray, deadline: flo
     """Hand whole inspector-days from inspectors above target to eligible ones below; returns moves."""
     moves = 0
     visits_of: dict[tuple[int, int], list[int]] = defaultdict(list)  # (inspector, day) -> requests
-    for r, (d, team) in state.placed.items():
+    days_of: dict[int, set[int]] = defaultdict(set)
+    for r, (d, team) in sorted(state.placed.items()):
         for i in team:
             visits_of[(i, d)].append(r)
+            days_of[i].add(d)
     for _ in range(4):
         improved = False
         loads = state.loads()
@@ -1152,7 +1176,7 @@ def balance_pass(inst: Instance, state: State, target: np.ndarray, deadline: flo
             if time.perf_counter() > deadline:
                 return moves
             i = int(i)
-            for d in sorted({d for (j, d) in visits_of if j == i}):
+            for d in sorted(days_of[i]):
                 rs = visits_of.get((i, d), [])
                 if not rs:
                     continue
@@ -1190,6 +1214,8 @@ def balance_pass(inst: Instance, state: State, target: np.ndarray, deadline: flo
                     d0, team = state.remove(r)
                     state.place(r, d0, tuple(sorted(j if m == i else m for m in team)))
                 visits_of[(j, d)] = visits_of.pop((i, d))
+                days_of[i].discard(d)
+                days_of[j].add(d)
                 loads[i] -= n
                 loads[j] += n
                 moves += 1
@@ -1334,7 +1360,7 @@ def objective_bound(inst: Instance, placed: dict[int, tuple[int, tuple[int, ...]
 
         classes = request_classes(inst, sorted(placed))
         model, _, _ = build_week_model(inst, classes, bound_only=True)
-        solver = _solver_params(0, 5.0, 30.0)
+        solver = _solver_params(0, 2.0, 10.0)
         status = solver.Solve(model)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             travel = max(travel, math.ceil(solver.BestObjectiveBound() - 1e-6))
@@ -1406,14 +1432,15 @@ def solve_roster(
     t0 = time.perf_counter()
     report = _Reporter(progress, t0)
     deadline = t0 + time_limit
+    compiled = None
     try:
         report("compiling the problem")
-        inst = compile_problem(problem)
+        inst = compiled = compile_problem(problem)
         report(f"{len(inst.requests)} requests ({int(inst.req_mandatory.sum())} mandatory), "
                f"{inst.I} inspectors, {inst.D} working days")
         rng = np.random.default_rng([int(seed), 0x5017E])
         classes = request_classes(inst)
-        det = deterministic_time if deterministic_time is not None else min(20.0, 2.0 + 0.002 * len(classes) * inst.W)
+        det = deterministic_time if deterministic_time is not None else min(10.0, 2.0 + 0.002 * len(classes) * inst.W)
         wall = max(1.0, min(time_limit * 0.6, time_limit - (time.perf_counter() - t0) - 1.0))
         report(f"phase 1 week plan: {len(classes)} request classes x {inst.W} weeks")
         quota, status, p1_obj = plan_weeks(inst, classes, seed, det, max(wall, 2 * det), report, num_workers)
@@ -1442,14 +1469,15 @@ def solve_roster(
         state.even_weeks(False)
         not_planned = [r for r in range(len(inst.requests)) if r not in week_req]
         weights = _load_weights(inst, state, target, np.ones(inst.I))
-        left = repair(inst, state, rng, failed + not_planned, weights, deadline)
+        hopeless = set(not_planned) if status == "OPTIMAL" else set()
+        left = repair(inst, state, rng, failed + not_planned, weights, deadline, hopeless)
         n_mand_left = int(sum(inst.req_mandatory[r] for r in left))
         report(f"phase 3 repair: {len(state.placed)} placed, {n_mand_left} mandatory and "
                f"{len(left) - n_mand_left} drawn unplaced")
         target = load_targets(inst, inst.team_size * len(state.placed))
         moves = balance_pass(inst, state, target, deadline)
         if left:  # the balance pass may have freed what a leftover needs
-            left = repair(inst, state, rng, left, weights, deadline)
+            left = repair(inst, state, rng, left, weights, deadline, hopeless)
             target = load_targets(inst, inst.team_size * len(state.placed))
             moves += balance_pass(inst, state, target, deadline)
         swaps = improve_pass(inst, state, rng, deadline)
@@ -1470,8 +1498,8 @@ def solve_roster(
     except (KeyboardInterrupt, TimeoutError) as exc:
         report(f"falling back to the greedy roster: {type(exc).__name__} {exc}")
         g0 = time.perf_counter()
-        roster = greedy_roster(problem, seed)
-        inst = compile_problem(problem)
+        inst = compiled if compiled is not None else compile_problem(problem)
+        roster = greedy_roster(problem, seed, _instance=inst)
         st = state_from_roster(inst, roster)
         obj = soft_objective(inst, st.placed)
         bound = objective_bound(inst, st.placed)
