@@ -957,7 +957,8 @@ def assign_cluster(inst: Instance, state: State, rng: np.random.Generator, membe
     left = uses.copy()
     order = sorted(todo, key=lambda r: (-len(inst.ent_need[inst.req_ent[r]]), int(masks[r][in_pool].sum()),
                                         not inst.req_mandatory[r]))
-    for r in order:
+    for pos, r in enumerate(order):
+        is_last = pos == len(order) - 1
         e = int(inst.req_ent[r])
         m = eligible_inspectors(inst, state, r, d)  # fresh: earlier visits of the cluster are placed
         if m is None:
@@ -979,9 +980,17 @@ def assign_cluster(inst: Instance, state: State, rng: np.random.Generator, membe
             rest = [int(i) for i in np.flatnonzero(cand) if i not in team]
             # complete the days of members already out here, then those with the most uses left
             rest.sort(key=lambda i: (not left[i] < uses[i], -left[i], rng.random()))
+            # cyclic sharing: before the cluster's last visit, keep one seat for a fresh member
+            # (three visits: ab, ac, bc = 3 stops rather than ab, ab, cd = 4)
+            cap_partial = t if is_last else t - 1
+            n_partial = sum(1 for i in team if left[i] < uses[i])
             for i in rest:
                 if len(team) >= t:
                     break
+                if left[i] < uses[i]:
+                    if n_partial >= cap_partial:
+                        continue
+                    n_partial += 1
                 if scarcity and any(inst.qual[q][i] and scarcity.get(q, 1.0) < 0.5 for q in scarcity
                                     if q not in inst.ent_need[e]) and len(rest) > t:
                     continue  # keep scarce holders for those who need them when others are there
@@ -1077,7 +1086,7 @@ def repair(inst: Instance, state: State, rng: np.random.Generator, todo: list[in
 
 
 def _swap_free(inst: Instance, state: State, rng: np.random.Generator, r: int, days: list[int],
-               weights: np.ndarray, max_tries: int = 25) -> bool:
+               weights: np.ndarray, max_tries: int = 60) -> bool:
     """Place r by first replacing a blocked inspector h on one of h's other visits.
 
     h passes every rule for r on day d except the day or week limit; on a visit v of h that day
@@ -1103,7 +1112,7 @@ def _swap_free(inst: Instance, state: State, rng: np.random.Generator, r: int, d
         hs = np.flatnonzero(blocked)
         hs = hs[np.argsort(-prio[hs] + rng.random(len(hs)) * 0.5, kind="stable")]
         w = int(inst.week_of_day[d])
-        for h in hs[:8]:
+        for h in hs[:16]:
             h = int(h)
             # visits of h whose removal frees what blocks h on d
             cands = [v for v in state.by_insp_week.get((h, w), ()) if day_ok[h] or state.placed[v][0] == d]
@@ -1493,6 +1502,11 @@ def solve_roster(
         objective = dict(obj)
         objective.update({f"bound_{k}": v for k, v in bound.items()})
         objective["phase1_objective"] = p1_obj
+        # the aggregate model is a relaxation: when it is solved to optimality, no roster can
+        # place more mandatory visits than it does
+        if status == "OPTIMAL":
+            objective["mandatory_shortfall_bound"] = float(sum(
+                1 for r in range(len(inst.requests)) if inst.req_mandatory[r] and r not in week_req))
         return SolveResult(roster, "FEASIBLE",
                            objective, bound["total"], time.perf_counter() - t0, shortfall)
     except (KeyboardInterrupt, TimeoutError) as exc:
