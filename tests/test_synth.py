@@ -285,6 +285,8 @@ def test_leave_conflicts_and_pinned_visits(m_district):
     leave = d.leave
     assert (leave["end"] >= leave["start"]).all()
     assert leave["start"].min() >= pd.Timestamp("2027-01-01") and leave["end"].max() <= pd.Timestamp("2027-12-31")
+    for _, own in leave.groupby("inspector_id"):  # one inspector's periods do not overlap
+        assert (own["start"].iloc[1:].to_numpy() > own["end"].iloc[:-1].to_numpy()).all()
     in_q = (leave["start"] <= pd.Timestamp(q.end)) & (leave["end"] >= pd.Timestamp(q.start))
     assert in_q.sum() >= 5 and (~in_q).sum() >= 5
     assert 3 <= len(d.conflicts) <= 30 and d.conflicts["reason"].str.contains(CJK).all()
