@@ -45,3 +45,15 @@ def test_table_round_trip_keeps_chinese_text(tmp_path, ext):
     back = read_table_text(tmp_path / f"t.{ext}")
     assert back["name"].tolist() == frame["name"].tolist()
     assert back["n"].tolist() == ["1", "2"]
+
+
+def test_outputs_get_the_usual_permissions(tmp_path):
+    mask = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "a.txt", "x")
+        with atomic_output_dir(tmp_path / "out") as staging:
+            (staging / "f.csv").write_text("y")
+    finally:
+        os.umask(mask)
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o755

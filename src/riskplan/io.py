@@ -24,6 +24,12 @@ import pandas as pd
 TABLE_EXTENSIONS = (".csv", ".xlsx")
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 class TableReadError(ValueError):
     """A table file that cannot be read at all (encoding, format, both formats present)."""
 
@@ -87,6 +93,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual mode
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -131,6 +138,7 @@ def atomic_output_dir(target: Path, force: bool = False) -> Iterator[Path]:
         raise FileExistsError(f"{target} already exists and is not empty (use --force to replace it)")
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes 0700; the output folder gets the usual mode
     try:
         yield staging
         if target.exists():
