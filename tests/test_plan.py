@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pandas as pd
@@ -177,10 +178,15 @@ def test_without_tiers_file_the_scoring_model_tiers_the_district(tiny_district, 
         calls.append(as_of)
         return model_frame
 
+    model_dir = tmp_path / "models" / "default"
+    model_dir.mkdir(parents=True)
+    (model_dir / "model.skops").write_bytes(b"a model")
     monkeypatch.setattr("riskplan.tiering.tier_district", fake_tier_district)
+    monkeypatch.setattr("riskplan.model.default_model_dir", lambda: model_dir)
     result = run_plan(t.path, "2027Q1", 1, out_dir=tmp_path / "out", solve=first_fit_solve)
     assert [str(d) for d in calls] == ["2027-01-01"]
-    assert {k: result.plan["tiers"][k] for k in ("source", "as_of")} == {"source": "model", "as_of": "2027-01-01"}
+    assert {k: result.plan["tiers"][k] for k in ("source", "as_of", "model_sha256")} == {
+        "source": "model", "as_of": "2027-01-01", "model_sha256": hashlib.sha256(b"a model").hexdigest()}
     tiers_csv = (tmp_path / "out" / "tiers.csv").read_text(encoding="utf-8")
     assert tiers_csv.startswith("enterprise_id,tier,probability") and ",0.500000," in tiers_csv
     assert check_roster(t.path, tmp_path / "out") == []

@@ -102,16 +102,20 @@ class TieringError(ValueError):
     """The district cannot be tiered by the scoring model (e.g. no model is installed)."""
 
 
-def model_tiers(district: District, quarter: Quarter) -> pd.DataFrame:
-    """Tiers from the default scoring model as of the quarter start."""
-    from .model import ModelError
+def model_tiers(district: District, quarter: Quarter) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Tiers from the default scoring model as of the quarter start, and where they came from
+    (the model file's sha256, for plan.json)."""
+    from .model import MODEL_FILE, ModelError, default_model_dir
     from .tiering import tier_district
 
     try:
-        return tier_district(district, as_of=quarter.start)
+        frame = tier_district(district, as_of=quarter.start)
+        model_file = default_model_dir() / MODEL_FILE
     except ModelError as exc:
         raise TieringError(f"cannot tier the district with the scoring model: {exc} "
                            "(or pass --tiers tiers.csv)") from None
+    return frame, {"source": "model", "as_of": quarter.start.isoformat(), "model": "default",
+                   "model_sha256": sha256_file(model_file)}
 
 
 # ---------------------------------------------------------------- the pure part
@@ -394,8 +398,7 @@ def run_plan(district_dir: Path | str, quarter: Quarter | str, seed: int, tiers_
         tiers_frame = load_tiers_csv(tiers_path, district)
         tier_source = {"source": "file", "file": Path(tiers_path).name, "sha256": sha256_file(Path(tiers_path))}
     else:
-        tiers_frame = model_tiers(district, quarter)
-        tier_source = {"source": "model", "as_of": quarter.start.isoformat()}
+        tiers_frame, tier_source = model_tiers(district, quarter)
     tier_source["tiers_csv_sha256"] = hashlib.sha256(tiers_output(tiers_frame)).hexdigest()
     prep = prepare(district, tiers_frame, quarter, seed)
     if solve is None:
