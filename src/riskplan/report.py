@@ -29,6 +29,23 @@ from .schema import TIERS  # noqa: E402
 
 TIER_COLOURS = {"red": "#d62728", "orange": "#ff7f0e", "yellow": "#e8c100", "blue": "#1f77b4"}
 
+#: Fonts tried in order for each glyph, so Chinese subdistrict names render wherever a CJK
+#: font is installed (e.g. Debian's fonts-noto-cjk or fonts-wqy-zenhei); DejaVu Sans last.
+FONT_FALLBACK = ["DejaVu Sans", "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei",
+                 "Microsoft YaHei", "PingFang SC", "SimHei"]
+
+
+def use_report_fonts() -> None:
+    import logging
+    import warnings
+
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    plt.rcParams["font.family"] = [f for f in FONT_FALLBACK if f in installed] or ["DejaVu Sans"]
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # absent fallbacks are expected
+    warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
+
 
 @dataclass
 class Figure:
@@ -38,6 +55,7 @@ class Figure:
 
 
 def _png(fig) -> str:
+    """A figure as base64 PNG (fonts are set before any figure is made, in `build_report`)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
@@ -128,6 +146,7 @@ def whatif_figure(whatif: pd.DataFrame) -> Figure | None:
 
 def build_report(district_dir: Path, plan_dir: Path, whatif_csv: Path | None = None) -> str:
     """The report's HTML text."""
+    use_report_fonts()
     plan_dir = Path(plan_dir)
     district = load_district(district_dir)
     plan = json.loads((plan_dir / "plan.json").read_text(encoding="utf-8"))

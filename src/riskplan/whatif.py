@@ -306,7 +306,9 @@ def charts(table: pd.DataFrame) -> dict[str, bytes]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .report import TIER_COLOURS
+    from .report import TIER_COLOURS, use_report_fonts
+
+    use_report_fonts()
 
     base = table[table["capacity_scale"] == 1.0]
     out = {}
