@@ -54,6 +54,7 @@ CHECK_ITEMS = {
     "confined_space": ("有限空间作业审批与防护", "confined-space work permits and protection"),
 }
 
+TIER_ORDER = {"red": 0, "orange": 1, "yellow": 2, "blue": 3}
 TIER_LABEL = {"zh": {"red": "红", "orange": "橙", "yellow": "黄", "blue": "蓝"},
               "en": {"red": "red", "orange": "orange", "yellow": "yellow", "blue": "blue"}}
 
@@ -185,6 +186,8 @@ def build_plan_document(district_dir: Path, plan_dir: Path, lang: str = "zh") ->
               .groupby(["tier", "subdistrict"], sort=True)
               .agg(eligible=("enterprise_id", "size"), drawn=("is_drawn", "sum")).reset_index())
     quotas["sample_share"] = quotas["tier"].map(shares)
+    quotas = quotas.sort_values(["tier", "subdistrict"], key=lambda c: c.map(TIER_ORDER) if c.name == "tier" else c,
+                                kind="mergesort")
     quotas["tier"] = quotas["tier"].map(TIER_LABEL[lang])
     quotas = _public(quotas, "quotas")
     frame = _public(eligible.sort_values(["tier", "subdistrict", "enterprise_id"]), "sampling_frame")
