@@ -15,7 +15,7 @@ import numpy as np
 from .roster import Roster, RosterProblem
 
 #: Days a request tries before it is left unplaced (keeps the greedy under a second when starved).
-MAX_DAY_TRIES = 12
+MAX_DAY_TRIES = 8
 
 
 def greedy_roster(problem: RosterProblem, seed: int, *, _instance=None) -> Roster:

@@ -40,8 +40,10 @@ roster is returned with status GREEDY_FALLBACK.
 
 Determinism: one CP-SAT worker, `random_seed` from the seed and a deterministic time
 limit (`max_deterministic_time`); numpy's seeded generator for every random choice; no
-iteration over sets of strings. Same inputs + seed + options give the same roster. The
-wall-clock limit given to CP-SAT is only a safety net set above the deterministic one.
+iteration over sets of strings; every repair and polish loop is bounded by counts, never
+by the clock. Same inputs + seed + options give the same roster. The wall-clock limits
+are safety nets only: CP-SAT's is set above the deterministic one, and a solve that runs
+past `time_limit` is abandoned for the (equally seeded) greedy roster.
 
 Soft objective (reported in `SolveResult.objective`): travel = inspector stops, the number
 of distinct (inspector, day, subdistrict) triples; balance = sum over inspectors of
@@ -74,6 +76,7 @@ from .roster import PlacedVisit, Roster, RosterProblem, SolveResult, Unplaced, V
 from .schema import split_list
 
 Progress = Callable[[str], None]
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 #: Shortfall rule of an obligation kind (first match wins, most binding first).
 RULE_OF_KIND = (
@@ -233,19 +236,24 @@ def compile_problem(problem: RosterProblem) -> Instance:
     ent_last_past = np.full(len(ent_ids), -10**9, dtype=np.int64)
     past = problem.past_inspections
     if past is not None and len(past):
-        p = past[past["enterprise_id"].isin(ent_index)]
-        p = p[pd.to_datetime(p["date"]) < pd.Timestamp(problem.quarter.start)]
-        if len(p):
-            dts = pd.to_datetime(p["date"])
-            latest = dts.groupby(p["enterprise_id"]).transform("max")
-            last = p[dts == latest]
+        dates = pd.to_datetime(past["date"]).to_numpy().astype("datetime64[D]").astype(np.int64) + _EPOCH_ORDINAL
+        keep = past["enterprise_id"].isin(set(ent_ids)).to_numpy() & (dates < problem.quarter.start.toordinal())
+        if keep.any():
+            eids = past["enterprise_id"].to_numpy()[keep]
+            ords = dates[keep]
+            cells = past["inspectors"].to_numpy()[keep]
+            order = np.lexsort((ords, eids))  # by enterprise, then date
+            eids, ords, cells = eids[order], ords[order], cells[order]
+            last_of: dict[str, int] = {}
+            for eid, o in zip(eids, ords):
+                last_of[eid] = int(o)  # sorted: the last one seen is the latest
             teams: dict[str, set[str]] = defaultdict(set)
-            for eid, cell in last[["enterprise_id", "inspectors"]].itertuples(index=False):
-                teams[eid].update(split_list(cell))
-            last_dates = dts.groupby(p["enterprise_id"]).max()
-            for eid, dt in last_dates.items():
+            for eid, o, cell in zip(eids, ords, cells):
+                if o == last_of[eid]:
+                    teams[eid].update(split_list(cell))
+            for eid, o in last_of.items():
                 k = ent_index[eid]
-                ent_last_past[k] = dt.date().toordinal()
+                ent_last_past[k] = o
                 ent_prev_team[k] = tuple(sorted(insp_index[i] for i in teams[eid] if i in insp_index))
 
     R = len(problem.requests)
@@ -787,6 +795,64 @@ def _load_weights(inst: Instance, state: State, target: np.ndarray, cum_share: n
     return np.clip(np.exp(behind / 2.0), 0.2, 5.0)
 
 
+def merge_lone_visits(inst: Instance, classes: list[RequestClass], quota: dict[tuple[int, int], int]) -> int:
+    """Move a subdistrict's only visit of a week to a week where that subdistrict has visits.
+
+    A lone visit in a subdistrict-week cannot share a team-day, so it costs team_size stops
+    instead of about one. Moves stay inside the class window and within each week's slot and
+    qualification capacity (at most 95 % of it); returns the number of moves.
+    """
+    t = inst.team_size
+    cap = [slot_capacity(inst, ds) for ds in inst.week_days]
+    qcap = {q: [slot_capacity(inst, ds, inst.qual[q]) for ds in inst.week_days]
+            for q in sorted({q for c in classes for q in c.need})}
+    n_w = defaultdict(int)
+    n_qw = defaultdict(int)
+    n_sw = defaultdict(int)
+    for (ci, w), v in quota.items():
+        c = classes[ci]
+        n_w[w] += v
+        n_sw[(c.sub, w)] += v
+        for q in c.need:
+            n_qw[(q, w)] += v
+    moves = 0
+    for (ci, w) in sorted(quota):
+        c = classes[ci]
+        if quota.get((ci, w), 0) != 1 or n_sw[(c.sub, w)] != 1:
+            continue
+        best = None
+        for w2 in range(int(inst.week_of_day[c.lo]), int(inst.week_of_day[c.hi]) + 1):
+            if w2 == w or n_sw[(c.sub, w2)] == 0:
+                continue
+            if t * (n_w[w2] + 1) > 0.95 * cap[w2]:
+                continue
+            if any(n_qw[(q, w2)] + 1 > 0.95 * qcap[q][w2] for q in c.need):
+                continue
+            # the week must hold the window's days, not just touch them
+            days = [d for d in inst.week_days[w2] if c.lo <= d <= c.hi]
+            if len(days) < min(3, len(inst.week_days[w2])):
+                continue
+            key = (n_sw[(c.sub, w2)] % 2 == 1, -abs(w2 - w))
+            if best is None or key > best[0]:
+                best = (key, w2)
+        if best is None:
+            continue
+        w2 = best[1]
+        quota[(ci, w)] -= 1
+        if not quota[(ci, w)]:
+            del quota[(ci, w)]
+        quota[(ci, w2)] = quota.get((ci, w2), 0) + 1
+        for key, delta in (((c.sub, w), -1), ((c.sub, w2), 1)):
+            n_sw[key] += delta
+        n_w[w] -= 1
+        n_w[w2] += 1
+        for q in c.need:
+            n_qw[(q, w)] -= 1
+            n_qw[(q, w2)] += 1
+        moves += 1
+    return moves
+
+
 def assign_weeks(inst: Instance, classes: list[RequestClass], quota: dict[tuple[int, int], int],
                  rng: np.random.Generator) -> dict[int, int]:
     """Fill each class's weekly quotas with concrete requests, spacing an enterprise's visits."""
@@ -1044,6 +1110,13 @@ def qualification_scarcity(inst: Instance, state: State, reqs: list[int], days: 
     return out
 
 
+def _check_deadline(deadline: float, where: str) -> None:
+    """Work is bounded by counts, never cut short by the clock (that would make the roster
+    depend on machine speed): past the deadline the solve is abandoned for the greedy roster."""
+    if time.perf_counter() > deadline:
+        raise TimeoutError(f"time limit reached in {where}")
+
+
 # --------------------------------------------------------------------------------------
 # Phase 3: repair and polish.
 # --------------------------------------------------------------------------------------
@@ -1058,9 +1131,7 @@ def repair(inst: Instance, state: State, rng: np.random.Generator, todo: list[in
     left: list[int] = []
     displaced: list[int] = []
     for r in todo:
-        if time.perf_counter() > deadline:
-            left.append(r)
-            continue
+        _check_deadline(deadline, "repair")
         days = list(on_working_day_in_window(inst, r))
         if not days:
             left.append(r)
@@ -1182,8 +1253,7 @@ def balance_pass(inst: Instance, state: State, target: np.ndarray, deadline: flo
         loads = state.loads()
         over = [i for i in np.argsort(-(loads - target), kind="stable") if loads[i] - target[i] > 0.5]
         for i in over:
-            if time.perf_counter() > deadline:
-                return moves
+            _check_deadline(deadline, "balance pass")
             i = int(i)
             for d in sorted(days_of[i]):
                 rs = visits_of.get((i, d), [])
@@ -1249,8 +1319,7 @@ def improve_pass(inst: Instance, state: State, rng: np.random.Generator, deadlin
     for _ in range(rounds):
         improved = 0
         for r in sorted(state.placed):
-            if time.perf_counter() > deadline:
-                return moves
+            _check_deadline(deadline, "member swaps")
             d, team = state.placed[r]
             e = int(inst.req_ent[r])
             s_ = int(inst.ent_sub[e])
@@ -1304,6 +1373,64 @@ def improve_pass(inst: Instance, state: State, rng: np.random.Generator, deadlin
         if not improved:
             break
     del t
+    return moves
+
+
+def relocate_pass(inst: Instance, state: State, rng: np.random.Generator, deadline: float,
+                  max_days: int = 10) -> int:
+    """Move a visit whose team made a trip for it alone to a day its subdistrict already has a team out.
+
+    For visit v on (d, s), cost = members for whom v is their only visit in s that day (the
+    stops v alone causes). On another day d' of its window with visits in s, a team drawn
+    first from inspectors already there (free capacity, every rule checked with v lifted)
+    costs team_size minus those. The move is kept when travel + balance goes down.
+    """
+    t = inst.team_size
+    loads = state.loads().astype(float)
+    target = load_targets(inst, int(loads.sum()))
+    moves = 0
+    for r in sorted(state.placed):
+        _check_deadline(deadline, "relocation")
+        d, team = state.placed[r]
+        e = int(inst.req_ent[r])
+        s_ = int(inst.ent_sub[e])
+        here = state.stops.get((d, s_), {})
+        cost = sum(1 for i in team if here.get(i, 0) == 1)
+        if cost == 0:
+            continue
+        days = [d2 for d2 in on_working_day_in_window(inst, r) if d2 != d and state.stops.get((d2, s_))]
+        if not days:
+            continue
+        days.sort(key=lambda d2: (abs(d2 - d), d2))
+        state.remove(r)
+        best = None
+        for d2 in days[:max_days]:
+            mask = eligible_inspectors(inst, state, r, d2)
+            if mask is None:
+                continue
+            there = np.zeros(inst.I, bool)
+            there[list(state.stops[(d2, s_)])] = True
+            pool = mask & there
+            if not pool.any():
+                continue
+            team2 = random_assignment(inst, rng, mask, inst.ent_need[e], None, np.flatnonzero(pool), t)
+            if team2 is None:
+                continue
+            new_cost = sum(1 for i in team2 if not there[i])
+            dl = loads.copy()
+            dl[list(team)] -= 1
+            dl[list(team2)] += 1
+            dbal = float(np.abs(dl - target).sum() - np.abs(loads - target).sum())
+            delta = new_cost - cost + dbal
+            if delta < -1e-9 and (best is None or delta < best[0]):
+                best = (delta, d2, team2, dl)
+        if best is None:
+            state.place(r, d, team)
+            continue
+        _, d2, team2, dl = best
+        state.place(r, d2, team2)
+        loads = dl
+        moves += 1
     return moves
 
 
@@ -1455,6 +1582,8 @@ def solve_roster(
         quota, status, p1_obj = plan_weeks(inst, classes, seed, det, max(wall, 2 * det), report, num_workers)
         if not quota and status not in ("OPTIMAL", "FEASIBLE"):
             raise TimeoutError(f"phase 1 found no week plan ({status})")
+        merged = merge_lone_visits(inst, classes, quota)
+        report(f"phase 1 week plan: {status}, {sum(quota.values())} visits planned, {merged} lone visits merged")
         week_req = assign_weeks(inst, classes, quota, rng)
         state = State(inst)
         planned = len(week_req)
@@ -1470,8 +1599,7 @@ def solve_roster(
         failed: list[int] = []
         state.even_weeks(True)
         for w in range(inst.W):
-            if time.perf_counter() > deadline:
-                raise TimeoutError("time limit reached in phase 2")
+            _check_deadline(deadline, "phase 2")
             weights = _load_weights(inst, state, target, cum[:, w])
             failed += place_week(inst, state, rng, w, reqs_by_week.get(w, []), weights)
         report(f"phase 2 days and teams: {len(state.placed)} placed, {len(failed)} to repair")
@@ -1489,10 +1617,16 @@ def solve_roster(
             left = repair(inst, state, rng, left, weights, deadline, hopeless)
             target = load_targets(inst, inst.team_size * len(state.placed))
             moves += balance_pass(inst, state, target, deadline)
-        swaps = improve_pass(inst, state, rng, deadline)
+        moved = swaps = 0
+        for _ in range(3):  # alternate until neither finds anything
+            m1 = relocate_pass(inst, state, rng, deadline)
+            m2 = improve_pass(inst, state, rng, deadline)
+            moved, swaps = moved + m1, swaps + m2
+            if not (m1 or m2):
+                break
         obj = soft_objective(inst, state.placed)
         bound = objective_bound(inst, state.placed)
-        report(f"phase 3 balance: {moves} day swaps, {swaps} member swaps; objective {obj['total']:.0f} "
+        report(f"phase 3 polish: {moves} day swaps, {moved} visits moved to shared days, {swaps} member swaps; objective {obj['total']:.0f} "
                f"(travel {obj['travel']:.0f}, balance {obj['balance']:.1f}), bound {bound['total']:.1f}")
         from .shortfall import diagnose
 
