@@ -197,7 +197,10 @@ def snapshot_dates(district: District, as_of: date | pd.Timestamp, step_months: 
     (T_s + horizon <= as_of) and that have at least `min_history_days` of history before them.
     Latest first is not assumed: returned ascending."""
     t = _ts(as_of)
-    start = history_start(district).normalize() + pd.Timedelta(days=min_history_days)
+    # history is counted from the first of the month of the first recorded event, so a history
+    # whose first accident falls on 3 January still counts as starting on 1 January
+    first = history_start(district).normalize()
+    start = first.replace(day=1) + pd.Timedelta(days=min_history_days)
     latest = t - pd.Timedelta(days=HORIZON_DAYS)
     out = []
     d = latest

@@ -1,0 +1,122 @@
+"""Scoring commands: train the risk model, tier a district, evaluate against the truth."""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import click
+
+from . import EXIT_BAD_INPUT, main, reports_bad_input
+
+
+def _reports_model_errors(func):
+    """A model or truth file that cannot be used is bad input too: message and exit 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from ..model import ModelError
+
+        try:
+            return func(*args, **kwargs)
+        except (ModelError, FileNotFoundError) as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+
+    return wrapper
+
+
+def _progress():
+    """Status lines on stderr with the elapsed time."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    start = time.perf_counter()
+
+    def say(message: str) -> None:
+        console.print(f"[dim]{time.perf_counter() - start:6.1f}s[/dim] {message}", highlight=False)
+
+    return say
+
+
+_AS_OF = click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+                      help="score as of this date (YYYY-MM-DD); default: the day after the latest history date")
+
+
+def _day(value) -> date | None:
+    return value.date() if value is not None else None
+
+
+@main.command()
+@click.argument("district_dir", type=click.Path(path_type=Path))
+@_AS_OF
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="model folder to write, e.g. models/NAME")
+@click.option("--seed", type=int, default=0, show_default=True, help="random seed (calibration folds, boosting)")
+@click.option("--model-kind", "kinds", type=click.Choice(["logistic", "boosting"]), multiple=True,
+              help="candidate(s) to compare (default: both)")
+@click.option("--force", is_flag=True, help="replace an existing --out folder")
+@reports_bad_input
+@_reports_model_errors
+def train(district_dir: Path, as_of, out_dir: Path, seed: int, kinds: tuple[str, ...], force: bool) -> None:
+    """Train, validate over time and save a risk model (model, card, validation report + PNG)."""
+    from ..district import load_district
+    from ..model import CANDIDATES, save_trained
+    from ..model import train as train_model
+
+    say = _progress()
+    out_dir = Path(out_dir)
+    if out_dir.exists() and any(out_dir.iterdir()) and not force:
+        raise FileExistsError(f"{out_dir} already exists and is not empty (use --force to replace it)")
+    say(f"loading {district_dir}")
+    district = load_district(district_dir)
+    result = train_model(district, _day(as_of), seed=seed, kinds=kinds or CANDIDATES, progress=say)
+    say(f"writing {out_dir}")
+    save_trained(result, out_dir, force=force)
+    click.echo(result.validation.text())
+    click.echo(f"\nWrote {out_dir}: model.skops, model_card.json, MODEL_CARD.md, validation_report.txt, validation.png "
+               f"({result.card['training']['seconds']} s)")
+
+
+@main.command()
+@click.argument("district_dir", type=click.Path(path_type=Path))
+@click.option("--model", "model_dir", type=click.Path(path_type=Path), default=None,
+              help="model folder (default: the shipped models/default)")
+@_AS_OF
+@click.option("--out", "out_file", type=click.Path(path_type=Path), required=True, help="tiers file (.csv or .xlsx)")
+@reports_bad_input
+@_reports_model_errors
+def tier(district_dir: Path, model_dir: Path | None, as_of, out_file: Path) -> None:
+    """Tier every enterprise: probability, tier, override, three reasons; counts per subdistrict."""
+    from ..district import load_district
+    from ..io import write_table
+    from ..model import load_default_model, load_model
+    from ..tiering import tier_counts, tier_district
+
+    district = load_district(district_dir)
+    model = load_model(model_dir) if model_dir else load_default_model()
+    tiers = tier_district(district, model, _day(as_of))
+    write_table(tiers, out_file)
+    click.echo(f"Wrote {out_file}: {len(tiers)} enterprises, model {model.path}")
+    click.echo(tier_counts(tiers, district).to_string())
+
+
+@main.command()
+@click.argument("district_dir", type=click.Path(path_type=Path))
+@click.option("--model", "model_dir", type=click.Path(path_type=Path), default=None,
+              help="model folder (default: the shipped models/default)")
+@reports_bad_input
+@_reports_model_errors
+def evaluate(district_dir: Path, model_dir: Path | None) -> None:
+    """On a synthetic district with truth.csv: model vs rule baseline vs oracle, and the bias audit.
+
+    Scored as of the day after the history ends: the 12 months truth.csv describes."""
+    from ..district import load_district
+    from ..evaluation import evaluate_district
+    from ..model import load_default_model, load_model
+
+    district = load_district(district_dir)
+    model = load_model(model_dir) if model_dir else load_default_model()
+    click.echo(evaluate_district(district, model).text())

@@ -1,0 +1,196 @@
+"""Training, temporal validation, calibration, contributions and safe loading of the risk model."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import skops.io as sio
+from sklearn.neighbors import KNeighborsClassifier
+
+import riskplan.model as M
+from riskplan.district import load_district
+from riskplan.features import FEATURE_GROUPS, FEATURE_NAMES, build_features, default_as_of
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+
+
+@pytest.fixture(scope="module")
+def district():
+    return load_district(SAMPLE)
+
+
+@pytest.fixture(scope="module")
+def trained(district):
+    """Both candidates over two yearly folds on the 1,500-enterprise sample (a few seconds)."""
+    return M.train(district, seed=0, n_folds=2)
+
+
+@pytest.fixture(scope="module")
+def saved(trained, tmp_path_factory):
+    out = tmp_path_factory.mktemp("models") / "sample"
+    M.save_trained(trained, out)
+    return out
+
+
+def test_temporal_validation_trains_only_on_complete_past_labels(trained):
+    report = trained.validation
+    assert len(report.folds) == 2
+    for fold in report.folds:
+        assert fold.train_dates, "every fold has training snapshots"
+        assert all(d + pd.Timedelta(days=365) <= fold.test_date for d in fold.train_dates)
+        assert set(fold.metrics) == {"logistic", "boosting", "baseline"}
+    assert report.chosen in ("logistic", "boosting")
+    summary = report.summary()
+    assert summary.loc[report.chosen, "average_precision"] == summary.loc[["logistic", "boosting"],
+                                                                          "average_precision"].max()
+    assert trained.card["training"]["snapshots"][-1] <= "2026-01-01"
+
+
+def test_saved_folder_has_model_card_report_and_plot(saved, trained, district):
+    names = {p.name for p in saved.iterdir()}
+    assert names == {"model.skops", "model_card.json", "MODEL_CARD.md", "validation_report.txt", "validation.png"}
+    card = json.loads((saved / "model_card.json").read_text(encoding="utf-8"))
+    assert card["features"] == list(FEATURE_NAMES) and card["feature_version"] == M.FEATURE_VERSION
+    assert card["training"]["fingerprint"]["files"]["enterprises.csv"]
+    assert card["training"]["history"][1] == "2026-12-31"
+    assert "scikit-learn" in card["libraries"] and card["validation"]["chosen"] == trained.validation.chosen
+    assert (saved / "validation.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "baseline" in (saved / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert (saved / "model.skops").stat().st_size < 5_000_000
+    loaded = M.load_model(saved)
+    X = build_features(district, default_as_of(district))
+    np.testing.assert_allclose(loaded.predict_proba(X), trained.model.predict_proba(X))
+
+
+def test_calibration_direction(trained, district):
+    """Higher predicted probability means more observed events, and the mean is about right."""
+    fold = trained.validation.folds[-1]
+    cal = fold.calibration[trained.validation.chosen]
+    n = cal["n"].to_numpy()
+    top = (cal["observed"] * n).iloc[-2:].sum() / n[-2:].sum()        # riskiest 20% by prediction
+    bottom = (cal["observed"] * n).iloc[:5].sum() / n[:5].sum()       # safest 50%
+    assert top > 2 * bottom
+    assert (cal["predicted"].iloc[-2:] > cal["predicted"].iloc[:5].max()).all()
+    n = cal["n"].to_numpy()
+    mean_pred = (cal["predicted"] * n).sum() / n.sum()
+    mean_obs = (cal["observed"] * n).sum() / n.sum()
+    assert mean_pred == pytest.approx(mean_obs, rel=0.35)
+
+
+def test_more_risk_in_the_record_raises_the_probability(trained, district):
+    X = build_features(district, default_as_of(district))
+    clean = X[(X["serious_5y"] == 0) & (X["major_found_3y"] == 0)].head(200).copy()
+    worse = clean.copy()
+    worse["major_found_1y"] += 2
+    worse["major_found_3y"] += 2
+    worse["major_found_last_visit"] += 2
+    m = trained.model
+    assert (m.predict_proba(worse) >= m.predict_proba(clean)).mean() > 0.95
+    assert m.predict_proba(worse).mean() > 1.1 * m.predict_proba(clean).mean()
+
+
+@pytest.mark.parametrize("kind", ["logistic", "boosting"])
+def test_contributions_are_what_if_typical_differences(kind, district):
+    X = build_features(district, default_as_of(district))
+    groups = np.arange(len(X))
+    model = M.fit_model(X, pd.Series(np.asarray(X["major_found_3y"] > 0, int) | (X["serious_5y"] > 0).astype(int),
+                                     index=X.index), groups, kind, "sigmoid", seed=0, folds=2)
+    rows = X.iloc[:300]
+    contrib = model.contributions(rows)
+    # independently: set one group to the reference by hand and re-score
+    for group in ("hazchem", "major_hazards_found", "visits"):
+        changed = rows.copy()
+        for c in FEATURE_GROUPS[group]:
+            changed[c] = model.reference[c].iloc[0]
+        np.testing.assert_allclose(contrib[group].to_numpy(), model.decision(rows) - model.decision(changed), atol=1e-9)
+    if kind == "logistic":
+        # linear model: contribution = coefficient x (x - reference) summed over the group, exactly
+        pre, clf = model.base.named_steps["pre"], model.base.named_steps["clf"]
+        z = pre.transform(rows)
+        z_ref = pre.transform(model.reference)
+        names = list(pre.get_feature_names_out())
+        for group, cols in FEATURE_GROUPS.items():
+            idx = [i for i, n in enumerate(names) if n.split("__", 1)[1].startswith(cols) or
+                   n.split("__", 1)[1] in cols]
+            expect = ((z[:, idx] - z_ref[:, idx]) * clf.coef_[0, idx]).sum(axis=1)
+            np.testing.assert_allclose(contrib[group].to_numpy(), expect, atol=1e-9)
+
+
+# ---------------------------------------------------------------- refusals
+
+def test_refuses_model_built_on_another_feature_set(saved, monkeypatch):
+    monkeypatch.setattr(M, "FEATURE_VERSION", "999")
+    with pytest.raises(M.ModelError, match="feature set version '1'.*computes version '999'"):
+        M.load_model(saved)
+
+
+def test_refuses_model_missing_a_feature_we_compute(saved, monkeypatch):
+    monkeypatch.setattr(M, "FEATURE_NAMES", tuple(FEATURE_NAMES) + ("new_feature",))
+    with pytest.raises(M.ModelError, match="missing: new_feature"):
+        M.load_model(saved)
+
+
+def test_refuses_a_pickle_posing_as_a_model_without_running_it(tmp_path):
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self):
+            return (Path.touch, (marker,))
+
+    fake = tmp_path / "evil"
+    fake.mkdir()
+    (fake / "model.skops").write_bytes(pickle.dumps(Evil()))
+    with pytest.raises(M.ModelError, match="not a skops model archive"):
+        M.load_model(fake)
+    assert not marker.exists()
+
+
+def test_refuses_text_and_foreign_zip(tmp_path):
+    (tmp_path / "model.skops").write_text("hello", encoding="utf-8")
+    with pytest.raises(M.ModelError, match="not a skops model archive"):
+        M.load_model(tmp_path / "model.skops")
+    with zipfile.ZipFile(tmp_path / "z.skops", "w") as zf:
+        zf.writestr("readme.txt", "not a model")
+    with pytest.raises(M.ModelError, match="no schema.json"):
+        M.load_model(tmp_path / "z.skops")
+    with pytest.raises(M.ModelError, match="not found"):
+        M.load_model(tmp_path / "nothing-here")
+
+
+def test_refuses_skops_file_with_types_outside_the_allow_list(tmp_path):
+    # KNeighborsClassifier is an ordinary sklearn type skops would trust by default; we do not.
+    sio.dump({"format": M.MODEL_FORMAT, "base": KNeighborsClassifier()}, tmp_path / "model.skops")
+    with pytest.raises(M.ModelError, match="outside riskplan's trusted list.*KNeighborsClassifier"):
+        M.load_model(tmp_path / "model.skops")
+
+
+def test_refuses_a_skops_file_that_is_not_a_riskplan_model(tmp_path):
+    sio.dump({"something": np.arange(3)}, tmp_path / "model.skops")
+    with pytest.raises(M.ModelError, match="not a riskplan risk model"):
+        M.load_model(tmp_path / "model.skops")
+
+
+def test_refuses_a_card_that_describes_another_file(saved, tmp_path):
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for p in saved.iterdir():
+        (copy / p.name).write_bytes(p.read_bytes())
+    card = json.loads((copy / "model_card.json").read_text(encoding="utf-8"))
+    card["model_sha256"] = "0" * 64
+    (copy / "model_card.json").write_text(json.dumps(card), encoding="utf-8")
+    with pytest.raises(M.ModelError, match="describes a different model file"):
+        M.load_model(copy)
+
+
+def test_shipped_default_model_loads_and_is_small():
+    folder = M.default_model_dir()
+    assert (folder / "model.skops").stat().st_size < 5_000_000
+    model = M.load_default_model()
+    assert model.kind in M.CANDIDATES
+    assert (folder / "MODEL_CARD.md").exists() and model.card["feature_version"] == M.FEATURE_VERSION
