@@ -1123,37 +1123,72 @@ def _check_deadline(deadline: float, where: str) -> None:
 
 
 def repair(inst: Instance, state: State, rng: np.random.Generator, todo: list[int], weights: np.ndarray,
-           deadline: float, hopeless: set[int] | frozenset = frozenset()) -> list[int]:
-    """Try every day of each leftover's window; a mandatory one may swap a blocked inspector
-    out of another visit or displace a drawn visit (not tried for `hopeless` requests: those
-    the optimal aggregate plan could not fit, where neither move can help)."""
+           deadline: float, hopeless: set[int] | frozenset = frozenset(), max_expensive: int = 400) -> list[int]:
+    """Try every feasible day of each leftover's window; a mandatory one may swap a blocked
+    inspector out of another visit or displace a drawn visit (at most `max_expensive` such
+    attempts, and none for `hopeless` requests: those the optimal aggregate plan could not
+    fit, where neither move can help)."""
     todo = sorted(set(todo), key=lambda r: (not inst.req_mandatory[r], r))
     left: list[int] = []
     displaced: list[int] = []
+    expensive = 0
     for r in todo:
         _check_deadline(deadline, "repair")
-        days = list(on_working_day_in_window(inst, r))
-        if not days:
-            left.append(r)
-            continue
         e = int(inst.req_ent[r])
         s = int(inst.ent_sub[e])
+        days = [int(d) for d in feasible_days(inst, state, r)]
         rng.shuffle(days)
         days.sort(key=lambda d: -len(state.stops.get((d, s), ())))  # share a day first
         if any(try_place(inst, state, rng, r, d, weights) for d in days):
             continue
-        if inst.req_mandatory[r] and r not in hopeless and _swap_free(inst, state, rng, r, days, weights):
-            continue
-        if inst.req_mandatory[r] and r not in hopeless and \
-                _displace_drawn(inst, state, rng, r, days, weights, displaced):
-            continue
+        if inst.req_mandatory[r] and r not in hopeless and expensive < max_expensive:
+            blocked = [int(d) for d in feasible_days(inst, state, r, capacity=False)]
+            if blocked:
+                expensive += 1
+                rng.shuffle(blocked)
+                if _swap_free(inst, state, rng, r, blocked, weights):
+                    continue
+                if _displace_drawn(inst, state, rng, r, blocked, weights, displaced):
+                    continue
         left.append(r)
     for r in displaced:  # displaced drawn visits try anywhere else
-        days = list(on_working_day_in_window(inst, r))
+        days = [int(d) for d in feasible_days(inst, state, r)]
         rng.shuffle(days)
         if not any(try_place(inst, state, rng, r, d, weights) for d in days):
             left.append(r)
     return left
+
+
+def feasible_days(inst: Instance, state: State, r: int, capacity: bool = True) -> np.ndarray:
+    """Days of r's window on which the rules leave a team possible (all days evaluated at once).
+
+    capacity=False ignores the day and week limits (the days where freeing a slot could help).
+    """
+    days = np.arange(inst.req_lo[r], inst.req_hi[r] + 1)
+    e = int(inst.req_ent[r])
+    if not len(days) or not tier_visit_maximum(inst, state, e):
+        return days[:0]
+    o = inst.day_ord[days]
+    ok = o - inst.ent_last_past[e] >= inst.min_gap
+    for v in state.ent_visits[e]:
+        ok &= np.abs(o - inst.day_ord[v[0]]) >= inst.min_gap
+    M = inst.sub_mask[inst.ent_sub[e]][:, None] & ~inst.on_leave[:, days]
+    if capacity:
+        M &= state.free[:, days]
+    if inst.ent_conflict[e].size:
+        M[inst.ent_conflict[e], :] = False
+    if inst.rotate and (state.ent_visits[e] or inst.ent_prev_team[e]):
+        cache: dict[tuple[int, int], np.ndarray] = {}
+        for k in np.flatnonzero(ok):
+            d = int(days[k])
+            key = (sum(1 for v in state.ent_visits[e] if v[0] < d), sum(1 for v in state.ent_visits[e] if v[0] == d))
+            if key not in cache:
+                cache[key] = rotate_inspectors(inst, state, e, d)
+            M[:, k] &= cache[key]
+    ok &= M.sum(axis=0) >= inst.team_size
+    for q in inst.ent_need[e]:
+        ok &= (M & inst.qual[q][:, None]).any(axis=0)
+    return days[ok]
 
 
 def _swap_free(inst: Instance, state: State, rng: np.random.Generator, r: int, days: list[int],
