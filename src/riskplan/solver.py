@@ -16,7 +16,9 @@ up. Here no model ever sees that product. The solve runs in three phases:
    fewest inspector stops the week's capacity structure allows (stops >= inspector-visits /
    daily limit; inspector-visits beyond what full days absorb cost a stop each) and as
    little load above 90 % of a week's capacity as possible.
-   Size: classes x weeks, independent of the number of enterprises and inspectors.
+   Size: classes x weeks, independent of the number of enterprises and inspectors. A
+   subdistrict's lone visit of a week is then moved, within its window and the week
+   capacities, to a week where that subdistrict has others (`merge_lone_visits`).
 2. **Concrete days and teams, week by week (seeded randomized matching).** Each class's
    weekly quota is filled with concrete requests (enterprises with several visits first,
    spread so `visit_spacing` can hold); each request gets a day of the week (balancing
@@ -26,10 +28,17 @@ up. Here no model ever sees that product. The solve runs in three phases:
    inspectors behind their load target, re-using inspectors already in that subdistrict
    that day first (cyclic sharing: m visits need only ceil(team_size x m / daily limit)
    inspector stops).
-3. **Repair and polish.** Requests left over try every day of their window; a mandatory
-   one that still does not fit may displace a drawn visit. Then a load-balancing pass
-   hands whole inspector-days from inspectors above their target to eligible ones below
-   (travel unchanged). Whatever is still unplaced goes to `Roster.unplaced` with a
+   Weekly limits are rounded down to whole team-days during this phase (odd leftovers
+   cost a stop each), and scarce qualifications are kept for the visits that need them
+   (`qualification_scarcity`).
+3. **Repair and polish.** Requests left over try every feasible day of their window
+   (`feasible_days` evaluates the rules on the whole window at once); a mandatory one that
+   still does not fit may swap a blocked inspector out of another visit (`_swap_free`) or
+   displace a drawn visit. Then, all bounded by counts: whole inspector-days move from
+   inspectors above their load target to ones below (`balance_pass`, travel unchanged),
+   visits that cost a trip of their own move to days their subdistrict already has a team
+   out (`relocate_pass`) and single members are swapped when travel + balance drops
+   (`improve_pass`). Whatever is still unplaced goes to `Roster.unplaced` with a
    diagnosed reason (see `riskplan.shortfall`).
 
 Every hard rule is a function below named after the domain rule (the checker uses the same
