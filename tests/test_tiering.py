@@ -90,12 +90,16 @@ def test_reasons_are_the_largest_contributions_in_plain_words(sample, model, sam
     groups = list(FEATURE_GROUPS)
     rows = np.flatnonzero(sample_tiers["override"].to_numpy() == 0)[:300]
     for i in rows:
-        c = contrib.iloc[i].to_numpy()
-        top = [groups[j] for j in np.argsort(-np.abs(c), kind="stable")[:3] if c[j] != 0]
-        want = [f"{describe_group(g, X.iloc[i])} ({'raises' if contrib.iloc[i][g] > 0 else 'lowers'} risk)"
-                for g in top]
+        c = contrib.iloc[i]
+        sign = 1 if c.sum() >= 0 else -1
+        same = sorted((g for g in groups if sign * c[g] > 0), key=lambda g: -abs(c[g]))
+        other = sorted((g for g in groups if sign * c[g] < 0), key=lambda g: -abs(c[g]))
+        top = (same + other)[:3]
+        want = [f"{describe_group(g, X.iloc[i])} ({'raises' if c[g] > 0 else 'lowers'} risk)" for g in top]
         got = [r for r in sample_tiers.iloc[i][["reason_1", "reason_2", "reason_3"]] if r]
         assert got == want
+    # the direction matters: riskier-than-reference rows lead with what raises their risk
+    assert any(sample_tiers.iloc[i]["reason_1"].endswith("(lowers risk)") for i in rows)
 
 
 def test_the_riskiest_enterprises_are_explained_by_risk_raising_reasons(sample_tiers):

@@ -5,8 +5,10 @@ probability, its tier by the policy's `[tiering]` (probability thresholds or tar
 of the district), `override` = 1 when the direct-red rule applies (an accident with a
 death, or of major or extraordinary severity, in the 365 days before the as-of date: red
 whatever the score), and three main reasons in plain words. The reasons are the feature
-groups with the largest model contributions (see `riskplan.model`), largest first, each
-marked as raising or lowering the risk; an override puts its rule first.
+groups with the largest model contributions (see `riskplan.model`) in the direction that
+sets the enterprise apart from the district reference (risk-raising ones for an enterprise
+riskier than the reference, risk-lowering ones for a safer one), each marked as raising or
+lowering the risk; an override puts its rule first.
 """
 
 from __future__ import annotations
@@ -87,14 +89,34 @@ def tier_district(district: District, model: LoadedModel | None = None, as_of: d
     return frame
 
 
+def reason_order(contrib: pd.DataFrame, k: int = N_REASONS) -> np.ndarray:
+    """Column indices of each row's `k` main reasons (-1 where there are fewer).
+
+    The main reasons explain why an enterprise sits above or below the district reference:
+    when its contributions add up to more risk than the reference, the largest risk-raising
+    groups come first; when to less, the largest risk-lowering ones. Groups pulling the
+    other way follow only if there are fewer than `k`, by size; a group contributing exactly
+    0 (the enterprise is at the reference there) is never a reason.
+    """
+    c = contrib.to_numpy()
+    direction = np.where(c.sum(axis=1, keepdims=True) >= 0, 1.0, -1.0)
+    along = direction * c
+    magnitude = np.abs(c)
+    span = magnitude.max() + 1.0 if c.size else 1.0
+    key = np.where(along > 0, along + span, magnitude)     # same direction always ranks first
+    key = np.where(c == 0, -1.0, key)
+    order = np.argsort(-key, axis=1, kind="stable")[:, :k]
+    picked = np.take_along_axis(key, order, axis=1)
+    return np.where(picked < 0, -1, order)
+
+
 def reason_texts(X: pd.DataFrame, contrib: pd.DataFrame) -> list[list[str]]:
-    """Per row, the N_REASONS groups with the largest |contribution| in plain words, largest
-    first, each marked "raises risk" or "lowers risk"; groups contributing exactly 0 (the
-    enterprise is at the reference there) are never a reason, so a row may have fewer.
-    Each distinct (group, feature values) text is built once (fast on 50,000 rows)."""
+    """Per row, the main reasons (see `reason_order`) in plain words, each marked "raises
+    risk" or "lowers risk"; empty strings where there are fewer than N_REASONS. Each
+    distinct (group, feature values) text is built once (fast on 50,000 rows)."""
     values = contrib.to_numpy()
     groups = list(contrib.columns)
-    order = np.argsort(-np.abs(values), axis=1, kind="stable")[:, :N_REASONS]
+    order = reason_order(contrib)
     cols = {g: list(FEATURE_GROUPS[g]) for g in groups}
     arrays = {c: X[c].to_numpy() for c in X.columns}
     memo: dict[tuple, str] = {}
@@ -102,9 +124,9 @@ def reason_texts(X: pd.DataFrame, contrib: pd.DataFrame) -> list[list[str]]:
     for i in range(len(values)):
         texts = []
         for j in order[i]:
-            v = values[i, j]
-            if v == 0:
+            if j < 0:
                 continue
+            v = values[i, j]
             g = groups[j]
             needed = _needed_columns(g, cols[g])
             key = (g,) + tuple(arrays[c][i] for c in needed)
