@@ -63,10 +63,14 @@ def diagnose(inst, state, r: int) -> tuple[str, str]:
     need = inst.ent_need[e]
     sub = inst.subs[int(inst.ent_sub[e])]
     cert = inst.certified
+    if cert.sum() < inst.team_size:
+        return "capacity", (f"the district has {int(cert.sum())} certified inspectors; a team needs "
+                            f"{inst.team_size}")
     if not _team_possible(inst, cert[:, None], need)[0]:
         missing = [q for q in need if not (cert & inst.qual.get(q, np.zeros(inst.I, bool))).any()]
-        what = ", ".join(missing) if missing else "+".join(need)
-        return "qualification", f"no {inst.team_size} certified inspectors hold {what}"
+        if missing:
+            return "qualification", f"no certified inspector holds {', '.join(missing)}"
+        return "qualification", f"no team of {inst.team_size} certified inspectors covers {' + '.join(need)}"
     base = cert & cross_area(inst, int(inst.ent_sub[e]))
     if not _team_possible(inst, base[:, None], need)[0]:
         return "cross_area", f"too few qualified certified inspectors based outside {sub}"
@@ -207,12 +211,21 @@ def explain_shortfall(problem: RosterProblem, roster: Roster, *, _instance=None,
     for key in sorted(rows, key=lambda k: (RULE_ORDER.index(k[0]) if k[0] in RULE_ORDER else 99,) + k):
         rule, tier, sub, month, cat = key
         n = len(rows[key])
-        if cat == "capacity" and rule != "drawn":
+        if cat == "capacity" and int(inst.certified.sum()) < inst.team_size:
+            s = f"{texts[key]}: certify at least {inst.team_size - int(inst.certified.sum())} more"
+        elif cat == "capacity" and rule != "drawn":
             s = sugg.get(month) or "; ".join(v for v in sugg.values()) or texts[key]
         elif cat == "capacity":
             s = "drawn visits yield to mandatory ones; more inspector-weeks would place them"
         elif cat == "qualification":
-            s = f"{texts[key]}: certify or train at least one more"
+            # enough holders to serve these visits: one holder slot per visit, a typical week each
+            full = inst.wlim.max(axis=1)[inst.certified]
+            per_person = max(1.0, float(np.median(full)) if len(full) else 1.0) * max(1, inst.W)
+            qs = texts[key].removeprefix("no certified inspector holds ")
+            people = max(1, math.ceil(sum(len(v) for k2, v in rows.items() if k2[4] == "qualification") / per_person))
+            s = f"{people} more {qs}-qualified certified inspector{'s' if people > 1 else ''}" \
+                if texts[key].startswith("no certified inspector holds") else \
+                f"{texts[key]}: one more certified inspector holding several of them"
         elif cat == "no working day":
             s = "widen the window to include a working day"
         elif cat == "leave":
