@@ -46,14 +46,14 @@ STARVED_INSPECTORS = 150
 
 def district_dir(size: str, seed: int = SEED) -> Path:
     base, starved = size.split("-")[0], size.endswith("-starved")
-    if not starved:
-        try:
-            sys.path.insert(0, str(HERE))
-            from districts import district_path  # the generator session's cache helper
+    overrides = {"n_inspectors": STARVED_INSPECTORS} if starved else {}
+    try:
+        sys.path.insert(0, str(HERE))
+        from districts import district_path  # the shared, stamped cache of generated districts
 
-            return Path(district_path(base, seed))
-        except ImportError:
-            pass
+        return Path(district_path(base, seed, **overrides))
+    except ImportError:
+        pass
     from riskplan.synth import generate_district
 
     path = CACHE / f"{size}-{seed}"
