@@ -194,3 +194,20 @@ def test_shipped_default_model_loads_and_is_small():
     model = M.load_default_model()
     assert model.kind in M.CANDIDATES
     assert (folder / "MODEL_CARD.md").exists() and model.card["feature_version"] == M.FEATURE_VERSION
+
+
+def test_train_command_writes_the_model_folder_and_shows_progress(tmp_path):
+    from click.testing import CliRunner
+
+    from riskplan.cli import main
+
+    out = tmp_path / "models" / "cli"
+    args = ["train", str(SAMPLE), "--as-of", "2026-07-01", "--out", str(out), "--model-kind", "logistic"]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0, res.output
+    assert "Chosen: logistic" in res.output and "fitting logistic" in res.stderr
+    card = json.loads((out / "model_card.json").read_text(encoding="utf-8"))
+    assert card["as_of"] == "2026-07-01" and card["training"]["snapshots"][-1] <= "2025-07-01"
+    assert M.load_model(out).kind == "logistic"
+    again = CliRunner().invoke(main, args)
+    assert again.exit_code == 2 and "already exists" in again.stderr

@@ -21,7 +21,7 @@ import pandas as pd
 from .baseline import direct_red
 from .district import District
 from .features import FEATURE_GROUPS, build_features, default_as_of, describe_group
-from .model import LoadedModel, load_default_model
+from .model import LoadedModel, apply_calibrator, load_default_model
 from .policy import TieringRules
 from .schema import TIERS, Tier
 
@@ -68,8 +68,11 @@ def tier_district(district: District, model: LoadedModel | None = None, as_of: d
     model = model or load_default_model()
     as_of = as_of or default_as_of(district)
     X = build_features(district, as_of)
+    if len(X) == 0:
+        return pd.DataFrame({c: pd.Series(dtype="float64" if c == "probability" else "int64" if c == "override"
+                                          else "object") for c in TIER_COLUMNS})
     scores = model.decision(X)
-    prob = model.predict_proba(X) if len(X) else np.zeros(0)
+    prob = apply_calibrator(model.calibrator, scores)
     tiers = tiers_from_probability(prob, district.policy.tiering)
     red = direct_red(district, as_of).set_index("enterprise_id")["reason"]
     override = X.index.isin(red.index)
