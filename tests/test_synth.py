@@ -311,6 +311,14 @@ def _load(district_dir: Path) -> float:
     return demand["inspector_visits"] / supply
 
 
+def test_m_district_load_is_in_range_in_the_quarter_and_its_first_month(m_district):
+    assert 0.70 <= m_district.capacity["load"] <= 0.90
+    assert m_district.capacity["month1_load"] <= 0.96
+    by_month = quarter_supply(m_district.inspectors, m_district.leave, m_district.quarter, by_month=True)
+    total = quarter_supply(m_district.inspectors, m_district.leave, m_district.quarter)
+    assert np.allclose(by_month.sum(axis=1), total)
+
+
 def test_capacity_load_is_in_range_and_matches_the_calendar(small_dir):
     load = _load(small_dir)
     assert 0.70 <= load <= 0.90
@@ -326,6 +334,7 @@ def test_fewer_inspectors_starve_the_district():
     full = make_district("S", seed=3, n_enterprises=1500)
     starved = make_district("S", seed=3, n_enterprises=1500, n_inspectors=8)
     assert 0.70 <= full.capacity["load"] <= 0.90
+    assert full.capacity["month1_load"] <= 1.0  # the crowded first month fits too
     assert starved.capacity["load"] > 1.5
 
 

@@ -55,10 +55,16 @@ accident in the 31 days before the quarter and no visit since) and pinned visits
 obligation) — times ``team_size`` = 2 inspector-visits. Supply is computed exactly as the
 planner will (riskplan.calendar: floor(capacity × available days ÷ 5) per ISO week, leave
 removed, certified inspectors only). Weekly capacities are integers ``round(s × w_i)``
-(``w_i`` an inspector's relative capacity) with the scale ``s`` chosen so that the
+(``w_i`` an inspector's relative capacity) with the smallest scale ``s`` at which the
 *reference* inspector count of the size (S 30 per 2,000 enterprises, M 60 per 8,000, …,
-scaled to ``n_enterprises`` when that is overridden) would be loaded to ``TARGET_LOAD``
-(80 %). Overriding ``n_inspectors`` keeps the per-inspector capacity, so fewer inspectors
+scaled to ``n_enterprises`` when that is overridden) is loaded at most ``TARGET_LOAD``
+(80 %) over the quarter and at most ``MONTH1_LOAD`` (95 %) in month 1. Month 1 is the
+binding one in practice: every red's first visit, every overdue orange (the bureau's past
+visits were not risk-based, so many are overdue), the follow-ups and the early pinned visits
+fall there, while its first ISO week (1 January, a Friday) carries no capacity. So the
+quarter's load comes out at ~75 % (M, L, XL) with month 1 at ~95 %; the roster planner,
+given the true tiers, places every visit at S–XL. Specialists are kept in step: at least
+35 % of certified inspectors hold hazchem, 20 % dust, 15 % metallurgy. Overriding ``n_inspectors`` keeps the per-inspector capacity, so fewer inspectors
 give a starved district and more give slack. `SyntheticDistrict.capacity` records demand,
 supply and load. Because S is staffed twice as densely as M–XL (30 per 2,000 against
 60 per 8,000), S and the sample district get weekly capacities of about 2, M–XL about 4.
@@ -94,7 +100,8 @@ from .policy import DEFAULT_POLICY_TOML, Policy
 SIZES: dict[str, tuple[int, int]] = {"S": (2000, 30), "M": (8000, 60), "L": (20000, 150), "XL": (50000, 370)}
 DEFAULT_YEARS = 5
 DEFAULT_END = date(2026, 12, 31)
-TARGET_LOAD = 0.80
+TARGET_LOAD = 0.80    # the quarter's estimated demand / supply at the reference staffing
+MONTH1_LOAD = 0.95    # at most this in month 1, where red, overdue orange and follow-ups crowd
 
 CITY_LAT, CITY_LON = 31.32, 120.58
 ADMIN_CODE = "320505"  # the district's 6-digit administrative division code
@@ -114,7 +121,8 @@ HC_NOGRADE = 0.50     # interaction: hazchem without a standardization grade
 SLIP_SHARE, SLIP_RATE = 0.15, 0.15  # share of firms whose culture worsens, and how fast (r a year)
 STRINGENCY_SD = 0.25  # inspectors differ in how much they find
 F_ACC = 0.70          # share of minor accidents followed by a visit
-F_RECHECK = 0.85      # share of major-hazard findings re-checked
+F_RECHECK = 0.95      # share of major-hazard findings re-checked
+RECHECK_DAYS = (10, 40)  # a re-check follows a major hazard found this many days later
 RECHECK_FACTOR = 0.30 # a re-check finds this share of the usual hazards (rectified)
 SERIOUS_SPLIT = (0.90, 0.092, 0.008)  # serious / major / extraordinary among serious-or-worse
 
@@ -245,7 +253,7 @@ class SyntheticDistrict:
             f"yellow {shares['yellow']:.1%}, blue {shares['blue']:.1%}.\n"
             f"{self.quarter} capacity under the default policy: estimated demand "
             f"{cap['demand_inspector_visits']:.0f} inspector-visits / supply {cap['supply_inspector_visits']:.0f} "
-            f"= load {cap['load']:.0%}. Seed {self.seed}."
+            f"= load {cap['load']:.0%} (month 1: {cap['month1_load']:.0%}). Seed {self.seed}."
         )
 
 
@@ -568,13 +576,14 @@ def _make_inspectors(rng: np.random.Generator, n: int, areas: pd.DataFrame, area
         certified[aux] = 0
     brigade = np.arange(n) < n_brigade
     probs = {  # (brigade, station)
-        "hazchem": (0.50, 0.30), "dust": (0.30, 0.20), "metallurgy": (0.20, 0.10),
+        "hazchem": (0.50, 0.33), "dust": (0.35, 0.25), "metallurgy": (0.30, 0.15),
         "mining": (0.08, 0.03), "fire": (0.35, 0.45), "general": (0.70, 0.80),
     }
     held = {q: rng.random(n) < np.where(brigade, pb, ps) for q, (pb, ps) in probs.items()}
-    for q in ("hazchem", "dust", "metallurgy"):  # every district has a few of each specialist
+    # every district has enough of each specialist for its hazardous firms' visits
+    for q, floor in (("hazchem", 0.35), ("dust", 0.20), ("metallurgy", 0.15)):
         cert_idx = np.flatnonzero(certified == 1)
-        need = max(1, int(round(0.10 * len(cert_idx))))
+        need = max(1, int(round(floor * len(cert_idx))))
         have = int(held[q][cert_idx].sum())
         if have < need:
             pool = cert_idx[~held[q][cert_idx]]
@@ -686,7 +695,7 @@ def _simulate_period(rng: np.random.Generator, risk: _Risk, period: _Period, his
     # re-checks after a major hazard found: usually rectified
     rc = (major > 0) & (rng.random(len(major)) < F_RECHECK)
     rc_ent = v_ent[rc]
-    rc_day = v_day[rc] + rng.integers(15, 61, int(rc.sum()))
+    rc_day = v_day[rc] + rng.integers(RECHECK_DAYS[0], RECHECK_DAYS[1] + 1, int(rc.sum()))
     keep = rc_day <= last_day
     rc_ent, rc_day = rc_ent[keep], rc_day[keep]
     rc_txt, rc_team = _assign_teams(rng, area[rc_ent], inspectors, area_names)
@@ -877,13 +886,20 @@ def estimate_demand(truth_p: np.ndarray, ent_ids: np.ndarray, accidents: pd.Data
     }
     counts["visits"] = float(sum(counts.values()))
     counts["inspector_visits"] = counts["visits"] * policy.roster.team_size
+    # month 1 carries every red's first visit, overdue oranges, follow-ups and early pinned visits
+    m1_end = pd.Timestamp(quarter.month_end(1))
+    due_m1 = (last_visit.isna() | (last_visit + pd.Timedelta(days=max_gap) <= m1_end)).to_numpy()
+    pinned_m1 = idx.isin(pinned.loc[pinned["latest"] <= m1_end, "enterprise_id"])
+    counts["month1_visits"] = float(red.sum() + (orange & due_m1).sum() + follow.sum() + (pinned_extra & pinned_m1).sum())
+    counts["month1_inspector_visits"] = counts["month1_visits"] * policy.roster.team_size
     return counts
 
 
 def quarter_supply(inspectors: pd.DataFrame, leave: pd.DataFrame, quarter: Quarter,
-                   policy: Policy | None = None) -> np.ndarray:
+                   policy: Policy | None = None, by_month: bool = False) -> np.ndarray:
     """Each inspector's inspector-visit capacity in the quarter (0 for the uncertified), computed
-    exactly as riskplan.calendar.weekly_limits does."""
+    exactly as riskplan.calendar.weekly_limits does. With `by_month`, an (inspectors × 3)
+    array: each week's limit shared among months by the week's available days in each."""
     policy = policy or Policy()
     cal = WorkCalendar.for_quarter(quarter, policy.roster)
     days = np.array(cal.days, dtype="datetime64[D]")
@@ -903,30 +919,41 @@ def quarter_supply(inspectors: pd.DataFrame, leave: pd.DataFrame, quarter: Quart
     np.add.at(avail.T, week_idx, (~away).T.astype(float))
     cap = inspectors["weekly_capacity"].to_numpy().astype(float)
     limit = np.floor(cap[:, None] * (1.0 - policy.roster.capacity_reserve) * avail / 5 + 1e-9)
-    return limit.sum(axis=1) * (inspectors["certified"].to_numpy() == 1)
+    certified = inspectors["certified"].to_numpy() == 1
+    if not by_month:
+        return limit.sum(axis=1) * certified
+    month = np.array([quarter.month_of(d) - 1 for d in cal.days])
+    out = np.zeros((n, 3))
+    for m in range(3):
+        in_month = np.zeros((n, week_idx.max() + 1))
+        np.add.at(in_month.T, week_idx[month == m], (~away[:, month == m]).T.astype(float))
+        out[:, m] = (limit * np.divide(in_month, avail, out=np.zeros_like(avail), where=avail > 0)).sum(axis=1)
+    return out * certified[:, None]
 
 
 def _calibrate_capacity(rng: np.random.Generator, inspectors: pd.DataFrame, leave: pd.DataFrame,
-                        quarter: Quarter, demand: float, ref_share: float) -> np.ndarray:
-    """Integer weekly capacities so that the reference staffing would run at TARGET_LOAD."""
+                        quarter: Quarter, demand: dict[str, float], ref_share: float) -> np.ndarray:
+    """Integer weekly capacities: the smallest scale at which the reference staffing runs at most
+    TARGET_LOAD over the quarter and MONTH1_LOAD in its crowded first month."""
     n = len(inspectors)
     brigade = inspectors["home_subdistrict"].to_numpy() == ""
     w = np.exp(rng.normal(0, 0.18, n)) * np.where(brigade, 1.1, 1.0)
-    target = demand / TARGET_LOAD * ref_share  # ref_share = n_inspectors / reference inspectors
+    # ref_share = n_inspectors / reference inspectors: other staffing keeps the per-head capacity
+    need_quarter = demand["inspector_visits"] / TARGET_LOAD * ref_share
+    need_month1 = demand["month1_inspector_visits"] / MONTH1_LOAD * ref_share
 
-    def supply(s: float) -> float:
-        caps = np.maximum(1, np.round(s * w)).astype(np.int64)
-        return float(quarter_supply(inspectors.assign(weekly_capacity=caps), leave, quarter).sum())
+    def caps(s: float) -> np.ndarray:
+        return np.maximum(1, np.round(s * w)).astype(np.int64)
+
+    def enough(s: float) -> bool:
+        supply = quarter_supply(inspectors.assign(weekly_capacity=caps(s)), leave, quarter, by_month=True)
+        return supply.sum() >= need_quarter and supply[:, 0].sum() >= need_month1
 
     lo, hi = 0.05, 200.0
     for _ in range(40):
         mid = (lo + hi) / 2
-        if supply(mid) < target:
-            lo = mid
-        else:
-            hi = mid
-    s = hi if abs(supply(hi) - target) <= abs(supply(lo) - target) else lo
-    return np.maximum(1, np.round(s * w)).astype(np.int64)
+        lo, hi = (lo, mid) if enough(mid) else (mid, hi)
+    return caps(hi)
 
 
 # --------------------------------------------------------------------------------------
@@ -986,11 +1013,12 @@ def make_district(size: str = "S", seed: int = 0, n_enterprises: int | None = No
     pinned = _make_pinned(rng, ent, raw, quarter)
     demand = estimate_demand(truth["p_event_12m"].to_numpy(), ent["enterprise_id"].to_numpy(), accidents,
                              inspections, pinned, quarter)
-    inspectors["weekly_capacity"] = _calibrate_capacity(rng, inspectors, leave, quarter,
-                                                        demand["inspector_visits"], n_insp / ref_for_n)
-    supply = float(quarter_supply(inspectors, leave, quarter).sum())
-    capacity = {"demand_inspector_visits": demand["inspector_visits"], "supply_inspector_visits": supply,
-                "load": demand["inspector_visits"] / supply if supply else float("inf"),
+    inspectors["weekly_capacity"] = _calibrate_capacity(rng, inspectors, leave, quarter, demand, n_insp / ref_for_n)
+    supply = quarter_supply(inspectors, leave, quarter, by_month=True)
+    total, month1 = float(supply.sum()), float(supply[:, 0].sum())
+    capacity = {"demand_inspector_visits": demand["inspector_visits"], "supply_inspector_visits": total,
+                "load": demand["inspector_visits"] / total if total else float("inf"),
+                "month1_load": demand["month1_inspector_visits"] / month1 if month1 else float("inf"),
                 **{f"demand_{k}": v for k, v in demand.items() if k not in ("inspector_visits",)}}
 
     latent = pd.DataFrame({
