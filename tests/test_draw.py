@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
@@ -157,16 +158,196 @@ def test_every_eligible_enterprise_is_drawn_at_its_inclusion_rate():
     assert max(counts.values()) < 40 and min(counts.values()) > 5  # expected 20 each (sd 4.2)
 
 
-def test_risk_weighted_draw_is_refused_clearly():
-    policy = Policy.model_validate({"draw": {"method": "risk_weighted"}})
-    district, tiers = in_memory_district({"A": 10}, policy=policy)
-    with pytest.raises(PolicyError, match="risk_weighted.*not supported yet.*issue 7"):
-        draw_spot_checks(district, tiers, Q1, [], 1)
-
-
 def test_a_tier_that_allows_no_visits_is_not_drawn():
     policy = Policy.model_validate({"tiers": {"yellow": {"sample_share": 0.5, "max_visits_per_quarter": 0}}})
     district, tiers = in_memory_district({"A": 10}, policy=policy)
     result = draw_spot_checks(district, tiers, Q1, [], 1)
     assert result.requests == [] and set(result.frame["eligible"]) == {"no"}
     assert "max_visits_per_quarter is 0" in result.frame["why_not"].iloc[0]
+
+
+# ---------------------------------------------------------------- the risk-weighted draw
+
+from riskplan.district import DistrictError  # noqa: E402
+from riskplan.draw import (UNITS, inclusion_units, score_units, start_units,  # noqa: E402
+                           systematic_selection)
+
+RW = {"draw": {"method": "risk_weighted", "min_inclusion": 0.01, "max_inclusion": 1.0}}
+
+
+def weighted_district(strata: dict[str, int], probs: dict[str, float] | None = None, seed: int = 3,
+                      **draw: float) -> tuple[District, pd.DataFrame]:
+    """An in-memory yellow district with a tiers frame carrying a skewed `probability` column."""
+    policy = Policy.model_validate({"draw": {**RW["draw"], **draw}})
+    district, tiers = in_memory_district(strata, policy=policy)
+    rng = np.random.default_rng(seed)
+    p = probs or dict(zip(tiers.index, np.round(rng.beta(0.4, 6.0, len(tiers)), 6)))
+    frame = pd.DataFrame({"enterprise_id": tiers.index, "tier": tiers.to_numpy(),
+                          "probability": [p[e] for e in tiers.index]})
+    return district, frame
+
+
+def reference_weighted_units(w: list[int], n: int, floor: int, cap: int) -> list[int]:
+    """An outsider's version of step 4's design, by exact search over Fractions: find c with
+    Σ clip(c·w, F, K) = n·D by bisection on the breakpoints, then round as documented."""
+    total = n * UNITS
+    clip = lambda c: [min(max(c * x, floor), cap) for x in w]  # noqa: E731
+    points = sorted({Fraction(floor, x) for x in w} | {Fraction(cap, x) for x in w})
+    lo = max((b for b in points if sum(clip(b)) <= total), default=Fraction(0))
+    hi = min((b for b in points if sum(clip(b)) >= total), default=points[-1])
+    if sum(clip(lo)) == total:
+        c = lo
+    else:  # linear between lo and hi
+        c = lo + (hi - lo) * (total - sum(clip(lo))) / (sum(clip(hi)) - sum(clip(lo)))
+    exact = clip(c)
+    a = [math.floor(x) for x in exact]
+    order = sorted(range(len(w)), key=lambda i: (-(exact[i] - a[i]), i))
+    for i in order[: total - sum(a)]:
+        a[i] += 1
+    return a
+
+
+@settings(max_examples=60, deadline=None)
+@given(w=st.lists(st.integers(min_value=1, max_value=10**6), min_size=1, max_size=30),
+       n_frac=st.floats(min_value=0.0, max_value=1.0),
+       floor=st.sampled_from([0, 10**7, 5 * 10**7]), cap=st.sampled_from([UNITS, 6 * 10**8, 3 * 10**8]))
+def test_inclusion_units_are_the_exact_capped_proportional_design(w, n_frac, floor, cap):
+    n = round(n_frac * len(w))
+    if n * UNITS < len(w) * floor or n * UNITS > len(w) * cap:
+        with pytest.raises(ValueError, match="cannot give every enterprise"):
+            inclusion_units(w, n, floor, cap)
+        return
+    a = inclusion_units(w, n, floor, cap)
+    assert sum(a) == n * UNITS and min(a) >= floor and max(a) <= cap
+    assert a == reference_weighted_units(w, n, floor, cap)
+    # monotone in the weight: a riskier enterprise never gets a smaller probability
+    pairs = sorted(zip(w, a))
+    assert all(a1 <= a2 + 1 for (w1, a1), (w2, a2) in zip(pairs, pairs[1:]))
+
+
+@settings(max_examples=100, deadline=None)
+@given(p=st.floats(min_value=0.0, max_value=1.0))
+def test_a_probability_weighs_the_same_as_a_float_and_as_the_text_written_in_tiers_csv(p):
+    assert score_units(p) == score_units("%.6f" % p) == round(Decimal("%.6f" % p) * 10**6)
+
+
+def test_systematic_selection_takes_exactly_the_quota_and_only_positive_units():
+    a = [UNITS, 0, 5 * 10**8, 5 * 10**8, 0, UNITS]  # sum 3
+    for seed in range(50):
+        r = np.random.default_rng(seed)
+        picks = systematic_selection(a, r.random(len(a)), start_units(r.random()))
+        assert len(picks) == 3 and 0 in picks and 5 in picks and not {1, 4} & set(picks)
+    assert start_units(0.0) == 0 and start_units(np.nextafter(1.0, 0)) == UNITS - 1
+
+
+def test_risk_weighted_inclusion_frequencies_match_the_stated_probabilities():
+    """Over many seeds every enterprise is drawn at its stated rate, the floor included."""
+    district, frame = weighted_district({"A": 40, "B": 23})  # quotas 4 and 2 (or 2 and 3 by remainder)
+    seeds = 500
+    counts = np.zeros(63)
+    pi_sum = np.zeros(63)
+    for seed in range(seeds):
+        result = draw_spot_checks(district, frame, Q1, [], seed)
+        f = result.frame
+        drawn = (f["drawn"] == "yes").to_numpy()
+        counts += drawn
+        pi_sum += f["inclusion_probability"].to_numpy()
+        assert f["inclusion_probability"].min() >= 0.01  # the floor, every enterprise, every seed
+        per = pd.DataFrame({"s": f["subdistrict"], "d": drawn, "u": f["inclusion_units"]}).groupby("s").sum()
+        quota = result.quotas.set_index("subdistrict")["quota"]
+        assert (per["d"] == quota).all() and (per["u"] == quota * UNITS).all()  # exact per stratum
+    pi = pi_sum / seeds  # the quotas (hence π) move with the seed's remainder tie-break
+    z = (counts / seeds - pi) / np.sqrt(pi * (1 - pi) / seeds)
+    assert np.abs(z).max() < 4.5
+    p = frame["probability"].to_numpy()
+    assert pi[p.argmax()] > 5 * pi[p.argmin()]  # and the probabilities do rise with risk
+
+
+def test_systematic_pps_hits_each_stated_probability_over_many_random_starts():
+    w = [int(x) for x in np.random.default_rng(1).integers(1, 400_000, 45)] + [1] * 15
+    a = inclusion_units(w, 7, 10**7, 9 * 10**8)
+    reps = 20000
+    counts = np.zeros(len(w))
+    rng = np.random.Generator(np.random.PCG64(99))
+    for _ in range(reps):
+        picks = systematic_selection(a, rng.random(len(w)), start_units(rng.random()))
+        assert len(picks) == 7
+        counts[picks] += 1
+    pi = np.array(a) / UNITS
+    z = (counts / reps - pi) / np.sqrt(pi * (1 - pi) / reps)
+    assert np.abs(z).max() < 4.5 and abs(np.mean(z**2) - 1) < 0.45  # chi-square per degree of freedom ≈ 1
+
+
+def test_risk_weighted_draw_matches_the_documented_algorithm():
+    district, frame = weighted_district({"南门街道": 30, "Park": 17, "Z": 3}, min_inclusion=0.0)
+    result = draw_spot_checks(district, frame, Q1, [], seed=20270101)
+    rng = np.random.Generator(np.random.PCG64(20270101))
+    strata: dict[str, list[str]] = {}
+    for eid, sub in zip(district.enterprises["enterprise_id"], district.enterprises["subdistrict"]):
+        strata.setdefault(sub, []).append(eid)
+    names = sorted(strata)
+    quotas = tier_quotas(0.1, {k: len(v) for k, v in strata.items()}, rng.random(len(names)))
+    weight = {e: max(1, round(Decimal(str(p)) * 10**6)) for e, p in zip(frame["enterprise_id"], frame["probability"])}
+    expected = set()
+    for name in names:
+        members = sorted(strata[name])
+        keys = rng.random(len(members))
+        u = rng.random()
+        a = reference_weighted_units([weight[m] for m in members], quotas[name], 0, UNITS)
+        order = sorted(range(len(members)), key=lambda i: (keys[i], i))
+        start = math.floor(Fraction(u) * UNITS)
+        cum = 0
+        points = [start + m * UNITS for m in range(quotas[name])]
+        for i in order:
+            expected |= {members[i] for p in points if cum <= p < cum + a[i]}
+            cum += a[i]
+    assert set(result.drawn_ids) == expected and len(expected) == sum(quotas.values())
+
+
+def test_risk_weighted_draw_is_reproducible_and_seed_dependent():
+    district, frame = weighted_district({"A": 60, "B": 40})
+    a = draw_spot_checks(district, frame, Q1, [], 7)
+    pd.testing.assert_frame_equal(a.frame, draw_spot_checks(district, frame, Q1, [], 7).frame)
+    assert len({tuple(draw_spot_checks(district, frame, Q1, [], s).drawn_ids) for s in range(5)}) == 5
+    assert list(a.frame.columns[-2:]) == ["score", "inclusion_units"] and a.method == "risk_weighted"
+
+
+def test_impossible_floor_or_cap_is_refused_naming_the_stratum():
+    district, frame = weighted_district({"A": 40, "Tiny": 4})  # Tiny: 0.1 × 4 -> quota 0
+    with pytest.raises(PolicyError, match="subdistrict Tiny.*quota of 0.*min_inclusion = 0.01"):
+        draw_spot_checks(district, frame, Q1, [], 1)
+    district, frame = weighted_district({"A": 40}, min_inclusion=0.2)  # 4 draws < 0.2 × 40
+    with pytest.raises(PolicyError, match="subdistrict A: 40 eligible with a quota of 4.*at most 4/40"):
+        draw_spot_checks(district, frame, Q1, [], 1)
+    district, frame = weighted_district({"A": 40}, min_inclusion=0.0, max_inclusion=0.05)  # 4 > 0.05 × 40
+    with pytest.raises(PolicyError, match="cap max_inclusion = 0.05"):
+        draw_spot_checks(district, frame, Q1, [], 1)
+
+
+def test_risk_weighted_without_probabilities_names_the_file_and_column():
+    district, frame = weighted_district({"A": 20})
+    bare = frame.drop(columns="probability")
+    bare.attrs["source"] = "my_tiers.csv"
+    with pytest.raises(DistrictError, match="my_tiers.csv.*row 1.*probability") as err:
+        draw_spot_checks(district, bare, Q1, [], 1)
+    assert err.value.problems[0].column == "probability"
+    with pytest.raises(DistrictError, match="probability"):  # a bare Series of tiers is not enough either
+        draw_spot_checks(district, frame.set_index("enterprise_id")["tier"], Q1, [], 1)
+    text = frame.astype(str)
+    text.loc[5, "probability"] = "high"
+    text.attrs["source"] = "my_tiers.csv"
+    with pytest.raises(DistrictError) as err:
+        draw_spot_checks(district, text, Q1, [], 1)
+    assert (err.value.problems[0].row, err.value.problems[0].column) == (7, "probability")
+
+
+def test_uniform_method_override_and_quotas_match_the_uniform_draw():
+    district, frame = weighted_district({"A": 33, "B": 21, "C": 8}, min_inclusion=0.0)
+    uniform = draw_spot_checks(district, frame, Q1, [], 5, method="uniform")
+    weighted = draw_spot_checks(district, frame, Q1, [], 5)
+    assert uniform.method == "uniform" and "score" not in uniform.frame.columns
+    pd.testing.assert_frame_equal(uniform.quotas, weighted.quotas)  # same seed, same quotas (one tier)
+    # scores given directly (e.g. the truth, for an oracle) replace the tiers' column
+    flat = draw_spot_checks(district, frame, Q1, [], 5, scores=dict.fromkeys(frame["enterprise_id"], 0.2))
+    spread = flat.frame.groupby("subdistrict")["inclusion_units"].agg(lambda u: u.max() - u.min())
+    assert spread.max() <= 1  # equal weights: n/N each, to the billionth (3/33 is not a whole number of them)

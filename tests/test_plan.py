@@ -100,11 +100,11 @@ def test_cli_plan_then_check(tiny_district, tmp_path):
     assert bad.exit_code == 2 and "2027Q5" in bad.output
 
 
-def test_risk_weighted_draw_is_refused_before_anything_is_written(tiny_district, tmp_path):
-    t = tiny_district(policy='[draw]\nmethod = "risk_weighted"\n')
+def test_risk_weighted_draw_without_probabilities_is_refused_before_anything_is_written(tiny_district, tmp_path):
+    t = tiny_district(policy='[draw]\nmethod = "risk_weighted"\n')  # the tiers file has no probability column
     result = CliRunner().invoke(main, ["plan", str(t.path), "--quarter", "2027Q1", "--seed", "1",
                                        "--tiers", str(t.tiers_csv), "--out", str(tmp_path / "out")])
-    assert result.exit_code == 2 and "issue 7" in result.output
+    assert result.exit_code == 2 and t.tiers_csv.name in result.output and "probability" in result.output
     assert not (tmp_path / "out").exists()
 
 

@@ -148,3 +148,98 @@ def test_verify_draw_notices_changed_inputs(tiny_district, tmp_path):
         fh.write("B01,2026-11-02,I01;I02,0,0,0\n")
     changed = runner.invoke(main, ["verify-draw", str(public), str(district.path)])
     assert changed.exit_code == 1 and "inspections.csv" in changed.output
+
+
+RISK_POLICY = """[draw]
+method = "risk_weighted"
+min_inclusion = 0.05
+max_inclusion = 0.9
+[tiers.yellow]
+sample_share = 0.5
+[tiers.blue]
+sample_share = 0.4
+"""
+
+
+def risk_weighted_plan(tiny_district, tmp_path, seed=4):
+    """A risk-weighted plan of the tiny district, its tiers carrying skewed probabilities."""
+    from riskplan.plan import run_plan
+
+    district = tiny_district(policy=RISK_POLICY)
+    tiers = pd.read_csv(district.tiers_csv, dtype=str)
+    tiers["probability"] = [f"{0.002 + 0.31 * ((7 * i) % 11) ** 2 / 121:.6f}" for i in range(len(tiers))]
+    tiers.to_csv(district.tiers_csv, index=False)
+    out = tmp_path / "plan"
+    run_plan(district.path, "2027Q1", seed, district.tiers_csv, out_dir=out, time_limit=10)
+    return district, out
+
+
+def test_risk_weighted_plan_passes_the_checker_and_publishes_method_floor_and_probabilities(tiny_district, tmp_path):
+    from riskplan.checker import check_roster
+
+    district, out = risk_weighted_plan(tiny_district, tmp_path)
+    assert check_roster(district.path, out) == []  # exact_draw re-runs the risk-weighted draw
+    draw = pd.read_csv(out / "draw.csv", dtype=str, keep_default_na=False)
+    eligible = draw[draw["eligible"] == "yes"]
+    assert len(eligible) >= 4 and eligible["inclusion_probability"].astype(float).between(0.05, 0.9).all()
+    public = tmp_path / "public"
+    publish(district.path, out, "plan", public, lang="en")
+    manifest = json.loads((public / "draw_manifest.json").read_text())
+    assert (manifest["method"], manifest["min_inclusion"], manifest["max_inclusion"]) == ("risk_weighted", 0.05, 0.9)
+    frame = pd.read_csv(public / "sampling_frame.csv", dtype=str)
+    assert list(frame.columns) == list(PUBLIC_COLUMNS["sampling_frame_risk_weighted"])
+    units = dict(zip(eligible["enterprise_id"], eligible["inclusion_units"].astype(int)))
+    assert {e: round(float(p) * 10**9) for e, p in zip(frame["enterprise_id"], frame["inclusion_probability"])} == units
+    html = (public / "spot_check_plan.html").read_text(encoding="utf-8")
+    assert "risk-weighted stratified draw with a floor" in html and "minimum inclusion probability" in html
+    # the risk score behind the probabilities stays private
+    for col in ("score", "probability", "inclusion_units"):
+        assert all(col not in pd.read_csv(p, nrows=0).columns for p in public.glob("*.csv"))
+
+
+def test_verify_draw_reproduces_a_risk_weighted_draw_and_catches_a_swap(tiny_district, tmp_path):
+    from riskplan.publish import verify_draw
+
+    district, out = risk_weighted_plan(tiny_district, tmp_path, seed=9)
+    public = tmp_path / "public"
+    publish(district.path, out, "plan", public)
+    result = verify_draw(public, district.path)
+    assert result.ok, result.checks
+    assert ("inclusion probabilities", True) in {(n, ok) for n, ok, _ in result.checks}
+    drawn = pd.read_csv(public / "drawn.csv", dtype=str, keep_default_na=False)
+    frame = pd.read_csv(public / "sampling_frame.csv", dtype=str)
+    undrawn = sorted(set(frame["enterprise_id"]) - set(drawn["credit_code"]))[0]
+    swapped = drawn["credit_code"].iloc[0]
+    drawn.loc[0, "credit_code"] = undrawn
+    drawn.to_csv(public / "drawn.csv", index=False)
+    manifest = json.loads((public / "draw_manifest.json").read_text())
+    manifest["drawn"] = sorted(undrawn if c == swapped else c for c in manifest["drawn"])
+    (public / "draw_manifest.json").write_text(json.dumps(manifest))
+    tampered = verify_draw(public, district.path)
+    assert {name for name, passed, _ in tampered.checks if not passed} == {"drawn list"}
+
+
+def test_verify_draw_refuses_doctored_inclusion_probabilities(tiny_district, tmp_path):
+    from riskplan.publish import verify_draw
+
+    district, out = risk_weighted_plan(tiny_district, tmp_path)
+    public = tmp_path / "public"
+    publish(district.path, out, "plan", public)
+    frame = pd.read_csv(public / "sampling_frame.csv", dtype=str)
+    # shift probability inside one stratum: the sum still matches the quota, but one falls below the floor
+    p = frame["inclusion_probability"].astype(float)
+    stratum = frame.groupby(["tier", "subdistrict"])["enterprise_id"].transform("size") >= 2
+    key = frame.loc[stratum, ["tier", "subdistrict"]].iloc[0]
+    same = frame[(frame["tier"] == key["tier"]) & (frame["subdistrict"] == key["subdistrict"])]
+    first = p.loc[same.index].nsmallest(2).index
+    a, b = (round(float(frame.at[i, "inclusion_probability"]) * 10**9) for i in first)
+    frame.loc[first[0], "inclusion_probability"] = f"{(a + b - 10**7) / 1e9:.9f}"
+    frame.loc[first[1], "inclusion_probability"] = "0.010000000"
+    frame.to_csv(public / "sampling_frame.csv", index=False)
+    checks = {name: ok for name, ok, _ in verify_draw(public, district.path).checks}
+    assert checks["inclusion probabilities"] is False
+    # probabilities that no longer add up to the stratum's quota cannot re-run the draw at all
+    frame.loc[first[1], "inclusion_probability"] = "0.300000000"
+    frame.to_csv(public / "sampling_frame.csv", index=False)
+    result = verify_draw(public, district.path)
+    assert not result.ok and any("not to the quota" in msg for _, _, msg in result.checks)

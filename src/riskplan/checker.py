@@ -527,12 +527,14 @@ def build_context(district: District | Path | str, out_dir: Path | str) -> Check
         seed = int(plan["seed"])
     except (ValueError, TypeError) as exc:
         raise _bad(PLAN_FILE, f"bad quarter or seed: {exc}") from None
-    tiers = load_tiers_csv(out_dir / TIERS_FILE, district).set_index("enterprise_id")["tier"]
+    tiers_frame = load_tiers_csv(out_dir / TIERS_FILE, district)
+    tiers_frame.attrs["source"] = TIERS_FILE  # a risk-weighted draw reads its probability column
+    tiers = tiers_frame.set_index("enterprise_id")["tier"]
     frame, visits = read_roster_csv(out_dir / ROSTER_FILE)
     obligations = find_obligations(district, tiers, quarter)
     draw, draw_error = None, None
     try:
-        draw = draw_spot_checks(district, tiers, quarter, obligations, seed)
+        draw = draw_spot_checks(district, tiers_frame, quarter, obligations, seed)
     except ValueError as exc:  # e.g. a draw method not supported
         draw_error = str(exc)
     return CheckContext(district, out_dir, plan, quarter, seed, tiers, visits, frame, obligations, draw, draw_error)

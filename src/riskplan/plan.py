@@ -135,7 +135,8 @@ def prepare(district: District, tiers_frame: pd.DataFrame, quarter: Quarter | st
     tiers = as_tier_series(tiers_frame)
     obligations = find_obligations(district, tiers, quarter, calendar)
     grouping = group_obligations(obligations, policy, calendar, tiers)
-    draw = draw_spot_checks(district, tiers, quarter, obligations, seed, first_number=len(grouping.requests) + 1)
+    # the frame, not just the tiers: a risk-weighted draw reads its `probability` column
+    draw = draw_spot_checks(district, tiers_frame, quarter, obligations, seed, first_number=len(grouping.requests) + 1)
     enterprises = district.enterprises[list(PROBLEM_ENTERPRISE_COLUMNS)].copy()
     enterprises["tier"] = enterprises["enterprise_id"].map(tiers)
     problem = RosterProblem(
@@ -396,6 +397,7 @@ def run_plan(district_dir: Path | str, quarter: Quarter | str, seed: int, tiers_
     district = load_district(district_dir)
     if tiers_path is not None:
         tiers_frame = load_tiers_csv(tiers_path, district)
+        tiers_frame.attrs["source"] = Path(tiers_path).name  # named in a risk-weighted draw's errors
         tier_source = {"source": "file", "file": Path(tiers_path).name, "sha256": sha256_file(Path(tiers_path))}
     else:
         tiers_frame, tier_source = model_tiers(district, quarter)

@@ -39,6 +39,9 @@ PUBLIC_COLUMNS = {
     "drawn": ("subdistrict", "name", "credit_code", "tier", "check_items"),
     "quotas": ("tier", "subdistrict", "eligible", "sample_share", "drawn"),
     "sampling_frame": ("tier", "subdistrict", "enterprise_id"),
+    # a risk-weighted draw also publishes each eligible enterprise's exact inclusion probability
+    # (what the seed's draw needs, and the fairness promise itself); never the risk score behind it
+    "sampling_frame_risk_weighted": ("tier", "subdistrict", "enterprise_id", "inclusion_probability"),
     "results": ("subdistrict", "name", "credit_code", "check_date", "finding", "outcome"),
 }
 
@@ -75,8 +78,10 @@ LABELS = {
                 "tier": "风险等级", "check_items": "检查事项", "eligible": "可抽取企业数",
                 "sample_share": "抽查比例", "drawn": "抽取数", "enterprise_id": "企业编号",
                 "check_date": "检查日期", "finding": "检查发现", "outcome": "处理结果", "item": "事项",
+                "inclusion_probability": "入选概率",
                 "key": "项目", "value": "内容"},
-        "seed": "随机种子", "method": "抽取方法", "floor": "最低入选概率", "version": "软件版本",
+        "seed": "随机种子", "method": "抽取方法", "floor": "最低入选概率", "cap": "最高入选概率",
+        "version": "软件版本",
         "quarter": "季度", "inputs": "输入文件 SHA-256", "algorithm": "算法",
         "algorithm_text": "riskplan 说明文档“The draw”一节（分层最大余数法配额，PCG64 随机数）",
         "uniform": "分层等概率随机抽取", "risk_weighted": "按风险加权的分层随机抽取（设最低入选概率）",
@@ -102,8 +107,10 @@ LABELS = {
                 "tier": "risk tier", "check_items": "check items", "eligible": "eligible",
                 "sample_share": "sample share", "drawn": "drawn", "enterprise_id": "enterprise id",
                 "check_date": "check date", "finding": "finding", "outcome": "outcome", "item": "item",
+                "inclusion_probability": "inclusion probability",
                 "key": "item", "value": "value"},
-        "seed": "seed", "method": "method", "floor": "minimum inclusion probability", "version": "software version",
+        "seed": "seed", "method": "method", "floor": "minimum inclusion probability",
+        "cap": "maximum inclusion probability", "version": "software version",
         "quarter": "quarter", "inputs": "input files, SHA-256", "algorithm": "algorithm",
         "algorithm_text": "riskplan README, section \"The draw\" (largest-remainder quotas per subdistrict, PCG64)",
         "uniform": "stratified uniform random draw", "risk_weighted": "risk-weighted stratified draw with a floor",
@@ -190,9 +197,12 @@ def build_plan_document(district_dir: Path, plan_dir: Path, lang: str = "zh") ->
                                 kind="mergesort")
     quotas["tier"] = quotas["tier"].map(TIER_LABEL[lang])
     quotas = _public(quotas, "quotas")
-    frame = _public(eligible.sort_values(["tier", "subdistrict", "enterprise_id"]), "sampling_frame")
-
     method = plan["policy"]["draw"]["method"]
+    if method == "risk_weighted":
+        frame = _public(_with_inclusion_text(eligible).sort_values(["tier", "subdistrict", "enterprise_id"]),
+                        "sampling_frame_risk_weighted")
+    else:
+        frame = _public(eligible.sort_values(["tier", "subdistrict", "enterprise_id"]), "sampling_frame")
     manifest = {
         "quarter": quarter, "seed": plan["seed"], "method": method,
         "min_inclusion": plan["policy"]["draw"]["min_inclusion"] if method == "risk_weighted" else None,
@@ -200,6 +210,11 @@ def build_plan_document(district_dir: Path, plan_dir: Path, lang: str = "zh") ->
         "riskplan_version": plan.get("riskplan_version", __version__),
         "drawn": sorted(drawn["credit_code"]),
     }
+    if method == "risk_weighted":
+        # the cap, and the fingerprint of the (unpublished) tiers whose probabilities gave the
+        # inclusion probabilities, so whoever holds them (the higher authority) can recompute them
+        manifest["max_inclusion"] = plan["policy"]["draw"]["max_inclusion"]
+        manifest["tiers_csv_sha256"] = plan.get("tiers", {}).get("tiers_csv_sha256")
     items = pd.DataFrame({L["col"]["item"]: [v[0 if lang == "zh" else 1] for v in CHECK_ITEMS.values()]})
     share_table = pd.DataFrame({L["col"]["tier"]: [TIER_LABEL[lang][t] for t in shares],
                                 L["col"]["sample_share"]: [f"{s:.0%}" if s * 100 == int(s * 100) else f"{s:.1%}"
@@ -208,6 +223,7 @@ def build_plan_document(district_dir: Path, plan_dir: Path, lang: str = "zh") ->
              (L["algorithm"], L["algorithm_text"]), (L["version"], manifest["riskplan_version"])]
     if method == "risk_weighted":
         pairs.insert(3, (L["floor"], str(manifest["min_inclusion"])))
+        pairs.insert(4, (L["cap"], str(manifest["max_inclusion"])))
     pairs += [(f"{L['inputs']}: {name}", digest) for name, digest in sorted(manifest["input_sha256"].items())]
     sections = [
         Section(L["items"], table=items),
@@ -222,6 +238,33 @@ def build_plan_document(district_dir: Path, plan_dir: Path, lang: str = "zh") ->
         subtitle=L["subtitle"].format(version=manifest["riskplan_version"]), intro=L["plan_intro"],
         sections=sections, footer=L["footer"],
         tables={"drawn": drawn, "quotas": quotas, "sampling_frame": frame}, manifest=manifest)
+
+
+def _with_inclusion_text(eligible: pd.DataFrame) -> pd.DataFrame:
+    """The exact inclusion probability as decimal text (billionths, from draw.csv's
+    inclusion_units), so the published number is exactly the one the draw used."""
+    from .draw import UNITS
+
+    if "inclusion_units" not in eligible.columns:
+        raise DistrictError([Problem("draw.csv", "a risk-weighted plan's draw.csv needs its inclusion_units "
+                                                 "column", row=1, column="inclusion_units")])
+    units = [int(u) for u in eligible["inclusion_units"]]
+    return eligible.assign(inclusion_probability=[f"{u // UNITS}.{u % UNITS:09d}" for u in units])
+
+
+def inclusion_text_units(text: str) -> int:
+    """Published inclusion probability text -> exact billionths (ValueError if not exact)."""
+    from decimal import Decimal, InvalidOperation
+
+    from .draw import UNITS
+
+    try:
+        d = Decimal(text) * UNITS
+    except InvalidOperation:
+        raise ValueError(f"'{text}' is not a number") from None
+    if d != d.to_integral_value() or d < 0 or d > UNITS:
+        raise ValueError(f"'{text}' is not a probability in billionths")
+    return int(d)
 
 
 def public_finding(hazards: int, major: int, penalized: int, lang: str) -> str:
@@ -326,7 +369,10 @@ def verify_draw(public_dir: Path, district_dir: Path) -> DrawVerification:
 
     The draw depends only on the eligible enterprises per tier and subdistrict, the shares and
     the seed, so a district made of just the sampling frame reproduces it exactly. The input
-    fingerprints tie the published frame to the bureau's files in `district_dir`.
+    fingerprints tie the published frame to the bureau's files in `district_dir`. A
+    risk-weighted draw also depends on each eligible enterprise's inclusion probability, which
+    the frame publishes exactly: they are checked against the published floor and cap and
+    against each stratum's quota (they must sum to it), then the draw is re-run from them.
     """
     from .district import District
     from .draw import draw_spot_checks
@@ -357,6 +403,11 @@ def verify_draw(public_dir: Path, district_dir: Path) -> DrawVerification:
                         f"e.g. {strays[0]}"))
 
     shares = manifest["sample_shares"]
+    method = manifest.get("method", "uniform")
+    units = None
+    if method == "risk_weighted":
+        units, check = _published_units(frame, manifest)
+        checks.append(check)
     tiers = Policy().tiers.model_copy(update={
         t: getattr(Policy().tiers, t).model_copy(update={"sample_share": shares.get(t)})
         for t in ("red", "orange", "yellow", "blue")})
@@ -370,7 +421,12 @@ def verify_draw(public_dir: Path, district_dir: Path) -> DrawVerification:
         inspectors=pd.DataFrame(), leave=pd.DataFrame(), conflicts=pd.DataFrame(), pinned=pd.DataFrame(),
         policy=policy)
     tier_series = pd.Series(frame["tier"].to_numpy(), index=frame["enterprise_id"])
-    rerun = draw_spot_checks(frame_district, tier_series, manifest["quarter"], [], int(manifest["seed"]))
+    try:
+        rerun = draw_spot_checks(frame_district, tier_series, manifest["quarter"], [], int(manifest["seed"]),
+                                 method=method, units=units)
+    except ValueError as exc:  # e.g. inclusion probabilities that do not add up to a quota
+        checks.append(("drawn list", False, f"cannot re-run the draw: {exc}"))
+        return DrawVerification(checks)
     expected = sorted(rerun.drawn_ids)
     listed = sorted(published["credit_code"])
     missing = sorted(set(expected) - set(listed))
@@ -383,3 +439,30 @@ def verify_draw(public_dir: Path, district_dir: Path) -> DrawVerification:
     checks.append(("manifest", consistent, "drawn.csv and the manifest agree" if consistent
                    else "drawn.csv and the manifest's drawn list differ"))
     return DrawVerification(checks)
+
+
+def _published_units(frame: pd.DataFrame, manifest: dict) -> tuple[dict[str, int], tuple[str, bool, str]]:
+    """The published inclusion probabilities in billionths, and whether they honour the
+    published floor and cap."""
+    from .draw import UNITS
+
+    if "inclusion_probability" not in frame.columns:
+        return {}, ("inclusion probabilities", False, "a risk-weighted draw's sampling_frame.csv must list each "
+                                                      "enterprise's inclusion_probability")
+    units: dict[str, int] = {}
+    bad: list[str] = []
+    for eid, text in zip(frame["enterprise_id"], frame["inclusion_probability"]):
+        try:
+            units[eid] = inclusion_text_units(text)
+        except ValueError:
+            bad.append(eid)
+    if bad:
+        return units, ("inclusion probabilities", False, f"{len(bad)} unreadable, e.g. {bad[0]}")
+    floor = manifest.get("min_inclusion") or 0.0
+    cap = manifest.get("max_inclusion") if manifest.get("max_inclusion") is not None else 1.0
+    lo, hi = float(floor) * UNITS, float(cap) * UNITS
+    outside = [e for e, u in units.items() if u < lo - 0.5 or u > hi + 0.5]
+    if outside:
+        return units, ("inclusion probabilities", False,
+                       f"{len(outside)} outside the published floor {floor} and cap {cap}, e.g. {outside[0]}")
+    return units, ("inclusion probabilities", True, f"every enterprise's probability is within [{floor}, {cap}]")
