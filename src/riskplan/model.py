@@ -63,7 +63,6 @@ from .features import (
     history_end,
     history_start,
     snapshot_dates,
-    training_frame,
 )
 from .io import sha256_file
 
