@@ -277,7 +277,7 @@ def test_cli_validate_ok_and_bad(tmp_path):
     assert sorted(p.name for p in bad.iterdir()) == before  # nothing written
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=12, deadline=None)
 @given(st.text(min_size=1, max_size=6).filter(lambda s: s.strip() and s.strip() not in
                                               ("micro", "small", "medium", "large")
                                               and s.strip().lower() not in ("micro", "small", "medium", "large")
