@@ -15,6 +15,7 @@ from riskplan.district import load_district
 from riskplan.evaluation import (
     average_precision,
     bias_audit,
+    bias_audit_text,
     brier,
     calibration_table,
     compare,
@@ -82,16 +83,32 @@ def test_bias_audit_flags_a_group_targeted_without_cause():
     n = 2000
     area = np.where(np.arange(n) < 200, "A", rng.choice(["B", "C", "D"], n))
     p = np.full(n, 0.05)
-    prob = rng.random(n) * 0.1 + np.where(area == "A", 0.05, 0.0)   # A scored higher, same true risk
+    prob = rng.random(n) * 0.1 + np.where(area == "A", 0.10, 0.0)   # A scored higher, same true risk
     frame = pd.DataFrame({"subdistrict": area, "industry": "x", "size_class": "small", "probability": prob,
                           "tier": np.where(prob > 0.1, "orange", "blue")})
     audit = bias_audit(frame, p, by=("subdistrict",))
     a = audit[(audit["grouping"] == "subdistrict") & (audit["group"] == "A")].iloc[0]
-    assert a["flagged"] and a["most_deviant"]
+    assert a["flagged"] and a["most_deviant"] and a["z_risk"] > 3
     assert a["top_share"] > 0.3 and a["event_rate"] == pytest.approx(0.05)
     assert not audit[audit["group"].isin(["B", "C", "D"])]["most_deviant"].any()
     district = audit[audit["grouping"] == "district"].iloc[0]
     assert district["top_share"] == pytest.approx(0.05)
+    assert "FLAGGED: scored above its actual risk" in bias_audit_text(audit)
+
+
+def test_bias_audit_does_not_flag_a_group_whose_targeting_has_a_cause():
+    rng = np.random.default_rng(6)
+    n = 3000
+    area = np.where(np.arange(n) < 300, "PARK", rng.choice(["B", "C"], n))
+    p = np.where(area == "PARK", 0.15, 0.03)                      # the park really is riskier
+    prob = np.clip(p * rng.lognormal(0, 0.2, n), 0, 1)           # ... and the model knows it
+    frame = pd.DataFrame({"subdistrict": area, "industry": "x", "size_class": "small", "probability": prob,
+                          "tier": "blue"})
+    audit = bias_audit(frame, p, by=("subdistrict",))
+    park = audit[audit["group"] == "PARK"].iloc[0]
+    assert park["most_deviant"] and park["z_top_share"] > 10
+    assert not audit["flagged"].any()
+    assert "deviation matches its actual risk" in bias_audit_text(audit)
 
 
 def test_evaluate_district_compares_model_baseline_and_oracle():

@@ -25,8 +25,8 @@ TOP_K = (0.01, 0.05, 0.20)
 CALIBRATION_BINS = 10
 #: Bias audit: groups smaller than this are listed but never flagged (too few to judge).
 MIN_GROUP = 30
-#: Flag a group when its flagged share deviates from the district's by more than this
-#: many binomial standard errors.
+#: Flag a group when the model's expected events there differ from the outcomes by more than
+#: this many standard errors: it is scored above (or below) what its actual risk justifies.
 Z_FLAG = 3.0
 TRUTH_FILE = "truth.csv"
 
@@ -168,24 +168,30 @@ def read_truth(district_dir, enterprise_ids: pd.Series) -> np.ndarray:
 def bias_audit(frame: pd.DataFrame, y: np.ndarray, by: tuple[str, ...] = ("subdistrict", "industry", "size_class"),
                k: float = 0.05) -> pd.DataFrame:
     """Per group: size, tier shares, share in the district's top `k`, precision and recall in
-    it, false-positive rate, mean outcome; and whether the group is flagged.
+    it, false-positive rate, event rate, mean predicted probability; deviations and flags.
 
-    `frame` has the grouping columns plus `probability` and `tier`. A group is flagged when
-    its top-k share deviates from the district's by more than Z_FLAG binomial standard errors
-    (n >= MIN_GROUP); `most_deviant` marks the largest |z| within each grouping. Comparing
-    `top_share` with `event_rate` shows whether a deviation has a cause in the outcomes.
+    `frame` has the grouping columns plus `probability` and `tier`; `y` the outcomes (0/1 or
+    truth probabilities). Two questions, two statistics:
+      - does the group differ from the district? `z_top_share`: its top-k share against the
+        district's in binomial standard errors; `most_deviant` marks the largest |z| per grouping;
+      - is that without cause? `z_risk`: the model's expected events in the group (sum of
+        probabilities) against the outcomes, in standard errors. A group is `flagged` when
+        |z_risk| > Z_FLAG (n >= MIN_GROUP): the model scores it above (z > 0) or below (z < 0)
+        what its actual risk justifies, which is what targeting an area or trade without cause
+        would look like. A group with many top-k places and a matching event rate is not flagged.
     """
     y = np.asarray(y, float)
     flagged_w = top_k_weights(frame["probability"].to_numpy(), k)
-    work = frame.assign(_y=y, _f=flagged_w, _fy=flagged_w * y, _fn=flagged_w * (1 - y), _n=1 - y)
+    work = frame.assign(_y=y, _f=flagged_w, _fy=flagged_w * y, _fn=flagged_w * (1 - y), _n=1 - y,
+                        _p=frame["probability"].to_numpy())
     district_share = flagged_w.mean()
-    district = _group_row(work, "district", "(all)", district_share)
-    rows = [district]
+    rows = [_group_row(work, "district", "(all)", district_share)]
     for col in by:
         for value, g in work.groupby(col, sort=True):
             rows.append(_group_row(g, col, str(value), district_share))
     out = pd.DataFrame(rows)
-    out["flagged"] = (out["n"] >= MIN_GROUP) & (out["z_top_share"].abs() > Z_FLAG) & (out["grouping"] != "district")
+    big = (out["n"] >= MIN_GROUP) & (out["grouping"] != "district")
+    out["flagged"] = big & (out["z_risk"].abs() > Z_FLAG)
     out["most_deviant"] = False
     for col in by:
         sel = out[(out["grouping"] == col) & (out["n"] >= MIN_GROUP)]
@@ -198,9 +204,11 @@ def _group_row(g: pd.DataFrame, grouping: str, value: str, district_share: float
     n = len(g)
     top = g["_f"].sum()
     events = g["_y"].sum()
+    expected = g["_p"].sum()
     neg = g["_n"].sum()
     share = top / n
     se = np.sqrt(district_share * (1 - district_share) / n) if n else np.nan
+    se_risk = np.sqrt((g["_p"] * (1 - g["_p"])).sum())
     row = {"grouping": grouping, "group": value, "n": n}
     for t in ("red", "orange", "yellow", "blue"):
         row[f"share_{t}"] = float((g["tier"] == t).mean())
@@ -211,20 +219,27 @@ def _group_row(g: pd.DataFrame, grouping: str, value: str, district_share: float
         "recall_top": float(g["_fy"].sum() / events) if events > 0 else float("nan"),
         "false_positive_rate": float(g["_fn"].sum() / neg) if neg > 0 else float("nan"),
         "event_rate": float(events / n),
+        "mean_probability": float(expected / n),
+        "z_risk": float((expected - events) / se_risk) if se_risk > 0 else 0.0,
     })
     return row
 
 
 def bias_audit_text(audit: pd.DataFrame) -> str:
     cols = ["grouping", "group", "n", "share_red", "share_orange", "top_share", "z_top_share",
-            "precision_top", "recall_top", "false_positive_rate", "event_rate", "flagged"]
+            "precision_top", "recall_top", "false_positive_rate", "event_rate", "mean_probability", "z_risk", "flagged"]
     lines = [audit[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}")]
-    flagged = audit[audit["flagged"] | audit["most_deviant"]]
-    lines.append("\nMost deviant groups (top-5% share vs the district; compare with their event rate):")
-    for r in flagged.itertuples():
-        mark = "FLAGGED" if r.flagged else "most deviant, within noise"
-        lines.append(f"  {r.grouping}={r.group}: top share {r.top_share:.3f} (z {r.z_top_share:+.1f}), "
-                     f"event rate {r.event_rate:.3f} — {mark}")
+    lines.append("\nMost deviant group per grouping (top-5% share vs the district) and every flagged group "
+                 f"(model probability vs actual risk beyond {Z_FLAG:g} standard errors):")
+    for r in audit[audit["flagged"] | audit["most_deviant"]].itertuples():
+        verdict = ("FLAGGED: scored above its actual risk" if r.flagged and r.z_risk > 0 else
+                   "FLAGGED: scored below its actual risk" if r.flagged else
+                   "deviation matches its actual risk (not flagged)")
+        lines.append(f"  {r.grouping}={r.group}: top-5% share {r.top_share:.3f} (z {r.z_top_share:+.1f}); "
+                     f"mean probability {r.mean_probability:.3f} vs event rate {r.event_rate:.3f} "
+                     f"(z {r.z_risk:+.1f}) — {verdict}")
+    if not audit["flagged"].any():
+        lines.append("  No group is scored beyond its actual risk.")
     return "\n".join(lines)
 
 
