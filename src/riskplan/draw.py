@@ -331,13 +331,14 @@ def draw_spot_checks(district: District, tiers: pd.Series | pd.DataFrame, quarte
         share = policy.tier(tier).sample_share
         if share is None:
             continue
-        ids = sorted(tier_of.index[tier_of == tier.value])
+        tv = tier.value
+        ids = sorted(tier_of.index[tier_of == tv])
         strata: dict[str, list[str]] = {}
         tier_rows: list[dict] = []
         no_visits = policy.tier(tier).max_visits_per_quarter == 0
         for eid in ids:
             if no_visits:
-                why = f"[tiers.{tier.value}] max_visits_per_quarter is 0"
+                why = f"[tiers.{tv}] max_visits_per_quarter is 0"
             elif eid in obliged:
                 why = "obligation this quarter: " + ";".join(obliged[eid])
             elif eid in recent:
@@ -345,7 +346,7 @@ def draw_spot_checks(district: District, tiers: pd.Series | pd.DataFrame, quarte
             else:
                 why = ""
                 strata.setdefault(subdistrict_of[eid], []).append(eid)
-            tier_rows.append({"enterprise_id": eid, "tier": tier.value, "eligible": "no" if why else "yes",
+            tier_rows.append({"enterprise_id": eid, "tier": tv, "eligible": "no" if why else "yes",
                               "why_not": why, "inclusion_probability": 0.0, "drawn": "no"})
         names = sorted(strata)
         if weighted and units is None:

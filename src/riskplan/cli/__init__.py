@@ -48,6 +48,7 @@ from . import history  # noqa: E402,F401
 from . import reporting  # noqa: E402,F401
 from . import roster  # noqa: E402,F401
 from . import scoring  # noqa: E402,F401
+from . import value  # noqa: E402,F401
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,91 @@
+"""`riskplan value`: expected serious-risk events reached by each draw design, on a district with truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from riskplan.cli import main
+from riskplan.district import load_district
+from riskplan.draw import draw_spot_checks
+from riskplan.synth import generate_district
+from riskplan.value import (DESIGNS, design_inputs, gain_share, measure_value, summarise, with_bounds,
+                            write_value)
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    """A small generated district (truth.csv included) and its measured value over 3 seeds."""
+    path = tmp_path_factory.mktemp("value") / "district"
+    generate_district(path, size="S", seed=3, n_enterprises=600, force=True)
+    return path, measure_value(path, seeds=3, first_seed=10, min_inclusion=0.0)
+
+
+def test_every_design_is_measured_on_every_seed_with_equal_sizes_where_the_tiers_agree(small):
+    _, result = small
+    runs = result.runs
+    assert list(result.summary["design"]) == list(DESIGNS)
+    assert sorted(runs["seed"].unique()) == [10, 11, 12] and len(runs) == 3 * len(DESIGNS)
+    by_seed = runs.pivot(index="seed", columns="design", values="drawn_visits")
+    assert (by_seed["uniform"] == by_seed["risk_weighted"]).all() and (by_seed["uniform"] == by_seed["oracle"]).all()
+    s = result.summary.set_index("design")
+    # the design expectation Σπp: drawing by the truth beats drawing uniformly (π rises with p, same Σπ)
+    assert s.at["oracle", "drawn_expected"] > s.at["uniform", "drawn_expected"]
+    assert (s["drawn_lo"] <= s["drawn_events"]).all() and (s["drawn_events"] <= s["drawn_hi"]).all()
+    assert s.at["uniform", "drawn_ratio_to_uniform"] == pytest.approx(1.0)
+    # all visits = the drawn ones plus the mandatory ones, which the model's three designs share
+    extra = (s["all_events"] - s["drawn_events"]).loc[["uniform", "risk_weighted", "oracle"]]
+    assert np.ptp(extra.to_numpy()) < 1e-9
+
+
+def test_a_run_is_the_sum_of_the_truth_over_the_drawn_enterprises(small):
+    path, result = small
+    district = with_bounds(load_district(path), min_inclusion=0.0)  # as measured above
+    truth = pd.read_csv(path / "truth.csv", dtype={"enterprise_id": str}).set_index("enterprise_id")["p_event_12m"]
+    from riskplan.value import default_quarter
+
+    quarter = default_quarter(district)
+    inputs = design_inputs(district, quarter, truth)["oracle"]
+    draw = draw_spot_checks(district, inputs.tiers, quarter, inputs.obligations, 11, method="risk_weighted",
+                            scores=truth.to_dict())
+    run = result.runs[(result.runs["design"] == "oracle") & (result.runs["seed"] == 11)].iloc[0]
+    assert run["drawn_events"] == pytest.approx(truth[draw.drawn_ids].sum())
+    assert run["drawn_visits"] == len(draw.drawn_ids)
+    visited = set(draw.drawn_ids) | {o.enterprise_id for o in inputs.obligations}
+    assert run["all_events"] == pytest.approx(truth[sorted(visited)].sum())
+
+
+def test_gain_share_is_the_share_of_the_oracles_gain():
+    runs = pd.DataFrame({"design": ["uniform", "risk_weighted", "oracle", "baseline"], "seed": 0,
+                         "drawn_visits": 10, "drawn_events": [2.0, 3.5, 4.0, 1.0], "drawn_expected": 0.0,
+                         "all_visits": 20, "all_events": [5.0, 6.0, 9.0, 4.0], "min_inclusion_seen": 0.01})
+    summary = summarise(runs)
+    assert gain_share(summary) == pytest.approx(0.75) and gain_share(summary, "all_events") == pytest.approx(0.25)
+    assert summary.set_index("design").at["oracle", "drawn_ratio_to_uniform"] == pytest.approx(2.0)
+
+
+def test_outputs_table_csv_and_png(small, tmp_path):
+    _, result = small
+    files = write_value(result, tmp_path / "out")
+    assert all(p.exists() for p in files)
+    assert (tmp_path / "out" / "value.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    table = pd.read_csv(tmp_path / "out" / "value.csv")
+    assert list(table["design"]) == list(DESIGNS)
+    with pytest.raises(FileExistsError):
+        write_value(result, tmp_path / "out")
+
+
+def test_cli_refuses_a_district_without_truth_and_an_impossible_floor(small, tmp_path):
+    path, _ = small
+    runner = CliRunner()
+    no_truth = tmp_path / "no_truth"
+    no_truth.mkdir()
+    for f in path.iterdir():
+        if f.name != "truth.csv":
+            (no_truth / f.name).write_bytes(f.read_bytes())
+    result = runner.invoke(main, ["value", str(no_truth), str(tmp_path / "o1"), "--seeds", "2"])
+    assert result.exit_code == 2 and "truth.csv" in result.output and not (tmp_path / "o1").exists()
+    result = runner.invoke(main, ["value", str(path), str(tmp_path / "o2"), "--seeds", "2", "--min-inclusion", "0.5"])
+    assert result.exit_code == 2 and "min_inclusion" in result.output and not (tmp_path / "o2").exists()
