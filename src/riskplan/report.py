@@ -89,7 +89,7 @@ def map_figure(enterprises: pd.DataFrame, visited: set[str]) -> Figure:
     ax.set_xlabel("longitude")
     ax.set_ylabel("latitude")
     ax.set_aspect(1 / np.cos(np.deg2rad(enterprises["lat"].mean())))
-    ax.legend(loc="upper left", fontsize=8, markerscale=1.5)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, markerscale=1.5, frameon=False)
     return Figure("Enterprises by tier, with this quarter's visits circled", _png(fig))
 
 

@@ -305,6 +305,7 @@ def charts(table: pd.DataFrame) -> dict[str, bytes]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     from .report import TIER_COLOURS, use_report_fonts
 
@@ -319,10 +320,15 @@ def charts(table: pd.DataFrame) -> dict[str, bytes]:
             sel = base[base["tier"] == tier].groupby("inspectors")[metric].mean()
             if len(sel):
                 ax.plot(sel.index, sel.values, marker="o", color=TIER_COLOURS[tier], label=tier)
+        if metric == "mandatory_coverage":
+            drawn = base[base["tier"] == "all"].groupby("inspectors")[["drawn_placed", "drawn_requested"]].sum()
+            share = drawn["drawn_placed"] / drawn["drawn_requested"].where(drawn["drawn_requested"] > 0)
+            ax.plot(share.index, share.values, linestyle="--", color="grey", label="drawn visits placed")
+            ax.set_ylim(0, 1.05)
         ax.set_xlabel("certified inspectors")
         ax.set_ylabel(ylabel)
-        if metric == "mandatory_coverage":
-            ax.set_ylim(0, 1.05)
+        ax.set_title(f"{ylabel.capitalize()} against staffing")
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend(frameon=False)
         buf = io.BytesIO()
