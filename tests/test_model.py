@@ -214,3 +214,14 @@ def test_train_command_writes_the_model_folder_and_shows_progress(tmp_path):
     assert M.load_model(out).kind == "logistic"
     again = CliRunner().invoke(main, args)
     assert again.exit_code == 2 and "already exists" in again.stderr
+
+
+def test_train_refuses_a_history_too_short_to_validate(tmp_path):
+    from click.testing import CliRunner
+
+    from riskplan.cli import main
+
+    res = CliRunner().invoke(main, ["train", str(SAMPLE), "--as-of", "2024-06-01", "--out", str(tmp_path / "m")])
+    assert res.exit_code == 2
+    assert "not enough history to validate over time" in res.stderr
+    assert not (tmp_path / "m").exists()

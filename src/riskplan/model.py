@@ -129,6 +129,10 @@ class ModelError(ValueError):
     """A model file that cannot be used (wrong kind of file, untrusted content, mismatch)."""
 
 
+class TrainingError(ValueError):
+    """The district cannot train a model (too little history, no events to learn from)."""
+
+
 # ---------------------------------------------------------------- estimators
 
 def make_estimator(kind: str, seed: int = 0) -> Pipeline:
@@ -232,6 +236,11 @@ def fit_model(X: pd.DataFrame, y: pd.Series, groups: np.ndarray, kind: str, cali
 
 def _fit_model(X, y, groups, kind, calibration, seed, folds) -> LoadedModel:
     X = X[list(FEATURE_NAMES)]
+    events = int(y.sum())
+    if events < folds or events > len(y) - folds:
+        raise TrainingError(f"cannot learn from {len(y):,} training rows with {events:,} events: need events "
+                            "and non-events in every fold (the event: a serious-or-worse accident or a visit "
+                            "finding a major hazard)")
     yv = y.to_numpy()
     oof = np.zeros(len(X))
     splitter = GroupKFold(n_splits=folds, shuffle=True, random_state=seed)
@@ -340,7 +349,10 @@ def temporal_validation(district: District, as_of: date, kinds=CANDIDATES, calib
         curves["baseline"] = _curve(b, yt.to_numpy())
         folds.append(FoldResult(fd, train_dates, metrics, len(yt), int(yt.sum()), cal, curves))
     if not folds:
-        raise ValueError("not enough history for temporal validation: need at least two years before the as-of date")
+        raise TrainingError(
+            f"not enough history to validate over time: the history starts {history_start(district).date()}, "
+            f"and each fold needs a year of history plus a complete 12-month label window before its date "
+            f"(at least 3 years before the as-of date {t.date()})")
     report = ValidationReport(folds, chosen="")
     summary = report.summary()
     cand = summary.loc[[k for k in kinds]]

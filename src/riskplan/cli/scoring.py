@@ -14,15 +14,16 @@ from . import EXIT_BAD_INPUT, main, reports_bad_input
 
 
 def _reports_model_errors(func):
-    """A model or truth file that cannot be used is bad input too: message and exit 2."""
+    """A model or truth file that cannot be used, or a district too short to train on, is bad
+    input too: message and exit 2."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        from ..model import ModelError
+        from ..model import ModelError, TrainingError
 
         try:
             return func(*args, **kwargs)
-        except (ModelError, FileNotFoundError) as exc:
+        except (ModelError, TrainingError, FileNotFoundError) as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(EXIT_BAD_INPUT)
 
