@@ -636,9 +636,10 @@ def slot_capacity(inst: Instance, days: list[int], mask: np.ndarray | None = Non
 
 def build_week_model(inst: Instance, classes: list[RequestClass], *, week_free=None, day_free=None,
                      elastic: bool = False, soft_terms: bool = True, singles_penalty: bool = False,
-                     bound_only: bool = False):
+                     bound_only: bool = False, fixed_totals: dict[int, int] | None = None):
     """The aggregate CP-SAT model: x[c, w] visits of class c placed in week w.
 
+    fixed_totals: class -> visits to place (stage B of `plan_weeks`).
     bound_only=True: every class member must be placed; minimise the stops the weeks' capacity
     structure forces (a relaxation: its best bound is a lower bound on any roster's travel).
     elastic=True: every mandatory visit must be placed and non-negative slack variables per
@@ -658,7 +659,9 @@ def build_week_model(inst: Instance, classes: list[RequestClass], *, week_free=N
             x[ci, w] = m.NewIntVar(0, len(c.members), f"x{ci}_{w}")
             by_week[w].append(ci)
         total = sum(x[ci, w] for w in range(w_lo, w_hi + 1))
-        if (elastic and c.mandatory) or bound_only:
+        if fixed_totals is not None:
+            m.Add(total == fixed_totals.get(ci, 0))
+        elif (elastic and c.mandatory) or bound_only:
             m.Add(total == len(c.members))
         else:
             m.Add(total <= len(c.members))
@@ -774,23 +777,57 @@ class _Reporter:
 
 def plan_weeks(inst: Instance, classes: list[RequestClass], seed: int, det_time: float, wall: float,
                report: _Reporter, num_workers: int = 1) -> tuple[dict[tuple[int, int], int], str, float]:
-    """Phase 1: solve the aggregate model; (class, week) -> count, status, objective."""
+    """Phase 1: solve the aggregate model lexicographically; (class, week) -> count, status, objective.
+
+    Stage A maximises the weighted placements (mandatory first) and stops as soon as every
+    request is placed (CP-SAT's bound closes slowly on this model; the trivial bound is
+    known). Stage B keeps each class's placed total and minimises the soft terms, hinted
+    with stage A's plan. status is stage A's: OPTIMAL means its placements are proven
+    maximal (or everything fits).
+    """
     from ortools.sat.python import cp_model
 
-    model, x, _ = build_week_model(inst, classes)
+    model, x, _ = build_week_model(inst, classes, soft_terms=False)
+    n_drawn = sum(len(c.members) for c in classes if not c.mandatory)
+    w_drawn = 3 * inst.team_size + 2
+    w_mand = w_drawn * (n_drawn + 1) + 1
+    ceiling = sum((w_mand if c.mandatory else w_drawn) * len(c.members) for c in classes)
     solver = _solver_params(seed, det_time, wall)
     solver.parameters.num_workers = int(num_workers)
 
-    class CB(cp_model.CpSolverSolutionCallback):
-        def on_solution_callback(self):
-            report(f"phase 1 week plan: objective {self.ObjectiveValue():.0f} (bound {self.BestObjectiveBound():.0f})")
+    class Stage(cp_model.CpSolverSolutionCallback):
+        def __init__(self, stage: str, stop_at: float | None):
+            super().__init__()
+            self.stage, self.stop_at, self.full = stage, stop_at, False
 
-    status = solver.Solve(model, CB())
-    name = solver.StatusName(status)
+        def on_solution_callback(self):
+            report(f"phase 1 week plan ({self.stage}): objective {self.ObjectiveValue():.0f} "
+                   f"(bound {self.BestObjectiveBound():.0f})")
+            if self.stop_at is not None and self.ObjectiveValue() >= self.stop_at - 0.5:
+                self.full = True
+                self.StopSearch()
+
+    cb = Stage("placements", ceiling)
+    status = solver.Solve(model, cb)
+    name = "OPTIMAL" if cb.full else solver.StatusName(status)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return {}, name, float("nan")
     quota = {k: int(solver.Value(v)) for k, v in x.items()}
-    return {k: v for k, v in quota.items() if v}, name, float(solver.ObjectiveValue())
+    objective = float(solver.ObjectiveValue())
+    totals: dict[int, int] = defaultdict(int)
+    for (ci, _w), v in quota.items():
+        totals[ci] += v
+
+    model_b, x_b, _ = build_week_model(inst, classes, fixed_totals=dict(totals))
+    for k, v in x_b.items():
+        model_b.AddHint(v, quota.get(k, 0))
+    solver_b = _solver_params(seed, min(4.0, max(0.5, det_time / 2)), wall)
+    solver_b.parameters.num_workers = int(num_workers)
+    status_b = solver_b.Solve(model_b, Stage("travel and load", None))
+    if status_b in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        quota = {k: int(solver_b.Value(v)) for k, v in x_b.items()}
+        objective = float(solver_b.ObjectiveValue())
+    return {k: v for k, v in quota.items() if v}, name, objective
 
 
 # --------------------------------------------------------------------------------------
@@ -1368,6 +1405,12 @@ def improve_pass(inst: Instance, state: State, rng: np.random.Generator, deadlin
             e = int(inst.req_ent[r])
             s_ = int(inst.ent_sub[e])
             w = int(inst.week_of_day[d])
+            # a replacement gains at most 1 (balance) on its side: skip visits where no member's
+            # leaving gains anything (under target and not a lone stop)
+            stops_here = state.stops.get((d, s_), {})
+            if all(abs(loads[i] - 1 - target[i]) - abs(loads[i] - target[i]) - (stops_here.get(i, 0) == 1)
+                   >= 1 - 1e-9 for i in team):
+                continue
             base = inst.sub_mask[s_] & ~inst.on_leave[:, d] & no_conflict_of_interest(inst, e)
             base &= (state.day_load[:, d] < inst.day_limit) & (state.week_load[:, w] < inst.wlim[:, w])
             base[list(team)] = False
@@ -1385,7 +1428,6 @@ def improve_pass(inst: Instance, state: State, rng: np.random.Generator, deadlin
                         base[list(v[1])] = False
             if not base.any():
                 continue
-            stops_here = state.stops.get((d, s_), {})
             has_stop = np.zeros(inst.I, bool)
             if stops_here:
                 has_stop[list(stops_here)] = True
