@@ -225,3 +225,5 @@ def test_train_refuses_a_history_too_short_to_validate(tmp_path):
     assert res.exit_code == 2
     assert "not enough history to validate over time" in res.stderr
     assert not (tmp_path / "m").exists()
+    late = CliRunner().invoke(main, ["train", str(SAMPLE), "--as-of", "2027-06-01", "--out", str(tmp_path / "m")])
+    assert late.exit_code == 2 and "after the history ends" in late.stderr

@@ -404,7 +404,11 @@ def _train(district, as_of, seed, kinds, calibration, step_months, n_folds, prog
 
     say = progress or (lambda _msg: None)
     started = time.perf_counter()
-    as_of = pd.Timestamp(as_of or default_as_of(district)).normalize()
+    latest = pd.Timestamp(default_as_of(district))
+    as_of = pd.Timestamp(as_of or latest).normalize()
+    if as_of > latest:
+        raise TrainingError(f"as-of date {as_of.date()} is after the history ends ({(latest - pd.Timedelta(days=1)).date()}): "
+                            "the last 12-month label windows would count missing records as 'no event'")
     cache: dict = {}
     say(f"temporal validation ({n_folds} folds, candidates: {', '.join(kinds)})")
     report = temporal_validation(district, as_of.date(), kinds, calibration, seed, step_months, n_folds, say, cache)
