@@ -227,3 +227,13 @@ def test_train_refuses_a_history_too_short_to_validate(tmp_path):
     assert not (tmp_path / "m").exists()
     late = CliRunner().invoke(main, ["train", str(SAMPLE), "--as-of", "2027-06-01", "--out", str(tmp_path / "m")])
     assert late.exit_code == 2 and "after the history ends" in late.stderr
+
+
+def test_the_same_model_saves_to_the_same_bytes(tmp_path):
+    """skops names objects by Python id(); riskplan renumbers them, so saving is reproducible."""
+    a, b = M.load_default_model(), M.load_default_model()
+    M.write_model_files(a, tmp_path / "a")
+    M.write_model_files(b, tmp_path / "b")
+    assert (tmp_path / "a" / "model.skops").read_bytes() == (tmp_path / "b" / "model.skops").read_bytes()
+    assert (tmp_path / "a" / "model_card.json").read_bytes() == (tmp_path / "b" / "model_card.json").read_bytes()
+    assert M.load_model(tmp_path / "a").kind == a.kind

@@ -26,6 +26,7 @@ feature set.
 
 from __future__ import annotations
 
+import io
 import json
 import platform
 import time
@@ -64,7 +65,7 @@ from .features import (
     history_start,
     snapshot_dates,
 )
-from .io import sha256_file
+from .io import atomic_write_bytes, sha256_file
 
 MODEL_FORMAT = "riskplan-risk-model"
 MODEL_FORMAT_VERSION = 1
@@ -367,6 +368,7 @@ class TrainResult:
     model: LoadedModel
     validation: ValidationReport
     card: dict
+    seconds: float = 0.0   # wall time; printed, not stored, so saved folders are reproducible
 
 
 def _fingerprint(district: District) -> dict:
@@ -440,7 +442,6 @@ def _train(district, as_of, seed, kinds, calibration, step_months, n_folds, prog
             "snapshots": [d.date().isoformat() for d in dates],
             "rows": int(len(X)),
             "events": int(y.sum()),
-            "seconds": round(elapsed, 2),
         },
         "validation": {
             "folds": [f.test_date.date().isoformat() for f in report.folds],
@@ -451,7 +452,7 @@ def _train(district, as_of, seed, kinds, calibration, step_months, n_folds, prog
         "libraries": library_versions(),
     }
     model.card = card
-    return TrainResult(model, report, card)
+    return TrainResult(model, report, card, seconds=round(elapsed, 2))
 
 
 def _num(v):
@@ -476,12 +477,58 @@ def _payload(model: LoadedModel) -> dict:
     }
 
 
+def _reproducible_zip(data: bytes) -> bytes:
+    """The same skops archive made reproducible: skops names objects (`__id__`) and array files
+    by Python's id(), which changes from run to run, and stamps entries with the current time.
+    Ids are renumbered in order of appearance (one consistent mapping, so shared references
+    stay shared), array files renamed to match, timestamps fixed: the same model gives the
+    same bytes and sha256 whenever it is saved."""
+    with zipfile.ZipFile(io.BytesIO(data)) as src:
+        schema = json.loads(src.read("schema.json"))
+        blobs = {name: src.read(name) for name in src.namelist() if name != "schema.json"}
+    mapping: dict[str, str] = {}
+
+    def new_id(old) -> str:
+        return mapping.setdefault(str(old), str(len(mapping) + 1))
+
+    def walk(node):
+        if isinstance(node, dict):
+            out = {}
+            for key, value in node.items():
+                if key == "__id__" and isinstance(value, int):
+                    out[key] = int(new_id(value))
+                elif key == "file" and isinstance(value, str) and value.endswith(".npy"):
+                    out[key] = new_id(value[:-4]) + ".npy"
+                else:
+                    out[key] = walk(value)
+            return out
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    schema = walk(schema)
+    entries = {"schema.json": json.dumps(schema, indent=2, sort_keys=True).encode("utf-8")}
+    for name, blob in blobs.items():
+        stem = name[:-4] if name.endswith(".npy") else None
+        if stem is None or stem not in mapping:
+            raise ModelError(f"unexpected entry {name!r} in the skops archive written by this skops version")
+        entries[mapping[stem] + ".npy"] = blob
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        for name in sorted(entries):
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            dst.writestr(info, entries[name], compresslevel=9)
+    return out.getvalue()
+
+
 def write_model_files(model: LoadedModel, folder: Path) -> Path:
     """Write model.skops and the model card (JSON) into `folder`; returns the model path."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / MODEL_FILE
-    sio.dump(_payload(model), path, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+    atomic_write_bytes(path, _reproducible_zip(sio.dumps(_payload(model))))
     card = dict(model.card)
     card["model_file"] = MODEL_FILE
     card["model_sha256"] = sha256_file(path)
@@ -602,7 +649,7 @@ def card_markdown(card: dict) -> str:
         f"- snapshots: {', '.join(tr.get('snapshots', []))} ({tr.get('rows')} rows, {tr.get('events')} events)",
         f"- fingerprint (sha256 of the enterprise, accident and inspection tables): "
         f"`{tr.get('fingerprint', {}).get('tables_sha256', '')}`",
-        f"- seed {card.get('seed')}, training took {tr.get('seconds')} s",
+        f"- seed {card.get('seed')}",
         "",
         "## Temporal validation (rolling; mean over folds " + ", ".join(v.get("folds", [])) + ")",
         "",

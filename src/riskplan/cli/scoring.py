@@ -78,7 +78,7 @@ def train(district_dir: Path, as_of, out_dir: Path, seed: int, kinds: tuple[str,
     save_trained(result, out_dir, force=force)
     click.echo(result.validation.text())
     click.echo(f"\nWrote {out_dir}: model.skops, model_card.json, MODEL_CARD.md, validation_report.txt, validation.png "
-               f"({result.card['training']['seconds']} s)")
+               f"(trained in {result.seconds:.1f} s)")
 
 
 @main.command()
