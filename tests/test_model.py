@@ -62,6 +62,10 @@ def test_saved_folder_has_model_card_report_and_plot(saved, trained, district):
     assert "scikit-learn" in card["libraries"] and card["validation"]["chosen"] == trained.validation.chosen
     assert (saved / "validation.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "baseline" in (saved / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert "Bias audit" in (saved / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert isinstance(card["validation"]["bias_audit_flagged"], list)
+    report = (saved / "validation_report.txt").read_text(encoding="utf-8")
+    assert "Bias audit of" in report and "subdistrict" in report and "size_class" in report
     assert (saved / "model.skops").stat().st_size < 5_000_000
     loaded = M.load_model(saved)
     X = build_features(district, default_as_of(district))

@@ -264,12 +264,15 @@ class FoldResult:
     events: int
     calibration: dict[str, pd.DataFrame]
     curves: dict[str, dict[str, np.ndarray]]
+    predictions: dict[str, np.ndarray] = field(default_factory=dict)   # candidate -> probabilities
+    outcomes: np.ndarray | None = None                                  # observed events (0/1)
 
 
 @dataclass
 class ValidationReport:
     folds: list[FoldResult]
     chosen: str
+    audit: pd.DataFrame | None = None   # bias audit of the chosen candidate on the latest fold
 
     def summary(self) -> pd.DataFrame:
         """Mean over folds of each metric, per candidate and the baseline."""
@@ -298,6 +301,10 @@ class ValidationReport:
         last = self.folds[-1]
         lines.append(f"Calibration of {self.chosen} on the latest fold ({last.test_date.date()}):")
         lines.append(last.calibration[self.chosen].to_string(index=False, float_format=fmt))
+        if self.audit is not None:
+            from .evaluation import bias_audit_text
+            lines += ["", f"Bias audit of {self.chosen} on the latest fold ({last.test_date.date()}; observed events, "
+                          "tiers by the district's policy):", bias_audit_text(self.audit)]
         return "\n".join(lines)
 
 
@@ -336,7 +343,7 @@ def temporal_validation(district: District, as_of: date, kinds=CANDIDATES, calib
         y = pd.concat(ys)
         groups = np.tile(np.arange(len(district.enterprises)), len(train_dates))
         Xt, yt = frame(fd)
-        metrics, cal, curves = {}, {}, {}
+        metrics, cal, curves, preds = {}, {}, {}, {}
         for kind in kinds:
             say(f"fold {fd.date()}: fitting {kind} on {len(train_dates)} snapshot(s), {len(X):,} rows")
             m = fit_model(X, y, groups, kind, calibration, seed)
@@ -344,11 +351,13 @@ def temporal_validation(district: District, as_of: date, kinds=CANDIDATES, calib
             metrics[kind] = ranking_metrics(p, yt.to_numpy(), True)
             cal[kind] = calibration_table(p, yt.to_numpy())
             curves[kind] = _curve(p, yt.to_numpy())
+            preds[kind] = p
         grade = rule_grade(district, fd)
         b = baseline_risk(grade)
         metrics["baseline"] = ranking_metrics(b, yt.to_numpy(), False)
         curves["baseline"] = _curve(b, yt.to_numpy())
-        folds.append(FoldResult(fd, train_dates, metrics, len(yt), int(yt.sum()), cal, curves))
+        folds.append(FoldResult(fd, train_dates, metrics, len(yt), int(yt.sum()), cal, curves, preds,
+                                yt.to_numpy()))
     if not folds:
         raise TrainingError(
             f"not enough history to validate over time: the history starts {history_start(district).date()}, "
@@ -358,7 +367,20 @@ def temporal_validation(district: District, as_of: date, kinds=CANDIDATES, calib
     summary = report.summary()
     cand = summary.loc[[k for k in kinds]]
     report.chosen = str(cand["average_precision"].idxmax())
+    report.audit = _fold_audit(district, folds[-1], report.chosen)
     return report
+
+
+def _fold_audit(district: District, fold: FoldResult, kind: str) -> pd.DataFrame:
+    """Bias audit out of time: the chosen candidate's probabilities on the latest fold against
+    the events observed after it (what a real district without a truth file can show)."""
+    from .evaluation import bias_audit
+    from .tiering import tiers_from_probability
+
+    p = fold.predictions[kind]
+    frame = district.enterprises[["subdistrict", "industry", "size_class"]].assign(
+        probability=p, tier=tiers_from_probability(p, district.policy.tiering))
+    return bias_audit(frame, fold.outcomes)
 
 
 # ---------------------------------------------------------------- training end to end
@@ -448,6 +470,7 @@ def _train(district, as_of, seed, kinds, calibration, step_months, n_folds, prog
             "chosen": report.chosen,
             "mean": {name: {k: _num(v) for k, v in row.items()} for name, row in summary.iterrows()},
             "per_fold": json.loads(report.per_fold().to_json(orient="records")),
+            "bias_audit_flagged": [f"{r.grouping}={r.group}" for r in report.audit.itertuples() if r.flagged],
         },
         "libraries": library_versions(),
     }
@@ -664,7 +687,12 @@ def card_markdown(card: dict) -> str:
         lines.append(f"| {name} | {f(m.get('roc_auc'))} | {f(m.get('average_precision'))} | "
                      f"{f(m.get('precision@1%'))} | {f(m.get('precision@5%'))} | {f(m.get('precision@20%'))} | "
                      f"{f(m.get('recall@5%'))} | {f(m.get('brier'))} |")
+    flagged = v.get("bias_audit_flagged", [])
     lines += ["", f"Chosen: **{v.get('chosen')}** (highest mean average precision).", "",
+              "Bias audit on the latest fold (observed events): "
+              + (f"flagged as scored beyond their actual risk: {', '.join(flagged)}." if flagged else
+                 "no subdistrict, industry or size class is scored beyond its actual risk.")
+              + " Details in validation_report.txt.", "",
               "## Features (feature set version " + str(card.get("feature_version")) + ")", ""]
     for g, cols in card.get("feature_groups", {}).items():
         lines.append(f"- {g}: {', '.join(cols)}")
