@@ -59,3 +59,38 @@ def test_value_figures_floor_and_sizes(size):
 @pytest.mark.parametrize("size", ["M", "L"])
 def test_risk_weighted_captures_seventy_percent_of_the_oracles_gain(size):
     assert _measured(size).info["gain_share_drawn"] >= 0.7
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("size", ["M"])
+def test_sharper_designs_for_the_record(size, seed=2):
+    """Not a target: what sharper designs (π ∝ score^γ, same floor, cap and quotas) would reach,
+    as exact design expectations Σ π·p on one seed's quotas, model score vs the truth."""
+    import pandas as pd
+
+    from riskplan.district import load_district
+    from riskplan.evaluation import read_truth
+    from riskplan.value import default_quarter, design_inputs, run_design
+
+    path = district_path(size, seed)
+    district = load_district(path)
+    quarter = default_quarter(district)
+    ids = district.enterprises["enterprise_id"]
+    truth = pd.Series(read_truth(path, ids), index=ids.to_numpy())
+    inputs = design_inputs(district, quarter, truth)
+    model = inputs["risk_weighted"].tiers.set_index("enterprise_id")["probability"].astype(float)
+    uniform = run_design(district, quarter, inputs["uniform"], truth, 0)["drawn_expected"]
+    lines, gains = [], []
+    for gamma in (1, 2, 4):
+        got = {}
+        for name, score in (("model", model), ("truth", truth)):
+            sharp = (score / score.max()) ** gamma
+            spec = inputs["oracle"].__class__(inputs["oracle"].tiers, inputs["oracle"].mandatory,
+                                              inputs["oracle"].obligations, "risk_weighted", scores=sharp.to_dict())
+            got[name] = run_design(district, quarter, spec, truth, 0)["drawn_expected"]
+        gains.append(got["model"] - uniform)
+        lines.append(f"  γ={gamma}: model {got['model']:.2f} (×{got['model'] / uniform:.2f}), truth {got['truth']:.2f} "
+                     f"(×{got['truth'] / uniform:.2f}), share of the truth's gain "
+                     f"{(got['model'] - uniform) / (got['truth'] - uniform):.0%}")
+    print(f"\n{size}-{seed}, drawn visits, design expectation Σπp; uniform {uniform:.2f}\n" + "\n".join(lines))
+    assert gains[0] > 0 and gains[-1] > gains[0]

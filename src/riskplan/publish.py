@@ -6,7 +6,9 @@ Two stages:
   subdistrict, the drawn enterprises (name, credit code, subdistrict), and everything needed
   to reproduce the draw: the sampling frame (the eligible enterprises per tier and
   subdistrict), the seed, the method, the input fingerprints and the riskplan version. Visits
-  are unannounced (四不两直), so no date and no inspector may appear.
+  are unannounced (四不两直), so no date and no inspector may appear. A risk-weighted draw
+  also publishes its floor and cap and each eligible enterprise's exact inclusion probability
+  (the draw is a function of those and the seed), but not the risk score behind them.
 - `results`: after the visits, each spot-checked enterprise's outcome in public wording.
   No inspector personal data.
 
