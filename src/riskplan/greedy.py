@@ -16,6 +16,8 @@ import numpy as np
 
 from .roster import Roster, RosterProblem
 
+#: Random days a request tries one by one before the whole window is evaluated at once.
+QUICK_TRIES = 2
 #: Feasible days a request tries before it is left unplaced.
 MAX_DAY_TRIES = 8
 
@@ -26,16 +28,16 @@ def greedy_roster(problem: RosterProblem, seed: int, *, _instance=None) -> Roste
     `_instance`: the solver's already compiled problem (the fallback path reuses it).
     """
     from .shortfall import diagnose
-    from .solver import State, build_roster, compile_problem, random_assignment, tier_visit_maximum
+    from .solver import (State, build_roster, compile_problem, eligible_inspectors, mandatory_coverage,
+                         random_assignment, tier_visit_maximum)
 
     inst = _instance if _instance is not None else compile_problem(problem)
     rng = np.random.default_rng([int(seed), 0x6EED])
     state = State(inst)
-    mand = np.flatnonzero(inst.req_mandatory)
-    drawn = np.flatnonzero(~inst.req_mandatory)
-    order = np.concatenate([rng.permutation(mand), rng.permutation(drawn)]).astype(int)
+    order = mandatory_coverage(inst, rng)
     left = []
     t = inst.team_size
+    avail = ~inst.on_leave
     for r in order:
         r = int(r)
         days = np.arange(inst.req_lo[r], inst.req_hi[r] + 1)
@@ -43,12 +45,26 @@ def greedy_roster(problem: RosterProblem, seed: int, *, _instance=None) -> Roste
         if not len(days) or not tier_visit_maximum(inst, state, e):
             left.append(r)
             continue
-        # every day of the window at once: rules 1-8 as an inspectors x days mask
+        # a few random days one by one first (cheap when the quarter is not full) ...
+        quick = False
+        for d in rng.permutation(days)[:QUICK_TRIES]:
+            mask = eligible_inspectors(inst, state, r, int(d))  # exact rules, rotation included
+            if mask is None:
+                continue
+            team = random_assignment(inst, rng, mask, inst.ent_need[e])
+            if team is not None:
+                state.place(r, int(d), team)
+                quick = True
+                break
+        if quick:
+            continue
+        # ... then every day of the window at once: rules 1-8 as an inspectors x days mask
         o = inst.day_ord[days]
         ok = o - inst.ent_last_past[e] >= inst.min_gap
         for v in state.ent_visits[e]:
             ok &= np.abs(o - inst.day_ord[v[0]]) >= inst.min_gap
-        M = inst.sub_mask[inst.ent_sub[e]][:, None] & ~inst.on_leave[:, days] & state.free[:, days]
+        M = avail[:, days] & state.free[:, days]
+        M &= inst.sub_mask[inst.ent_sub[e]][:, None]
         if inst.ent_conflict[e].size:
             M[inst.ent_conflict[e], :] = False
         if inst.rotate:  # stricter than needed, still valid: avoid every team of the enterprise

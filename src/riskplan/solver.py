@@ -198,7 +198,7 @@ def compile_problem(problem: RosterProblem) -> Instance:
             qual.setdefault(q, np.zeros(I, bool))[k] = True
 
     ent = problem.enterprises
-    subs = sorted({str(s) for s in ent["subdistrict"]} | {
+    subs = sorted(set(ent["subdistrict"].astype(str).unique().tolist()) | {
         str(h) for h in (insp["home_subdistrict"] if I else []) if not _empty_home(h)})
     sub_index = {s: k for k, s in enumerate(subs)}
     home = np.array([-1 if _empty_home(h) else sub_index[str(h)] for h in (insp["home_subdistrict"] if I else [])],
@@ -333,19 +333,22 @@ class State:
 
     def place(self, r: int, d: int, team: tuple[int, ...]) -> None:
         inst = self.inst
-        w = inst.week_of_day[d]
-        idx = list(team)
-        self.day_load[idx, d] += 1
-        self.week_load[idx, w] += 1
+        w = int(inst.week_of_day[d])
         self.placed[r] = (d, team)
-        e = inst.req_ent[r]
+        e = int(inst.req_ent[r])
         bisect.insort(self.ent_visits[e], (d, team, r))
         st = self.stops[(d, int(inst.ent_sub[e]))]
         for i in team:
+            self.day_load[i, d] += 1
+            self.week_load[i, w] += 1
             st[i] = st.get(i, 0) + 1
-            self.by_insp_week[(i, int(w))].add(r)
-        self.by_week[int(w)].add(r)
-        self._update_free(team, int(w))
+            self.by_insp_week[(i, w)].add(r)
+            # keep `free` current: a full week closes every day of it, a full day closes that day
+            if self.week_load[i, w] >= self.wcap[i, w]:
+                self.free[i, inst.week_days[w]] = False
+            elif self.day_load[i, d] >= inst.day_limit:
+                self.free[i, d] = False
+        self.by_week[w].add(r)
 
     def remove(self, r: int) -> tuple[int, tuple[int, ...]]:
         inst = self.inst
@@ -410,7 +413,7 @@ def no_conflict_of_interest(inst: Instance, e: int) -> np.ndarray:
 
 def required_qualifications_held(inst: Instance, e: int, team: tuple[int, ...]) -> bool:
     """Rule 5: every qualification enterprise e's hazards require is held by a team member."""
-    return all(any(inst.qual.get(q, np.zeros(inst.I, bool))[i] for i in team) for q in inst.ent_need[e])
+    return all(any(inst.qual[q][i] for i in team) for q in inst.ent_need[e])
 
 
 def rotate_inspectors(inst: Instance, state: State, e: int, d: int) -> np.ndarray:
@@ -457,9 +460,14 @@ def tier_visit_maximum(inst: Instance, state: State, e: int) -> bool:
     return len(state.ent_visits[e]) < int(inst.ent_max[e])
 
 
-def mandatory_coverage(inst: Instance) -> np.ndarray:
-    """Rule 9: the order requests are served in: mandatory ones first, then drawn."""
-    return np.concatenate([np.flatnonzero(inst.req_mandatory), np.flatnonzero(~inst.req_mandatory)])
+def mandatory_coverage(inst: Instance, rng: np.random.Generator | None = None) -> np.ndarray:
+    """Rule 9: the order requests are served in: mandatory ones first, then drawn (each group in
+    a seeded random order when rng is given). The week plan weights mandatory placements
+    above all drawn ones together (`plan_weeks`), and repair may displace drawn visits."""
+    mand, drawn = np.flatnonzero(inst.req_mandatory), np.flatnonzero(~inst.req_mandatory)
+    if rng is not None:
+        mand, drawn = rng.permutation(mand), rng.permutation(drawn)
+    return np.concatenate([mand, drawn]).astype(int)
 
 
 def eligible_inspectors(inst: Instance, state: State, r: int, d: int, n: int = 1) -> np.ndarray | None:
@@ -509,6 +517,27 @@ def random_assignment(
         if holders is None or not holders[cand].any():
             return None
     u = rng.random(len(cand))
+    if weights is None and not scarcity and (preferred is None or not len(preferred)):
+        # uniform among the eligible: the largest of i.i.d. uniform keys, holders first where needed
+        keys = u.copy()
+        team: list[int] = []
+        for q in need:
+            if any(inst.qual[q][i] for i in team):
+                continue
+            if len(team) >= t:
+                return None
+            j = int(np.argmax(np.where(inst.qual[q][cand], keys, -1.0)))
+            if keys[j] < 0 or not inst.qual[q][cand[j]]:
+                return None
+            team.append(int(cand[j]))
+            keys[j] = -1.0
+        while len(team) < t:
+            j = int(np.argmax(keys))
+            if keys[j] < 0:
+                return None
+            team.append(int(cand[j]))
+            keys[j] = -1.0
+        return tuple(sorted(team))
     w = weights[cand] if weights is not None else np.ones(len(cand))
     w_fill = w
     if scarcity:
@@ -1393,7 +1422,6 @@ def improve_pass(inst: Instance, state: State, rng: np.random.Generator, deadlin
     of |load - target| of both. Only moves that keep every rule are tried (same masks as
     placement); ties between equally good replacements are broken at random.
     """
-    t = inst.team_size
     loads = state.loads().astype(float)
     target = load_targets(inst, int(loads.sum()))
     moves = 0
@@ -1458,7 +1486,6 @@ def improve_pass(inst: Instance, state: State, rng: np.random.Generator, deadlin
         moves += improved
         if not improved:
             break
-    del t
     return moves
 
 
@@ -1604,9 +1631,16 @@ def objective_bound(inst: Instance, placed: dict[int, tuple[int, tuple[int, ...]
 
 
 def build_roster(inst: Instance, state: State, reasons: dict[int, str]) -> Roster:
-    """PlacedVisits sorted by date then visit id; unplaced ones with their reasons, mandatory first."""
+    """PlacedVisits sorted by date then visit id; unplaced ones with their reasons, mandatory first.
+
+    A last cheap self-check on every visit (team size, distinct members, qualifications):
+    placements are valid by construction, so a failure here is a bug, never a roster.
+    """
     visits = []
     for r, (d, team) in state.placed.items():
+        e = int(inst.req_ent[r])
+        if len(set(team)) != inst.team_size or not required_qualifications_held(inst, e, team):
+            raise RuntimeError(f"internal error: visit {inst.requests[r].visit_id} got an invalid team {team}")
         visits.append(PlacedVisit(inst.requests[r], inst.days[d], tuple(sorted(inst.insp_ids[i] for i in team))))
     visits.sort(key=lambda v: (v.date, v.request.visit_id))
     unplaced = [Unplaced(inst.requests[r], reasons[r]) for r in sorted(reasons, key=lambda r: (
