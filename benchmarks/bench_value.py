@@ -54,7 +54,7 @@ def test_value_figures_floor_and_sizes(size):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="measured 20-30% with the default model: its within-tier discrimination of the true "
+@pytest.mark.xfail(reason="measured about 30% with the default model: its within-tier discrimination of the true "
                           "risk is too weak for 70% (see issue 7's report)", strict=False)
 @pytest.mark.parametrize("size", ["M", "L"])
 def test_risk_weighted_captures_seventy_percent_of_the_oracles_gain(size):

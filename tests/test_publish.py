@@ -192,6 +192,7 @@ def test_risk_weighted_plan_passes_the_checker_and_publishes_method_floor_and_pr
     assert {e: round(float(p) * 10**9) for e, p in zip(frame["enterprise_id"], frame["inclusion_probability"])} == units
     html = (public / "spot_check_plan.html").read_text(encoding="utf-8")
     assert "risk-weighted stratified draw with a floor" in html and "minimum inclusion probability" in html
+    assert "systematic sampling with the published inclusion probabilities" in html and "0.9" in html
     # the risk score behind the probabilities stays private
     for col in ("score", "probability", "inclusion_units"):
         assert all(col not in pd.read_csv(p, nrows=0).columns for p in public.glob("*.csv"))

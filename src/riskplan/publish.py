@@ -86,6 +86,8 @@ LABELS = {
         "version": "软件版本",
         "quarter": "季度", "inputs": "输入文件 SHA-256", "algorithm": "算法",
         "algorithm_text": "riskplan 说明文档“The draw”一节（分层最大余数法配额，PCG64 随机数）",
+        "algorithm_text_risk_weighted": "riskplan 说明文档“The draw”一节（分层最大余数法配额；各层按入选概率"
+                                        "随机排序后系统抽样；PCG64 随机数）",
         "uniform": "分层等概率随机抽取", "risk_weighted": "按风险加权的分层随机抽取（设最低入选概率）",
         "no_hazard": "未发现安全隐患", "hazards": "发现安全隐患 {n} 项，已责令限期整改",
         "major": "其中重大事故隐患 {n} 项，将组织复查", "penalized": "已依法实施行政处罚",
@@ -115,6 +117,9 @@ LABELS = {
         "cap": "maximum inclusion probability", "version": "software version",
         "quarter": "quarter", "inputs": "input files, SHA-256", "algorithm": "algorithm",
         "algorithm_text": "riskplan README, section \"The draw\" (largest-remainder quotas per subdistrict, PCG64)",
+        "algorithm_text_risk_weighted": "riskplan README, section \"The draw\" (largest-remainder quotas per "
+                                        "subdistrict; systematic sampling with the published inclusion "
+                                        "probabilities in a random order; PCG64)",
         "uniform": "stratified uniform random draw", "risk_weighted": "risk-weighted stratified draw with a floor",
         "no_hazard": "no hazard found", "hazards": "{n} hazard(s) found; rectification ordered by a deadline",
         "major": "{n} of them major; a re-inspection will follow",
@@ -222,7 +227,8 @@ def build_plan_document(district_dir: Path, plan_dir: Path, lang: str = "zh") ->
                                 L["col"]["sample_share"]: [f"{s:.0%}" if s * 100 == int(s * 100) else f"{s:.1%}"
                                                            for s in shares.values()]})
     pairs = [(L["quarter"], quarter), (L["seed"], str(plan["seed"])), (L["method"], L[method]),
-             (L["algorithm"], L["algorithm_text"]), (L["version"], manifest["riskplan_version"])]
+             (L["algorithm"], L["algorithm_text_risk_weighted" if method == "risk_weighted" else "algorithm_text"]),
+             (L["version"], manifest["riskplan_version"])]
     if method == "risk_weighted":
         pairs.insert(3, (L["floor"], str(manifest["min_inclusion"])))
         pairs.insert(4, (L["cap"], str(manifest["max_inclusion"])))
