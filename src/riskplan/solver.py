@@ -810,8 +810,8 @@ def plan_weeks(inst: Instance, classes: list[RequestClass], seed: int, det_time:
 
     Stage A maximises the weighted placements (mandatory first) and stops as soon as every
     request is placed (CP-SAT's bound closes slowly on this model; the trivial bound is
-    known). Stage B keeps each class's placed total and minimises the soft terms, hinted
-    with stage A's plan. status is stage A's: OPTIMAL means its placements are proven
+    known). Stages B and C keep each class's placed total and minimise the soft terms
+    (C also lone visits per subdistrict-week), each hinted with the previous plan. status is stage A's: OPTIMAL means its placements are proven
     maximal (or everything fits).
     """
     from ortools.sat.python import cp_model
@@ -847,15 +847,24 @@ def plan_weeks(inst: Instance, classes: list[RequestClass], seed: int, det_time:
     for (ci, _w), v in quota.items():
         totals[ci] += v
 
-    model_b, x_b, _ = build_week_model(inst, classes, fixed_totals=dict(totals))
-    for k, v in x_b.items():
-        model_b.AddHint(v, quota.get(k, 0))
-    solver_b = _solver_params(seed, min(4.0, max(0.5, det_time / 2)), wall)
-    solver_b.parameters.num_workers = int(num_workers)
-    status_b = solver_b.Solve(model_b, Stage("travel and load", None))
-    if status_b in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        quota = {k: int(solver_b.Value(v)) for k, v in x_b.items()}
-        objective = float(solver_b.ObjectiveValue())
+    # stage B: travel and load terms with the totals fixed; stage C adds the lone-visit
+    # penalty (one boolean per subdistrict-week), hinted with B and without presolve, which
+    # is what keeps those booleans affordable
+    stages = (("travel and load", False, min(4.0, max(0.5, det_time / 2)), True),
+              ("lone visits", True, min(3.0, max(0.5, det_time / 4)), False))
+    for label, singles, det, presolve in stages:
+        if singles and inst.day_limit < 2:
+            continue
+        model_b, x_b, _ = build_week_model(inst, classes, fixed_totals=dict(totals), singles_penalty=singles)
+        for k, v in x_b.items():
+            model_b.AddHint(v, quota.get(k, 0))
+        solver_b = _solver_params(seed, det, wall)
+        solver_b.parameters.num_workers = int(num_workers)
+        solver_b.parameters.cp_model_presolve = presolve
+        status_b = solver_b.Solve(model_b, Stage(label, None))
+        if status_b in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            quota = {k: int(solver_b.Value(v)) for k, v in x_b.items()}
+            objective = float(solver_b.ObjectiveValue())
     return {k: v for k, v in quota.items() if v}, name, objective
 
 
