@@ -637,10 +637,11 @@ def load_model(path: Path | str) -> LoadedModel:
 
 
 def default_model_dir() -> Path:
-    """models/default of the repository this package lives in (editable install)."""
+    """models/default of the repository this package lives in (editable install), or the copy
+    installed inside the package as riskplan/default_model (plain install)."""
     here = Path(__file__).resolve()
-    for parent in here.parents:
-        candidate = parent / "models" / "default"
+    candidates = [here.parent / "default_model"] + [parent / "models" / "default" for parent in here.parents]
+    for candidate in candidates:
         if (candidate / MODEL_FILE).exists():
             return candidate
     raise ModelError("the shipped default model (models/default/model.skops) was not found next to the "
