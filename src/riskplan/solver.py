@@ -1208,8 +1208,9 @@ def _check_deadline(deadline: float, where: str) -> None:
 
 def repair(inst: Instance, state: State, rng: np.random.Generator, todo: list[int], weights: np.ndarray,
            deadline: float, hopeless: set[int] | frozenset = frozenset(), max_expensive: int = 400) -> list[int]:
-    """Try every feasible day of each leftover's window; a mandatory one may swap a blocked
-    inspector out of another visit or displace a drawn visit (at most `max_expensive` such
+    """Try every feasible day of each leftover's window; a mandatory one may re-plan its
+    enterprise's other visits with it (`_replan_enterprise`), swap a blocked inspector out
+    of another visit or displace a drawn visit (at most `max_expensive` such
     attempts, and none for `hopeless` requests: those the optimal aggregate plan could not
     fit, where neither move can help)."""
     todo = sorted(set(todo), key=lambda r: (not inst.req_mandatory[r], r))
@@ -1225,6 +1226,10 @@ def repair(inst: Instance, state: State, rng: np.random.Generator, todo: list[in
         days.sort(key=lambda d: -len(state.stops.get((d, s), ())))  # share a day first
         if any(try_place(inst, state, rng, r, d, weights) for d in days):
             continue
+        if inst.req_mandatory[r] and state.ent_visits[e] and expensive < max_expensive:
+            expensive += 1
+            if _replan_enterprise(inst, state, rng, r, weights):
+                continue
         if inst.req_mandatory[r] and r not in hopeless and expensive < max_expensive:
             blocked = [int(d) for d in feasible_days(inst, state, r, capacity=False)]
             if blocked:
@@ -1241,6 +1246,38 @@ def repair(inst: Instance, state: State, rng: np.random.Generator, todo: list[in
         if not any(try_place(inst, state, rng, r, d, weights) for d in days):
             left.append(r)
     return left
+
+
+def _replan_enterprise(inst: Instance, state: State, rng: np.random.Generator, r: int,
+                       weights: np.ndarray) -> bool:
+    """Place r by re-planning its enterprise's other visits with it, in window order.
+
+    Rotation and spacing tie an enterprise's visits together: a sibling placed first (say
+    month 3) can leave month 2 no qualified inspector outside both neighbours' teams. All
+    of the enterprise's visits are lifted and placed again chronologically; if any of them
+    does not fit, the previous placements are restored.
+    """
+    e = int(inst.req_ent[r])
+    old = [(v, d, team) for d, team, v in list(state.ent_visits[e])]
+    for v, _, _ in old:
+        state.remove(v)
+    todo = sorted([r] + [v for v, _, _ in old], key=lambda v: (inst.req_lo[v], inst.req_hi[v], v))
+    done = []
+    for v in todo:
+        days = [int(d) for d in feasible_days(inst, state, v)]
+        rng.shuffle(days)
+        s_ = int(inst.ent_sub[e])
+        days.sort(key=lambda d: -len(state.stops.get((d, s_), ())))
+        if not any(try_place(inst, state, rng, v, d, weights) for d in days):
+            break
+        done.append(v)
+    if len(done) == len(todo):
+        return True
+    for v in done:
+        state.remove(v)
+    for v, d, team in old:
+        state.place(v, d, team)
+    return False
 
 
 def feasible_days(inst: Instance, state: State, r: int, capacity: bool = True) -> np.ndarray:
