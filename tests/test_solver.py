@@ -340,3 +340,28 @@ def test_progress_reports_phases():
     solve_roster(p, seed=1, time_limit=20, progress=lines.append)
     text = "\n".join(lines)
     assert "phase 1" in text and "phase 2" in text and "phase 3" in text
+
+
+def test_rotation_chain_with_two_qualified_inspectors_places_every_red_month():
+    """Two hazchem holders, one in the previous team: the red months must alternate them."""
+    pol = Policy()
+    p = make_problem(40, n_ent=30, n_insp=6, n_red=1, n_orange=0, n_follow=0, n_pinned=0, n_drawn=6,
+                     n_conflicts=0, leave_share=0.0, hazard_share=0.0, capacity=(5, 5), policy=pol)
+    insp = p.inspectors.copy()
+    insp["qualifications"] = ["hazchem", "hazchem", "", "", "", ""]
+    insp["certified"] = 1
+    insp["home_subdistrict"] = ""
+    ent = p.enterprises.copy()
+    red = p.requests[0].enterprise_id
+    ent.loc[ent["enterprise_id"] == red, "hazchem"] = "produce"
+    past = p.past_inspections[p.past_inspections["enterprise_id"] != red]
+    past = pd.concat([past, pd.DataFrame([{"enterprise_id": red, "date": pd.Timestamp("2026-12-10"),
+                                           "inspectors": "I000;I002", "hazards_found": 0,
+                                           "major_hazards_found": 0, "penalized": 0}])], ignore_index=True)
+    p = RosterProblem(p.quarter, p.calendar, pol, p.requests, ent, insp, p.leave, p.conflicts, past)
+    for seed in range(3):
+        res = solve_roster(p, seed=seed, time_limit=30)
+        assert violations(p, res.roster) == []
+        reds = sorted((v.date, v.inspectors) for v in res.roster.visits if v.request.enterprise_id == red)
+        assert len(reds) == 3, [u.reason for u in res.roster.unplaced]
+        assert [("I000" in team, "I001" in team) for _, team in reds] == [(False, True), (True, False), (False, True)]

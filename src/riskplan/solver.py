@@ -850,8 +850,8 @@ def plan_weeks(inst: Instance, classes: list[RequestClass], seed: int, det_time:
     # stage B: travel and load terms with the totals fixed; stage C adds the lone-visit
     # penalty (one boolean per subdistrict-week), hinted with B and without presolve, which
     # is what keeps those booleans affordable
-    stages = (("travel and load", False, min(4.0, max(0.5, det_time / 2)), True),
-              ("lone visits", True, min(3.0, max(0.5, det_time / 4)), False))
+    stages = (("travel and load", False, min(4.0, max(0.1, det_time / 2)), True),
+              ("lone visits", True, min(3.0, max(0.1, det_time / 4)), False))
     for label, singles, det, presolve in stages:
         if singles and inst.day_limit < 2:
             continue
@@ -1742,7 +1742,7 @@ def solve_roster(
                f"{inst.I} inspectors, {inst.D} working days")
         rng = np.random.default_rng([int(seed), 0x5017E])
         classes = request_classes(inst)
-        det = deterministic_time if deterministic_time is not None else min(10.0, 2.0 + 0.002 * len(classes) * inst.W)
+        det = deterministic_time if deterministic_time is not None else min(10.0, 0.5 + 0.002 * len(classes) * inst.W)
         wall = max(1.0, min(time_limit * 0.6, time_limit - (time.perf_counter() - t0) - 1.0))
         report(f"phase 1 week plan: {len(classes)} request classes x {inst.W} weeks")
         quota, status, p1_obj = plan_weeks(inst, classes, seed, det, max(wall, 2 * det), report, num_workers)
