@@ -80,7 +80,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from .calendar import iso_week, leave_days, weekly_limits
+from .calendar import iso_week, leave_days, weekly_limit
 from .roster import PlacedVisit, Roster, RosterProblem, SolveResult, Unplaced, VisitRequest, required_qualifications
 from .schema import split_list
 
@@ -210,8 +210,19 @@ def compile_problem(problem: RosterProblem) -> Instance:
         if iid in insp_index:
             for d in lds:
                 on_leave[insp_index[iid], day_index[d]] = True
-    lims = weekly_limits(insp, problem.leave, cal, rules) if I else {}
-    wlim = np.array([[lims[i][w] for w in weeks] for i in insp_ids], dtype=np.int64).reshape(I, len(weeks))
+    # calendar.weekly_limits, evaluated once per distinct (capacity, available days) pair
+    avail_days = np.zeros((I, len(weeks)), dtype=np.int64)
+    for w, ds in enumerate(week_days):
+        avail_days[:, w] = (~on_leave[:, ds]).sum(axis=1)
+    caps = insp["weekly_capacity"].astype(np.int64).to_numpy() if I else np.zeros(0, np.int64)
+    memo: dict[tuple[int, int], int] = {}
+    wlim = np.zeros((I, len(weeks)), dtype=np.int64)
+    for i in range(I):
+        for w in range(len(weeks)):
+            key = (int(caps[i]), int(avail_days[i, w]))
+            if key not in memo:
+                memo[key] = weekly_limit(key[0], rules.capacity_reserve, key[1])
+            wlim[i, w] = memo[key]
 
     # enterprises with requests, in order of first request
     req_eids = [r.enterprise_id for r in problem.requests]
