@@ -1221,13 +1221,13 @@ def repair(inst: Instance, state: State, rng: np.random.Generator, todo: list[in
            deadline: float, hopeless: set[int] | frozenset = frozenset(), max_expensive: int = 400) -> list[int]:
     """Try every feasible day of each leftover's window; a mandatory one may re-plan its
     enterprise's other visits with it (`_replan_enterprise`), swap a blocked inspector out
-    of another visit or displace a drawn visit (at most `max_expensive` such
-    attempts, and none for `hopeless` requests: those the optimal aggregate plan could not
+    of another visit or displace a drawn visit (at most `max_expensive` re-plans and as
+    many swap/displace attempts, and none for `hopeless` requests: those the optimal aggregate plan could not
     fit, where neither move can help)."""
     todo = sorted(set(todo), key=lambda r: (not inst.req_mandatory[r], r))
     left: list[int] = []
     displaced: list[int] = []
-    expensive = 0
+    expensive = replans = 0
     for r in todo:
         _check_deadline(deadline, "repair")
         e = int(inst.req_ent[r])
@@ -1237,8 +1237,8 @@ def repair(inst: Instance, state: State, rng: np.random.Generator, todo: list[in
         days.sort(key=lambda d: -len(state.stops.get((d, s), ())))  # share a day first
         if any(try_place(inst, state, rng, r, d, weights) for d in days):
             continue
-        if inst.req_mandatory[r] and state.ent_visits[e] and expensive < max_expensive:
-            expensive += 1
+        if inst.req_mandatory[r] and r not in hopeless and state.ent_visits[e] and replans < max_expensive:
+            replans += 1
             if _replan_enterprise(inst, state, rng, r, weights):
                 continue
         if inst.req_mandatory[r] and r not in hopeless and expensive < max_expensive:
