@@ -91,3 +91,25 @@ def test_cli_whatif(tiny_district, tmp_path):
     bad = CliRunner().invoke(main, ["whatif", str(district.path), "--quarter", QUARTER, "--inspectors", "9:1:1",
                                     "--out", str(tmp_path / "x")])
     assert bad.exit_code == 2 and not (tmp_path / "x").exists()
+
+
+def test_policy_variant_is_a_scenario(tiny_district, tmp_path):
+    """A variant policy holding back 90% of capacity for campaigns (5 a week -> 0) places nothing."""
+    district = tiny_district()
+    variant = tmp_path / "reserve.toml"
+    variant.write_text("[roster]\ncapacity_reserve = 0.9\n")
+    grid = scenario_grid(policies=[None, str(variant)])
+    result = run_whatif(district.path, QUARTER, 1, grid, tiers_path=district.tiers_csv, time_limit=5, workers=1,
+                        extra_qualification=None)
+    total = result.table[result.table["tier"] == "all"].set_index("policy")
+    assert total.loc["", "shortfall"] == 0
+    assert total.loc["", "mandatory_placed"] > 0
+    assert total.loc["reserve.toml", "mandatory_placed"] == 0
+    assert total.loc["reserve.toml", "shortfall"] == total.loc["", "mandatory_requested"]
+
+
+def test_without_tiers_the_model_tiers_the_district(tiny_district):
+    district = tiny_district()
+    result = run_whatif(district.path, QUARTER, 1, [Scenario()], time_limit=5, workers=1, extra_qualification=None)
+    total = result.table[result.table["tier"] == "all"].iloc[0]
+    assert total["mandatory_requested"] + total["drawn_requested"] > 0

@@ -1,7 +1,8 @@
 """What-if capacity analysis: what staffing, capacity or sample shares buy.
 
 A scenario changes one or more of: the number of certified inspectors, every inspector's
-weekly capacity (a scale), the tiers' sample shares. Each scenario is planned for real — the
+weekly capacity (a scale), the tiers' sample shares, or the whole policy (a variant
+`policy.toml`, e.g. with `capacity_reserve` or other visit frequencies). Each scenario is planned for real — the
 same obligations, draw and solver as `riskplan plan` — and measured: mandatory coverage per
 tier, drawn visits achieved, shortfall, utilisation, travel and balance.
 
@@ -11,7 +12,7 @@ that order, and beyond the roster's size, copies of them in the same order (same
 qualifications, capacity and home; new ids `WHATIF-001`…, no leave, no conflicts).
 
 Work is reused between scenarios: tiers are computed once, and obligations and the draw
-(which depend on the policy's shares, not on inspectors) once per share setting. Scenarios
+(which depend on the policy, not on inspectors) once per policy variant and share setting. Scenarios
 run in parallel processes on all cores.
 """
 
@@ -46,6 +47,7 @@ class Scenario:
     capacity_scale: float = 1.0
     shares: tuple[tuple[str, float], ...] = ()
     extra_qualified: tuple[str, int] | None = None  # add N inspectors holding this qualification
+    policy: str | None = None  # a variant policy.toml (path) instead of the district's own
 
     @property
     def label(self) -> str:
@@ -55,6 +57,8 @@ class Scenario:
         parts += [f"{t}_share={s:g}" for t, s in self.shares]
         if self.extra_qualified:
             parts.append(f"+{self.extra_qualified[1]} {self.extra_qualified[0]}")
+        if self.policy:
+            parts.append(f"policy={Path(self.policy).name}")
         return ", ".join(parts)
 
 
@@ -89,11 +93,13 @@ def parse_share(text: str) -> tuple[str, list[float]]:
 
 
 def scenario_grid(inspectors: list[int] | None = None, capacity_scales: list[float] | None = None,
-                  shares: dict[str, list[float]] | None = None) -> list[Scenario]:
+                  shares: dict[str, list[float]] | None = None,
+                  policies: list[str] | None = None) -> list[Scenario]:
     """Every combination of the given axes, in a stable order."""
     share_axes = sorted((shares or {}).items())
-    share_combos = itertools.product(*[[(t, v) for v in vals] for t, vals in share_axes]) if share_axes else [()]
-    return [Scenario(n, c, tuple(s))
+    share_combos = list(itertools.product(*[[(t, v) for v in vals] for t, vals in share_axes])) if share_axes else [()]
+    return [Scenario(n, c, tuple(s), policy=p)
+            for p in (policies or [None])
             for s in share_combos
             for c in (capacity_scales or [1.0])
             for n in (inspectors or [None])]
@@ -153,7 +159,7 @@ def measure(problem: RosterProblem, result, scenario: Scenario) -> list[dict]:
     inspector_visits = sum(len(v.inspectors) for v in result.roster.visits)
     common = {
         "scenario": scenario.label, "inspectors": int(len(certified)),
-        "capacity_scale": scenario.capacity_scale,
+        "capacity_scale": scenario.capacity_scale, "policy": Path(scenario.policy).name if scenario.policy else "",
         **{f"{t}_share": s for t, s in scenario.shares},
         "utilisation": round(inspector_visits / capacity, 4) if capacity else 0.0,
         "travel": result.objective.get("travel", float("nan")),
@@ -211,7 +217,7 @@ def meets_policy(rows: pd.DataFrame) -> bool:
 def summarize(table: pd.DataFrame) -> tuple[int | None, pd.DataFrame]:
     """The smallest staffing meeting the policy, and the marginal value of one more inspector,
     along the staffing axis at the base capacity and shares."""
-    base = table[(table["capacity_scale"] == 1.0) & (table["tier"] == "all")]
+    base = table[(table["capacity_scale"] == 1.0) & (table["tier"] == "all") & (table["policy"] == "")]
     share_cols = [c for c in table.columns if c.endswith("_share")]
     if share_cols:
         first = base[share_cols].iloc[0] if len(base) else None
@@ -236,11 +242,11 @@ def run_whatif(district_dir: Path, quarter: str, seed: int, scenarios: list[Scen
                progress: Callable[[int, int, str], None] | None = None) -> WhatIfResult:
     """Plan every scenario and measure it (see the module docstring)."""
     district = load_district(district_dir)
-    tiers = load_tiers_csv(tiers_path, district) if tiers_path else model_tiers(district, _quarter(quarter))
+    tiers = load_tiers_csv(tiers_path, district) if tiers_path else model_tiers(district, _quarter(quarter))[0]
     order = staffing_order(district, seed)
     if not order:
         raise DistrictError([Problem("inspectors.csv", "no certified inspector: nothing to vary")])
-    prepared: dict[tuple, Prepared] = {}
+    prepared: dict[tuple, Prepared] = {}  # by (policy variant, shares)
     jobs: list[_Job] = []
     wanted = list(scenarios)
     reference = plus = None
@@ -250,9 +256,11 @@ def run_whatif(district_dir: Path, quarter: str, seed: int, scenarios: list[Scen
         plus = replace(scenarios[0], extra_qualified=(extra_qualification, 1))
         wanted += [s for s in (reference, plus) if s not in wanted]
     for scenario in wanted:
-        if scenario.shares not in prepared:
-            prepared[scenario.shares] = prepare(_with_shares(district, scenario.shares), tiers, quarter, seed)
-        problem = scenario_problem(prepared[scenario.shares].problem, district, scenario, order)
+        key = (scenario.policy, scenario.shares)
+        if key not in prepared:
+            variant = _with_shares(_with_policy(district, scenario.policy), scenario.shares)
+            prepared[key] = prepare(variant, tiers, quarter, seed)
+        problem = scenario_problem(prepared[key].problem, district, scenario, order)
         jobs.append(_Job(len(jobs), scenario, problem, seed, time_limit))
     workers = workers or os.cpu_count() or 1
     results: dict[int, list[dict]] = {}
@@ -288,6 +296,16 @@ def _quarter(text: str):
     return Quarter.parse(text) if isinstance(text, str) else text
 
 
+def _with_policy(district: District, policy_path: str | None) -> District:
+    if not policy_path:
+        return district
+    from .policy import load_policy
+
+    if not Path(policy_path).exists():
+        raise DistrictError([Problem(str(policy_path), "policy variant file not found")])
+    return replace(district, policy=load_policy(policy_path))
+
+
 def _with_shares(district: District, shares: tuple[tuple[str, float], ...]) -> District:
     if not shares:
         return district
@@ -311,7 +329,7 @@ def charts(table: pd.DataFrame) -> dict[str, bytes]:
 
     use_report_fonts()
 
-    base = table[table["capacity_scale"] == 1.0]
+    base = table[(table["capacity_scale"] == 1.0) & (table["policy"] == "")]
     out = {}
     for metric, ylabel, name in (("mandatory_coverage", "mandatory coverage", "coverage.png"),
                                  ("shortfall", "mandatory visits missing", "shortfall.png")):
@@ -346,7 +364,7 @@ def write_whatif(result: WhatIfResult, out_dir: Path, force: bool = False) -> li
         (staging / "marginal.csv").write_bytes(frame_to_csv_bytes(result.marginal))
         (staging / "summary.json").write_text(json.dumps({
             "minimal_staffing": result.minimal_staffing, "extra_qualified": result.extra}, indent=2) + "\n")
-        if (result.table["capacity_scale"] == 1.0).any():
+        if ((result.table["capacity_scale"] == 1.0) & (result.table["policy"] == "")).any():
             for name, png in charts(result.table).items():
                 (staging / name).write_bytes(png)
         names = sorted(p.name for p in staging.iterdir())

@@ -21,6 +21,8 @@ from . import main, reports_bad_input
               help="weekly capacity scale, START:STOP:STEP (e.g. 0.6:1.4:0.1)")
 @click.option("--share", "share_specs", multiple=True,
               help="a tier's sample share, TIER=START:STOP:STEP (e.g. blue=0.01:0.10:0.01); repeatable")
+@click.option("--policy", "policies", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="a variant policy.toml to compare with the district's own; repeatable")
 @click.option("--qualification", default="hazchem", show_default=True,
               help="value one more inspector holding this qualification")
 @click.option("--time-limit", type=float, default=20.0, show_default=True, help="seconds per scenario")
@@ -29,7 +31,7 @@ from . import main, reports_bad_input
 @click.option("--force", is_flag=True, help="replace a non-empty --out folder")
 @reports_bad_input
 def whatif(district_dir: Path, quarter: str, seed: int, tiers_path: Path | None, inspectors_range: str | None,
-           capacity_range: str | None, share_specs: tuple[str, ...], qualification: str, time_limit: float,
+           capacity_range: str | None, share_specs: tuple[str, ...], policies: tuple[str, ...], qualification: str, time_limit: float,
            workers: int | None, out_dir: Path, force: bool) -> None:
     """Plan the quarter under many staffing, capacity and share scenarios and compare them."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -42,7 +44,7 @@ def whatif(district_dir: Path, quarter: str, seed: int, tiers_path: Path | None,
         shares = dict(parse_share(s) for s in share_specs)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
-    scenarios = scenario_grid(inspectors, scales, shares)
+    scenarios = scenario_grid(inspectors, scales, shares, [None, *policies] if policies else None)
     with Progress(TextColumn("[bold]what-if"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.description}"), transient=True) as bar:
         task = bar.add_task("", total=len(scenarios) + 2)
