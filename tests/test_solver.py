@@ -365,3 +365,27 @@ def test_rotation_chain_with_two_qualified_inspectors_places_every_red_month():
         reds = sorted((v.date, v.inspectors) for v in res.roster.visits if v.request.enterprise_id == red)
         assert len(reds) == 3, [u.reason for u in res.roster.unplaced]
         assert [("I000" in team, "I001" in team) for _, team in reds] == [(False, True), (True, False), (False, True)]
+
+
+def test_pairing_single_stops_cuts_travel_and_keeps_rules_and_weekly_loads():
+    """pair_singles_pass on a greedy roster (many one-visit trips): fewer stops, same loads, valid."""
+    from riskplan.greedy import greedy_roster
+    from riskplan.solver import compile_problem, pair_singles_pass, soft_objective, state_from_roster
+
+    p = make_problem(7, n_insp=10, n_drawn=60, leave_share=0.1)
+    greedy = greedy_roster(p, 7)
+    inst = compile_problem(p)
+    state = state_from_roster(inst, greedy)
+    before = soft_objective(inst, state.placed)["travel"]
+    week_load = state.week_load.copy()
+    moves = pair_singles_pass(inst, state, deadline=float("inf"))
+    after = soft_objective(inst, state.placed)["travel"]
+    assert moves > 0
+    assert after <= before - moves  # every move removes at least one stop
+    assert (state.week_load == week_load).all()  # i and j trade visits: loads and balance unchanged
+    by_id = {v.request.visit_id: v for v in greedy.visits}
+    visits = [type(by_id[inst.requests[r].visit_id])(inst.requests[r], inst.days[d],
+                                                      tuple(sorted(inst.insp_ids[i] for i in team)))
+              for r, (d, team) in sorted(state.placed.items())]
+    assert len(visits) == len(greedy.visits)
+    assert violations(p, Roster(greedy.quarter, visits, greedy.unplaced)) == []
