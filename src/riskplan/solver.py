@@ -77,8 +77,8 @@ with the placed visits fixed and only the stops minimised (windows and weekly ca
 respected; `build_week_model(bound_only=True)`), a relaxation of every roster; balance >=
 the deviation of the best integer rounding of the targets (largest remainder); both for
 the placed visits. Measured (benchmarks/bench_roster.py, seed 1): objective / bound - 1 =
-3.3 % at M, 4.1 % at L, 1.9 % at XL (before `pair_singles_pass` and `_new_stops`: 6.3 %,
-7.3 %, 3.1 %); seeds 2 and 3: 4.3 % and 4.0 % at M, 2.5 % and 3.6 % at L.
+3.1 % at M, 4.0 % at L, 1.9 % at XL (before `pair_singles_pass` and `_new_stops`: 6.3 %,
+7.3 %, 3.1 %); seeds 2 and 3: 3.9 % and 3.7 % at M, 2.4 % and 3.3 % at L.
 """
 
 from __future__ import annotations
@@ -1583,7 +1583,7 @@ def pair_singles_pass(inst: Instance, state: State, deadline: float, rounds: int
     other visits of the week (v3), so both weekly loads and the balance are unchanged. Both placements go through
     `eligible_inspectors` and the qualification rule with the other visit lifted; the move is
     kept only when the stops of i and j on the days involved go down. plain=True (after
-    phase 2, before the balance pass evens loads out again) first tries j simply taking i's
+    phase 2 and after repair, before the balance pass evens loads out again) first tries j simply taking i's
     place when j has room in the week: one stop less, loads shift by one visit. Returns the
     moves made.
     """
@@ -1924,6 +1924,7 @@ def solve_roster(
         n_mand_left = int(sum(inst.req_mandatory[r] for r in left))
         report(f"phase 3 repair: {len(state.placed)} placed, {n_mand_left} mandatory and "
                f"{len(left) - n_mand_left} drawn unplaced")
+        paired += pair_singles_pass(inst, state, deadline, plain=True)
         target = load_targets(inst, inst.team_size * len(state.placed))
         moves = balance_pass(inst, state, target, deadline)
         if left:  # the balance pass may have freed what a leftover needs
