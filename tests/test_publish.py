@@ -43,6 +43,20 @@ def district(tmp_path):
     return write_district(tmp_path / "d", base_tables())
 
 
+def swap_one_drawn(public):
+    """Tamper as a forger would: swap one drawn enterprise for an eligible one the seed did not
+    draw, consistently in drawn.csv and the manifest."""
+    drawn = pd.read_csv(public / "drawn.csv", dtype=str, keep_default_na=False)
+    frame = pd.read_csv(public / "sampling_frame.csv", dtype=str)
+    undrawn = sorted(set(frame["enterprise_id"]) - set(drawn["credit_code"]))[0]
+    swapped = drawn["credit_code"].iloc[0]
+    drawn.loc[0, "credit_code"] = undrawn
+    drawn.to_csv(public / "drawn.csv", index=False)
+    manifest = json.loads((public / "draw_manifest.json").read_text())
+    manifest["drawn"] = sorted(undrawn if c == swapped else c for c in manifest["drawn"])
+    (public / "draw_manifest.json").write_text(json.dumps(manifest))
+
+
 def all_public_text(folder):
     texts = []
     for path in folder.iterdir():
@@ -112,17 +126,8 @@ def test_verify_draw_reproduces_and_catches_a_swap(tiny_district, tmp_path):
     publish(district.path, out, "plan", public)
     result = verify_draw(public, district.path)
     assert result.ok, result.checks
-    drawn = pd.read_csv(public / "drawn.csv", dtype=str, keep_default_na=False)
-    frame = pd.read_csv(public / "sampling_frame.csv", dtype=str)
-    assert len(drawn) >= 1
-    # swap one drawn enterprise for an eligible one the seed did not draw, in both published lists
-    undrawn = sorted(set(frame["enterprise_id"]) - set(drawn["credit_code"]))[0]
-    swapped = drawn["credit_code"].iloc[0]
-    drawn.loc[0, "credit_code"] = undrawn
-    drawn.to_csv(public / "drawn.csv", index=False)
-    manifest = json.loads((public / "draw_manifest.json").read_text())
-    manifest["drawn"] = sorted(undrawn if c == swapped else c for c in manifest["drawn"])
-    (public / "draw_manifest.json").write_text(json.dumps(manifest))
+    assert len(pd.read_csv(public / "drawn.csv", dtype=str)) >= 1
+    swap_one_drawn(public)
     tampered = verify_draw(public, district.path)
     assert not tampered.ok
     failed = {name for name, passed, _ in tampered.checks if not passed}
@@ -207,15 +212,7 @@ def test_verify_draw_reproduces_a_risk_weighted_draw_and_catches_a_swap(tiny_dis
     result = verify_draw(public, district.path)
     assert result.ok, result.checks
     assert ("inclusion probabilities", True) in {(n, ok) for n, ok, _ in result.checks}
-    drawn = pd.read_csv(public / "drawn.csv", dtype=str, keep_default_na=False)
-    frame = pd.read_csv(public / "sampling_frame.csv", dtype=str)
-    undrawn = sorted(set(frame["enterprise_id"]) - set(drawn["credit_code"]))[0]
-    swapped = drawn["credit_code"].iloc[0]
-    drawn.loc[0, "credit_code"] = undrawn
-    drawn.to_csv(public / "drawn.csv", index=False)
-    manifest = json.loads((public / "draw_manifest.json").read_text())
-    manifest["drawn"] = sorted(undrawn if c == swapped else c for c in manifest["drawn"])
-    (public / "draw_manifest.json").write_text(json.dumps(manifest))
+    swap_one_drawn(public)
     tampered = verify_draw(public, district.path)
     assert {name for name, passed, _ in tampered.checks if not passed} == {"drawn list"}
 

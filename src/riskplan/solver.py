@@ -465,6 +465,21 @@ def rotate_inspectors(inst: Instance, state: State, e: int, d: int) -> np.ndarra
     return ok
 
 
+def exclude_neighbour_teams(inst: Instance, state: State, e: int, visit: tuple, mask: np.ndarray) -> list:
+    """Rotation around an already placed visit of enterprise `e` when its team is changed: clear
+    in `mask` the teams of the visits just before (or the previous quarter's team) and after it.
+    Returns the enterprise's visits in date order."""
+    vis = state.ent_visits[e]
+    k = vis.index(visit)
+    if k > 0:
+        mask[list(vis[k - 1][1])] = False
+    elif inst.ent_prev_team[e]:
+        mask[list(inst.ent_prev_team[e])] = False
+    if k + 1 < len(vis):
+        mask[list(vis[k + 1][1])] = False
+    return vis
+
+
 def cross_area(inst: Instance, s: int) -> np.ndarray:
     """Rule 7: with cross_area, subdistrict-based inspectors never visit their home subdistrict."""
     if not inst.cross:
@@ -1466,15 +1481,8 @@ def balance_pass(inst: Instance, state: State, target: np.ndarray, deadline: flo
                     d0, team = state.placed[r]
                     cand[list(team)] = False
                     # rotation: neighbours' teams of this visit
-                    vis = state.ent_visits[e]
-                    k = vis.index((d0, team, r))
                     if inst.rotate:
-                        if k > 0:
-                            cand[list(vis[k - 1][1])] = False
-                        elif inst.ent_prev_team[e]:
-                            cand[list(inst.ent_prev_team[e])] = False
-                        if k + 1 < len(vis):
-                            cand[list(vis[k + 1][1])] = False
+                        exclude_neighbour_teams(inst, state, e, (d0, team, r), cand)
                     if not cand.any():
                         break
                     for q in inst.ent_need[e]:
@@ -1528,14 +1536,7 @@ def improve_pass(inst: Instance, state: State, rng: np.random.Generator, deadlin
             base &= (state.day_load[:, d] < inst.day_limit) & (state.week_load[:, w] < inst.wlim[:, w])
             base[list(team)] = False
             if inst.rotate:
-                vis = state.ent_visits[e]
-                k = vis.index((d, team, r))
-                if k > 0:
-                    base[list(vis[k - 1][1])] = False
-                elif inst.ent_prev_team[e]:
-                    base[list(inst.ent_prev_team[e])] = False
-                if k + 1 < len(vis):
-                    base[list(vis[k + 1][1])] = False
+                vis = exclude_neighbour_teams(inst, state, e, (d, team, r), base)
                 for v in vis:
                     if v[0] == d:
                         base[list(v[1])] = False
