@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from riskplan.district import District
 from riskplan.features import (
+    HALF_LIFE_DAYS,
     FEATURE_GROUPS,
     FEATURE_NAMES,
     build_features,
@@ -81,6 +82,26 @@ def test_features_count_the_past_windows():
     # C's major accident is the day before T: counted; its visit is after T: not.
     assert c["serious_1y"] == 1 and c["never_visited"] == 1 and c["visits_3y"] == 0
     assert c["years_since_serious"] == pytest.approx(1 / 365)
+
+
+def test_hazard_rates_are_shrunk_and_recent_events_weigh_more():
+    d = small_history()
+    X = build_features(d, "2026-07-01")
+    a, b, c = X.loc["A"], X.loc["B"], X.loc["C"]
+    t = pd.Timestamp("2026-07-01")
+    w1, w2 = (0.5 ** ((t - pd.Timestamp(x)).days / HALF_LIFE_DAYS) for x in ("2025-08-01", "2026-02-01"))
+    assert a["visits_5y"] == 2 and a["hazards_5y"] == 10 and a["hazards_1y"] == 10 and a["major_found_5y"] == 3
+    assert a["visits_recent"] == pytest.approx(w1 + w2)
+    assert a["hazards_recent"] == pytest.approx(4 * w1 + 6 * w2)
+    assert a["major_found_recent"] == pytest.approx(1 * w1 + 2 * w2)
+    assert a["hazard_rate_5y"] == pytest.approx(np.log(11 / 3))
+    assert a["hazard_rate_recent"] == pytest.approx(np.log((4 * w1 + 6 * w2 + 1) / (w1 + w2 + 1)))
+    assert a["hazard_trend"] == pytest.approx(a["hazard_rate_recent"] - a["hazard_rate_5y"])
+    # B: one visit with one hazard 3.5 years ago: in the 5-year window, shrunk to exactly one per visit
+    assert b["visits_5y"] == 1 and b["hazard_rate_5y"] == pytest.approx(0.0) and b["hazards_1y"] == 0
+    # C: never visited before T: rates at the prior (0), nothing recent; its minor-free record
+    assert c["visits_5y"] == 0 and c["hazard_rate_5y"] == 0 and c["visits_recent"] == 0 and c["minor_recent"] == 0
+    assert a["minor_recent"] == pytest.approx(0.5 ** ((t - pd.Timestamp("2025-11-20")).days / HALF_LIFE_DAYS))
 
 
 def test_event_on_the_as_of_date_is_future_not_past():

@@ -132,8 +132,9 @@ def test_contributions_are_what_if_typical_differences(kind, district):
 # ---------------------------------------------------------------- refusals
 
 def test_refuses_model_built_on_another_feature_set(saved, monkeypatch):
+    built_on = M.FEATURE_VERSION
     monkeypatch.setattr(M, "FEATURE_VERSION", "999")
-    with pytest.raises(M.ModelError, match="feature set version '1'.*computes version '999'"):
+    with pytest.raises(M.ModelError, match=f"feature set version '{built_on}'.*computes version '999'"):
         M.load_model(saved)
 
 

@@ -29,14 +29,14 @@ def test_every_design_is_measured_on_every_seed_with_equal_sizes_where_the_tiers
     assert list(result.summary["design"]) == list(DESIGNS)
     assert sorted(runs["seed"].unique()) == [10, 11, 12] and len(runs) == 3 * len(DESIGNS)
     by_seed = runs.pivot(index="seed", columns="design", values="drawn_visits")
-    assert (by_seed["uniform"] == by_seed["risk_weighted"]).all() and (by_seed["uniform"] == by_seed["oracle"]).all()
+    assert all((by_seed["uniform"] == by_seed[d]).all() for d in ("risk_weighted", "ceiling", "oracle"))
     s = result.summary.set_index("design")
     # the design expectation Σπp: drawing by the truth beats drawing uniformly (π rises with p, same Σπ)
     assert s.at["oracle", "drawn_expected"] > s.at["uniform", "drawn_expected"]
     assert (s["drawn_lo"] <= s["drawn_events"]).all() and (s["drawn_events"] <= s["drawn_hi"]).all()
     assert s.at["uniform", "drawn_ratio_to_uniform"] == pytest.approx(1.0)
     # all visits = the drawn ones plus the mandatory ones, which the model's three designs share
-    extra = (s["all_events"] - s["drawn_events"]).loc[["uniform", "risk_weighted", "oracle"]]
+    extra = (s["all_events"] - s["drawn_events"]).loc[["uniform", "risk_weighted", "ceiling", "oracle"]]
     assert np.ptp(extra.to_numpy()) < 1e-9
 
 
@@ -57,12 +57,41 @@ def test_a_run_is_the_sum_of_the_truth_over_the_drawn_enterprises(small):
     assert run["all_events"] == pytest.approx(truth[sorted(visited)].sum())
 
 
+def test_ceiling_is_fitted_out_of_fold_and_tracks_the_truth(small):
+    """The ceiling score of an enterprise never depends on its own truth, yet follows the truth."""
+    from riskplan.value import ceiling_scores, default_quarter
+
+    path, _ = small
+    district = load_district(path)
+    quarter = default_quarter(district)
+    truth = pd.read_csv(path / "truth.csv", dtype={"enterprise_id": str}).set_index("enterprise_id")["p_event_12m"]
+    score = ceiling_scores(district, quarter, truth)
+    assert score.index.equals(truth.index) and (score > 0).all()
+    assert np.corrcoef(np.log(score), np.log(truth))[0, 1] > 0.5
+    # moving one enterprise's truth changes no score in its own fold's prediction of it ...
+    from sklearn.model_selection import KFold
+
+    from riskplan.value import CEILING_FOLDS
+
+    folds = list(KFold(CEILING_FOLDS, shuffle=True, random_state=0).split(np.arange(len(truth))))
+    k = 7
+    own_fold = next(test for _, test in folds if k in test)
+    moved = truth.copy()
+    moved.iloc[k] = 0.9
+    again = ceiling_scores(district, quarter, moved)
+    np.testing.assert_allclose(again.iloc[own_fold], score.iloc[own_fold])
+    # ... while the other folds, which trained on it, may move
+    assert len(own_fold) < len(truth)
+
+
 def test_gain_share_is_the_share_of_the_oracles_gain():
-    runs = pd.DataFrame({"design": ["uniform", "risk_weighted", "oracle", "baseline"], "seed": 0,
-                         "drawn_visits": 10, "drawn_events": [2.0, 3.5, 4.0, 1.0], "drawn_expected": 0.0,
-                         "all_visits": 20, "all_events": [5.0, 6.0, 9.0, 4.0], "min_inclusion_seen": 0.01})
+    runs = pd.DataFrame({"design": ["uniform", "risk_weighted", "ceiling", "oracle", "baseline"], "seed": 0,
+                         "drawn_visits": 10, "drawn_events": [2.0, 3.5, 3.8, 4.0, 1.0], "drawn_expected": 0.0,
+                         "all_visits": 20, "all_events": [5.0, 6.0, 7.0, 9.0, 4.0], "min_inclusion_seen": 0.01})
     summary = summarise(runs)
     assert gain_share(summary) == pytest.approx(0.75) and gain_share(summary, "all_events") == pytest.approx(0.25)
+    assert gain_share(summary, design="ceiling") == pytest.approx(0.9)
+    assert gain_share(summary, of="ceiling") == pytest.approx(1.5 / 1.8)
     assert summary.set_index("design").at["oracle", "drawn_ratio_to_uniform"] == pytest.approx(2.0)
 
 

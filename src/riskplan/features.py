@@ -24,7 +24,7 @@ from .schema import SERIOUS_OR_WORSE, SIZE_CLASSES
 
 #: Bump when a feature is added, removed or computed differently: a saved model records it,
 #: and loading a model built on another version is refused.
-FEATURE_VERSION = "1"
+FEATURE_VERSION = "2"
 
 #: Days in the look-back windows ("past year", "past 3 years", "past 5 years").
 YEAR = 365
@@ -33,6 +33,13 @@ WINDOWS = {"1y": 365, "3y": 1095, "5y": 1826}
 HORIZON_DAYS = 365
 #: "Time since" features are capped here (years); never = the cap.
 CAP_YEARS = 5.0
+#: Half-life (days) of the recency weight in the "recent" features: an event 18 months ago
+#: counts half as much as one yesterday, so a firm that slipped lately stands out from one
+#: whose record is old.
+HALF_LIFE_DAYS = 547
+#: Hazard rates are shrunk toward one hazard per visit: log((hazards + a) / (visits + a)),
+#: so a single visit cannot make a rate extreme (a = PRIOR_VISITS).
+PRIOR_VISITS = 1.0
 
 HAZCHEM_ROLES = ("produce", "use", "store", "trade")
 
@@ -48,10 +55,12 @@ FEATURE_GROUPS: dict[str, tuple[str, ...]] = {
     "industry": ("industry",),
     "serious_accidents": ("serious_1y", "serious_3y", "serious_5y", "deaths_5y",
                           "years_since_serious"),
-    "minor_accidents": ("minor_1y", "minor_3y", "minor_5y", "years_since_accident"),
-    "visits": ("visits_1y", "visits_3y", "years_since_visit", "never_visited"),
-    "hazards_found": ("hazards_per_visit_3y", "hazards_last_visit"),
-    "major_hazards_found": ("major_found_1y", "major_found_3y", "major_found_last_visit"),
+    "minor_accidents": ("minor_1y", "minor_3y", "minor_5y", "minor_recent", "years_since_accident"),
+    "visits": ("visits_1y", "visits_3y", "visits_5y", "visits_recent", "years_since_visit", "never_visited"),
+    "hazards_found": ("hazards_per_visit_3y", "hazards_last_visit", "hazards_1y", "hazards_5y", "hazards_recent",
+                      "hazard_rate_1y", "hazard_rate_5y", "hazard_rate_recent", "hazard_trend"),
+    "major_hazards_found": ("major_found_1y", "major_found_3y", "major_found_5y", "major_found_recent",
+                            "major_found_last_visit"),
     "penalties": ("penalized_1y", "penalized_3y"),
 }
 FEATURE_NAMES: tuple[str, ...] = tuple(c for cols in FEATURE_GROUPS.values() for c in cols)
@@ -106,6 +115,16 @@ def _latest(pos: np.ndarray, days_before: np.ndarray, mask: np.ndarray, n: int) 
     return out
 
 
+def _recency(days_before: np.ndarray) -> np.ndarray:
+    """Weight of an event `days_before` days before T (0 for events on or after T)."""
+    return np.where(days_before > 0, 0.5 ** (np.maximum(days_before, 0) / HALF_LIFE_DAYS), 0.0)
+
+
+def _rate(hazards: np.ndarray, visits: np.ndarray) -> np.ndarray:
+    """Shrunk log hazards per visit; 0 (one per visit) with no visits."""
+    return np.log((hazards + PRIOR_VISITS) / (visits + PRIOR_VISITS))
+
+
 def build_features(district: District, as_of: date | pd.Timestamp) -> pd.DataFrame:
     """Feature matrix (one row per enterprise, in the enterprises table's order).
 
@@ -145,6 +164,7 @@ def build_features(district: District, as_of: date | pd.Timestamp) -> pd.DataFra
     f["deaths_5y"] = _count(apos, before & (adays <= WINDOWS["5y"]), n, acc["deaths"].to_numpy().astype(float))
     f["years_since_serious"] = np.minimum(_latest(apos, adays, before & serious, n) / YEAR, CAP_YEARS)
     f["years_since_accident"] = np.minimum(_latest(apos, adays, before, n) / YEAR, CAP_YEARS)
+    f["minor_recent"] = _count(apos, before & ~serious, n, _recency(adays))
 
     # Inspections strictly before T (the inspectors column is deliberately not read).
     ins = district.inspections
@@ -158,6 +178,10 @@ def build_features(district: District, as_of: date | pd.Timestamp) -> pd.DataFra
     pen = ins["penalized"].to_numpy().astype(float)
     f["visits_1y"] = _count(ipos, in1, n)
     f["visits_3y"] = _count(ipos, in3, n)
+    in5 = ib & (idays <= WINDOWS["5y"])
+    f["visits_5y"] = _count(ipos, in5, n)
+    recency = _recency(idays)
+    f["visits_recent"] = _count(ipos, ib, n, recency)
     last = _latest(ipos, idays, ib, n)
     f["never_visited"] = np.isinf(last).astype(float)
     f["years_since_visit"] = np.minimum(last / YEAR, CAP_YEARS)
@@ -169,6 +193,18 @@ def build_features(district: District, as_of: date | pd.Timestamp) -> pd.DataFra
     f["major_found_1y"] = _count(ipos, in1, n, majors)
     f["major_found_3y"] = _count(ipos, in3, n, majors)
     f["major_found_last_visit"] = _count(ipos, on_last, n, majors)
+    f["major_found_5y"] = _count(ipos, in5, n, majors)
+    f["major_found_recent"] = _count(ipos, ib, n, majors * recency)
+    # Hazards found are the densest signal of a firm's own safety culture (several per visit,
+    # against an accident every few years): counts, shrunk log rates per visit, and the trend
+    # (recent rate against the 5-year rate) for firms that are slipping or improving.
+    f["hazards_1y"] = _count(ipos, in1, n, hazards)
+    f["hazards_5y"] = _count(ipos, in5, n, hazards)
+    f["hazards_recent"] = _count(ipos, ib, n, hazards * recency)
+    f["hazard_rate_1y"] = _rate(f["hazards_1y"], f["visits_1y"])
+    f["hazard_rate_5y"] = _rate(f["hazards_5y"], f["visits_5y"])
+    f["hazard_rate_recent"] = _rate(f["hazards_recent"], f["visits_recent"])
+    f["hazard_trend"] = f["hazard_rate_recent"] - f["hazard_rate_5y"]
     f["penalized_1y"] = _count(ipos, in1, n, pen)
     f["penalized_3y"] = _count(ipos, in3, n, pen)
 

@@ -10,6 +10,11 @@ Designs compared, each over the same seeds (default 50):
 - `uniform`:       the model's tiers, stratified uniform draw (what the rules name);
 - `risk_weighted`: the model's tiers, the risk-weighted draw on the model's calibrated
                    probability, under the policy's floor and cap;
+- `ceiling`:       the model's tiers and quotas, the risk-weighted draw on a score fitted to the
+                   TRUE probability from the model's own features (out of fold: no enterprise's
+                   score saw its own truth): the best a score computed from the district's
+                   records can be expected to do; the gap from `risk_weighted` to `ceiling` is
+                   the model's, the gap from `ceiling` to `oracle` is what the records cannot tell;
 - `oracle`:        the model's tiers and quotas, the risk-weighted draw on the TRUE probability,
                    same floor and cap: the best any score could do with this design;
 - `baseline`:      the 100-point rule-baseline tiers (riskplan.baseline), uniform draw; its
@@ -38,7 +43,9 @@ from .draw import draw_spot_checks
 from .obligations import find_obligations
 from .schema import TIERS
 
-DESIGNS = ("uniform", "risk_weighted", "oracle", "baseline")
+DESIGNS = ("uniform", "risk_weighted", "ceiling", "oracle", "baseline")
+#: Folds of the out-of-fold truth fit behind the `ceiling` design.
+CEILING_FOLDS = 5
 RUN_COLUMNS = ("design", "seed", "drawn_visits", "drawn_events", "drawn_expected", "all_visits", "all_events",
                "min_inclusion_seen")
 SUMMARY_COLUMNS = ("design", "seeds", "drawn_visits", "drawn_events", "drawn_lo", "drawn_hi", "drawn_expected",
@@ -79,8 +86,34 @@ class ValueResult:
     info: dict[str, Any] = field(default_factory=dict)
 
 
+def ceiling_scores(district: District, quarter: Quarter, truth: pd.Series, folds: int = CEILING_FOLDS,
+                   seed: int = 0) -> pd.Series:
+    """Out-of-fold fit of the true probability on the model's features as of the quarter's start.
+
+    A gradient-boosted regression of log p_event_12m, trained on the other folds' truth: a score
+    no real model can beat on average from the same records (a real one learns from rare events,
+    not from the truth), so it tells a weak model from uninformative records."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    from sklearn.model_selection import KFold
+    from threadpoolctl import threadpool_limits
+
+    from .features import CATEGORICAL, build_features
+
+    X = build_features(district, quarter.start)
+    for c in CATEGORICAL:
+        X[c] = X[c].astype("category")
+    y = np.log(np.clip(truth.reindex(X.index).to_numpy(float), 1e-6, 1.0))
+    fitted = np.zeros(len(X))
+    with threadpool_limits(1):
+        for train, test in KFold(folds, shuffle=True, random_state=seed).split(X):
+            reg = HistGradientBoostingRegressor(learning_rate=0.05, max_iter=400, min_samples_leaf=40,
+                                                categorical_features="from_dtype", random_state=seed)
+            fitted[test] = reg.fit(X.iloc[train], y[train]).predict(X.iloc[test])
+    return pd.Series(np.exp(fitted), index=X.index)
+
+
 def design_inputs(district: District, quarter: Quarter, truth: pd.Series) -> dict[str, DesignInputs]:
-    """The four designs' seed-independent inputs (tiers and obligations computed once)."""
+    """The designs' seed-independent inputs (tiers and obligations computed once)."""
     from .baseline import rule_grade
     from .tiering import tier_district
 
@@ -92,6 +125,8 @@ def design_inputs(district: District, quarter: Quarter, truth: pd.Series) -> dic
     return {
         "uniform": DesignInputs(model, model_mand, model_obs, "uniform"),
         "risk_weighted": DesignInputs(model, model_mand, model_obs, "risk_weighted"),
+        "ceiling": DesignInputs(model, model_mand, model_obs, "risk_weighted",
+                                scores=ceiling_scores(district, quarter, truth).to_dict()),
         "oracle": DesignInputs(model, model_mand, model_obs, "risk_weighted", scores=truth.to_dict()),
         "baseline": DesignInputs(grade, frozenset(o.enterprise_id for o in base_obs), base_obs, "uniform"),
     }
@@ -138,11 +173,12 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
 
 
-def gain_share(summary: pd.DataFrame, column: str = "drawn_events") -> float:
-    """(risk_weighted − uniform) / (oracle − uniform): the share of the oracle's gain captured."""
+def gain_share(summary: pd.DataFrame, column: str = "drawn_events", design: str = "risk_weighted",
+               of: str = "oracle") -> float:
+    """(design − uniform) / (of − uniform): the share of `of`'s gain over uniform that `design` captures."""
     v = summary.set_index("design")[column]
-    gap = v["oracle"] - v["uniform"]
-    return float((v["risk_weighted"] - v["uniform"]) / gap) if gap else float("nan")
+    gap = v[of] - v["uniform"]
+    return float((v[design] - v["uniform"]) / gap) if gap else float("nan")
 
 
 def with_bounds(district: District, min_inclusion: float | None = None,
@@ -188,7 +224,10 @@ def measure_value(district_dir: Path | str, quarter: Quarter | str | None = None
         "min_inclusion": district.policy.draw.min_inclusion, "max_inclusion": district.policy.draw.max_inclusion,
         "tier_mix": mix, "gain_share_drawn": gain_share(summary, "drawn_events"),
         "gain_share_all": gain_share(summary, "all_events"),
-        "floor_honoured": bool(summary.set_index("design").loc[["risk_weighted", "oracle"], "min_inclusion_seen"].min()
+        "ceiling_share_drawn": gain_share(summary, "drawn_events", design="ceiling"),
+        "model_share_of_ceiling_drawn": gain_share(summary, "drawn_events", of="ceiling"),
+        "floor_honoured": bool(summary.set_index("design").loc[["risk_weighted", "ceiling", "oracle"],
+                                                                "min_inclusion_seen"].min()
                                >= district.policy.draw.min_inclusion - 1e-12),
     }
     return ValueResult(summary, runs, info)
@@ -210,6 +249,8 @@ def format_table(result: ValueResult) -> str:
     lines.append(f"Risk-weighted draw captures {i['gain_share_drawn']:.0%} of the oracle's gain over uniform on the "
                  f"drawn visits ({i['gain_share_all']:.0%} on all visits); floor {i['min_inclusion']} "
                  f"{'honoured for every enterprise' if i['floor_honoured'] else 'NOT honoured'}.")
+    lines.append(f"A score fitted to the truth from the same records (ceiling) captures {i['ceiling_share_drawn']:.0%}: "
+                 f"the model reaches {i['model_share_of_ceiling_drawn']:.0%} of what the records can tell.")
     return "\n".join(lines)
 
 
@@ -222,8 +263,9 @@ def plot_value(result: ValueResult, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     s = result.summary
-    colours = {"uniform": "#8c8c8c", "risk_weighted": "#d95f02", "oracle": "#1b9e77", "baseline": "#7570b3"}
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
+    colours = {"uniform": "#8c8c8c", "risk_weighted": "#d95f02", "ceiling": "#e6ab02", "oracle": "#1b9e77",
+               "baseline": "#7570b3"}
+    fig, axes = plt.subplots(1, 2, figsize=(11.5, 4.4))
     for ax, part, title in ((axes[0], "drawn", "drawn (spot-check) visits"), (axes[1], "all", "all visits")):
         mean = s[f"{part}_events"].to_numpy()
         err = np.vstack([mean - s[f"{part}_lo"].to_numpy(), s[f"{part}_hi"].to_numpy() - mean])
@@ -257,5 +299,5 @@ def write_value(result: ValueResult, out_dir: Path | str, force: bool = False) -
     return [out_dir / n for n in VALUE_FILES]
 
 
-__all__ = ["DESIGNS", "ValueResult", "measure_value", "with_bounds", "write_value", "format_table", "plot_value", "gain_share",
+__all__ = ["DESIGNS", "ValueResult", "measure_value", "ceiling_scores", "with_bounds", "write_value", "format_table", "plot_value", "gain_share",
            "default_quarter"]

@@ -25,14 +25,14 @@ from . import EXIT_BAD_INPUT, main, reports_bad_input
 def value(district_dir: Path, out_dir: Path, quarter: str | None, seeds: int, first_seed: int,
           min_inclusion: float | None, max_inclusion: float | None, force: bool) -> None:
     """Expected serious-risk events reached by the roster's visits (Σ p_event_12m of truth.csv):
-    uniform vs risk-weighted vs oracle draws and the rule-baseline tiers, over SEEDS seeds.
+    uniform vs risk-weighted vs ceiling vs oracle draws and the rule-baseline tiers, over SEEDS seeds.
     Writes OUT_DIR/value.csv, value_runs.csv, value.json and value.png."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ..calendar import Quarter
     from ..model import ModelError
-    from ..value import format_table, measure_value, write_value
+    from ..value import DESIGNS, format_table, measure_value, write_value
 
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()) and not force:
@@ -45,7 +45,7 @@ def value(district_dir: Path, out_dir: Path, quarter: str | None, seeds: int, fi
     try:
         with Progress(TextColumn("[bold]value"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=Console(stderr=True), transient=True) as bar:
-            task = bar.add_task("drawing", total=seeds * 4)
+            task = bar.add_task("drawing", total=seeds * len(DESIGNS))
             result = measure_value(district_dir, q, seeds=seeds, first_seed=first_seed, min_inclusion=min_inclusion,
                                    max_inclusion=max_inclusion,
                                    progress=lambda done, total: bar.update(task, completed=done))
