@@ -225,6 +225,34 @@ def test_inclusion_units_are_the_exact_capped_proportional_design(w, n_frac, flo
     assert all(a1 <= a2 + 1 for (w1, a1), (w2, a2) in zip(pairs, pairs[1:]))
 
 
+@settings(max_examples=40, deadline=None)
+@given(w=st.lists(st.integers(min_value=1, max_value=10**6), min_size=1, max_size=25),
+       n_frac=st.floats(min_value=0.0, max_value=1.0), power=st.sampled_from([2, 4]))
+def test_a_steeper_power_is_exact_with_weights_far_beyond_64_bits(w, n_frac, power):
+    """weight_power raises millionths to the 4th power (up to 10^24): still exact integers."""
+    n = round(n_frac * len(w))
+    floor, cap = (10**7, UNITS) if n * UNITS >= len(w) * 10**7 else (0, UNITS)
+    big = [x**power for x in w]
+    a = inclusion_units(big, n, floor, cap)
+    assert a == reference_weighted_units(big, n, floor, cap) and sum(a) == n * UNITS
+
+
+def test_a_steeper_power_moves_chances_toward_the_riskiest_and_keeps_the_floor():
+    pis = {}
+    for power in (1, 2, 4):
+        district, frame = weighted_district({"A": 80}, weight_power=power)
+        f = draw_spot_checks(district, frame, Q1, [], 5).frame.set_index("enterprise_id")
+        pis[power] = f["inclusion_probability"]
+        assert f["inclusion_probability"].min() >= 0.01 and f["drawn"].eq("yes").sum() == 8
+    top = frame.set_index("enterprise_id")["probability"].nlargest(8).index
+    assert pis[1][top].sum() < pis[2][top].sum() < pis[4][top].sum()
+    # unclipped enterprises keep π ∝ w^power exactly (up to the unit rounding)
+    w = frame.set_index("enterprise_id")["probability"]
+    free = pis[2][(pis[2] > 0.0101) & (pis[2] < 0.999)].index
+    ratio = pis[2][free] / (w[free] ** 2)
+    assert ratio.max() / ratio.min() < 1.001
+
+
 @settings(max_examples=100, deadline=None)
 @given(p=st.floats(min_value=0.0, max_value=1.0))
 def test_a_probability_weighs_the_same_as_a_float_and_as_the_text_written_in_tiers_csv(p):
@@ -278,8 +306,9 @@ def test_systematic_pps_hits_each_stated_probability_over_many_random_starts():
     assert np.abs(z).max() < 4.5 and abs(np.mean(z**2) - 1) < 0.45  # chi-square per degree of freedom ≈ 1
 
 
-def test_risk_weighted_draw_matches_the_documented_algorithm():
-    district, frame = weighted_district({"南门街道": 30, "Park": 17, "Z": 3}, min_inclusion=0.0)
+@pytest.mark.parametrize("power", [1, 3])
+def test_risk_weighted_draw_matches_the_documented_algorithm(power):
+    district, frame = weighted_district({"南门街道": 30, "Park": 17, "Z": 3}, min_inclusion=0.0, weight_power=power)
     result = draw_spot_checks(district, frame, Q1, [], seed=20270101)
     rng = np.random.Generator(np.random.PCG64(20270101))
     strata: dict[str, list[str]] = {}
@@ -287,7 +316,8 @@ def test_risk_weighted_draw_matches_the_documented_algorithm():
         strata.setdefault(sub, []).append(eid)
     names = sorted(strata)
     quotas = tier_quotas(0.1, {k: len(v) for k, v in strata.items()}, rng.random(len(names)))
-    weight = {e: max(1, round(Decimal(str(p)) * 10**6)) for e, p in zip(frame["enterprise_id"], frame["probability"])}
+    weight = {e: max(1, round(Decimal(str(p)) * 10**6)) ** power
+              for e, p in zip(frame["enterprise_id"], frame["probability"])}
     expected = set()
     for name in names:
         members = sorted(strata[name])

@@ -31,6 +31,8 @@ def test_defaults_match_domain():
     ("[roster]\ncapacity_reserve = 1.5\n", "roster.capacity_reserve"),
     ("[draw]\navoid_recent_days = -1\n", "draw.avoid_recent_days"),
     ("[draw]\nmethod = \"lottery\"\n", "draw.method"),
+    ("[draw]\nweight_power = 5\n", "draw.weight_power"),
+    ("[draw]\nweight_power = 1.5\n", "draw.weight_power"),
     ("[tiering]\nred = 0.1\norange = 0.2\n", "must decrease"),
     ("[roster]\nholidays = [\"2027-02-30\"]\n", "roster.holidays"),
     ("[roster\n", "not valid TOML"),

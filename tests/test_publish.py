@@ -159,6 +159,7 @@ RISK_POLICY = """[draw]
 method = "risk_weighted"
 min_inclusion = 0.05
 max_inclusion = 0.9
+weight_power = 2
 [tiers.yellow]
 sample_share = 0.5
 [tiers.blue]
@@ -190,13 +191,15 @@ def test_risk_weighted_plan_passes_the_checker_and_publishes_method_floor_and_pr
     public = tmp_path / "public"
     publish(district.path, out, "plan", public, lang="en")
     manifest = json.loads((public / "draw_manifest.json").read_text())
-    assert (manifest["method"], manifest["min_inclusion"], manifest["max_inclusion"]) == ("risk_weighted", 0.05, 0.9)
+    assert (manifest["method"], manifest["min_inclusion"], manifest["max_inclusion"], manifest["weight_power"]) == (
+        "risk_weighted", 0.05, 0.9, 2)
     frame = pd.read_csv(public / "sampling_frame.csv", dtype=str)
     assert list(frame.columns) == list(PUBLIC_COLUMNS["sampling_frame_risk_weighted"])
     units = dict(zip(eligible["enterprise_id"], eligible["inclusion_units"].astype(int)))
     assert {e: round(float(p) * 10**9) for e, p in zip(frame["enterprise_id"], frame["inclusion_probability"])} == units
     html = (public / "spot_check_plan.html").read_text(encoding="utf-8")
     assert "risk-weighted stratified draw with a floor" in html and "minimum inclusion probability" in html
+    assert "weight power" in html
     assert "systematic sampling with the published inclusion probabilities" in html and "0.9" in html
     # the risk score behind the probabilities stays private
     for col in ("score", "probability", "inclusion_units"):

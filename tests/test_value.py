@@ -118,3 +118,16 @@ def test_cli_refuses_a_district_without_truth_and_an_impossible_floor(small, tmp
     assert result.exit_code == 2 and "truth.csv" in result.output and not (tmp_path / "o1").exists()
     result = runner.invoke(main, ["value", str(path), str(tmp_path / "o2"), "--seeds", "2", "--min-inclusion", "0.5"])
     assert result.exit_code == 2 and "min_inclusion" in result.output and not (tmp_path / "o2").exists()
+
+
+def test_a_steeper_weight_power_applies_to_every_weighted_design_alike(small):
+    """--weight-power changes the design of the model, ceiling and oracle draws together, so the
+    shares stay a like-for-like comparison; on the truth a steeper design reaches more risk."""
+    path, result = small
+    steep = measure_value(path, seeds=2, first_seed=10, min_inclusion=0.0, weight_power=3)
+    assert steep.info["weight_power"] == 3 and result.info["weight_power"] == 1
+    flat, sharp = (r.summary.set_index("design")["drawn_expected"] for r in (result, steep))
+    assert sharp["oracle"] > flat["oracle"] and sharp["uniform"] == pytest.approx(flat["uniform"], rel=0.2)
+    runner = CliRunner()
+    bad = runner.invoke(main, ["value", str(path), "unused", "--weight-power", "5"])
+    assert bad.exit_code == 2 and "weight-power" in bad.output

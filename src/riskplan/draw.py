@@ -34,7 +34,8 @@ Algorithm (README, "The draw")
    - `risk_weighted` (a fixed-size unequal-probability design: randomly ordered systematic
      PPS). Every number below is an integer, so any language reproduces it exactly.
      * Weight w_i: the enterprise's calibrated probability (the `probability` column of the
-       tiers) rounded half-even to 6 decimals, in millionths (so 0.012345 → 12345), at least 1.
+       tiers) rounded half-even to 6 decimals, in millionths (so 0.012345 → 12345), at least 1,
+       raised to the integer power P = `weight_power` (1 by default: proportional).
      * Inclusion probabilities in units of D = 10⁹: π_i = a_i / D with floor F = ⌈min_inclusion
        × D⌉ and cap K = ⌊max_inclusion × D⌋. The design needs N × F ≤ n × D ≤ N × K (otherwise
        the floor or the cap cannot be honoured with n draws: the draw is refused, naming the
@@ -321,6 +322,7 @@ def draw_spot_checks(district: District, tiers: pd.Series | pd.DataFrame, quarte
         last = past[past["date"] >= lo].groupby("enterprise_id")["date"].max()
         recent = {e: d.date().isoformat() for e, d in last.items()}
     floor_units, cap_units = inclusion_bounds(policy)
+    power = policy.draw.weight_power
 
     rng = np.random.Generator(np.random.PCG64(seed))
     rows: list[dict] = []
@@ -381,7 +383,8 @@ def draw_spot_checks(district: District, tiers: pd.Series | pd.DataFrame, quarte
                                          f"sum to {sum(a) / UNITS}, not to the quota {n}")
                 else:
                     try:
-                        a = inclusion_units([max(1, weights[m]) for m in members], n, floor_units, cap_units)
+                        a = inclusion_units([max(1, weights[m]) ** power for m in members], n, floor_units,
+                                            cap_units)
                     except ValueError:
                         impossible.append(impossible_design(policy, tier.value, name, len(members), n))
                         continue

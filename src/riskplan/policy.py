@@ -38,6 +38,10 @@ class DrawRules(_Section):
     method: Literal["uniform", "risk_weighted"] = "uniform"
     min_inclusion: float = Field(0.01, ge=0.0, le=1.0)
     max_inclusion: float = Field(1.0, ge=0.0, le=1.0)
+    #: risk_weighted: an enterprise's chance is proportional to its probability to this power
+    #: (1: proportional; 2-4: steeper, more checks on the riskiest, the floor still holds).
+    #: An integer, so the design stays exact integer arithmetic.
+    weight_power: int = Field(1, ge=1, le=4, strict=True)
 
     @model_validator(mode="after")
     def _floor_below_cap(self) -> "DrawRules":
@@ -188,6 +192,7 @@ avoid_recent_days = 90             # not drawn if visited in the last N days
 method = "uniform"                 # or "risk_weighted"
 min_inclusion = 0.01               # risk_weighted only: every eligible enterprise's floor
 max_inclusion = 1.0                # risk_weighted only: cap
+weight_power = 1                   # risk_weighted only: chance ∝ probability^power (1–4; 1 = proportional)
 
 [tiers.red]
 visits_per_month = 1               # at least one visit in each calendar month of the quarter

@@ -83,6 +83,7 @@ LABELS = {
                 "inclusion_probability": "入选概率",
                 "key": "项目", "value": "内容"},
         "seed": "随机种子", "method": "抽取方法", "floor": "最低入选概率", "cap": "最高入选概率",
+        "power": "风险权重幂次（入选概率与风险概率的该次幂成正比）",
         "version": "软件版本",
         "quarter": "季度", "inputs": "输入文件 SHA-256", "algorithm": "算法",
         "algorithm_text": "riskplan 说明文档“The draw”一节（分层最大余数法配额，PCG64 随机数）",
@@ -115,6 +116,7 @@ LABELS = {
                 "key": "item", "value": "value"},
         "seed": "seed", "method": "method", "floor": "minimum inclusion probability",
         "cap": "maximum inclusion probability", "version": "software version",
+        "power": "weight power (chance proportional to the risk probability to this power)",
         "quarter": "quarter", "inputs": "input files, SHA-256", "algorithm": "algorithm",
         "algorithm_text": "riskplan README, section \"The draw\" (largest-remainder quotas per subdistrict, PCG64)",
         "algorithm_text_risk_weighted": "riskplan README, section \"The draw\" (largest-remainder quotas per "
@@ -221,6 +223,7 @@ def build_plan_document(district_dir: Path, plan_dir: Path, lang: str = "zh") ->
         # the cap, and the fingerprint of the (unpublished) tiers whose probabilities gave the
         # inclusion probabilities, so whoever holds them (the higher authority) can recompute them
         manifest["max_inclusion"] = plan["policy"]["draw"]["max_inclusion"]
+        manifest["weight_power"] = plan["policy"]["draw"].get("weight_power", 1)
         manifest["tiers_csv_sha256"] = plan.get("tiers", {}).get("tiers_csv_sha256")
     items = pd.DataFrame({L["col"]["item"]: [v[0 if lang == "zh" else 1] for v in CHECK_ITEMS.values()]})
     share_table = pd.DataFrame({L["col"]["tier"]: [TIER_LABEL[lang][t] for t in shares],
@@ -232,6 +235,7 @@ def build_plan_document(district_dir: Path, plan_dir: Path, lang: str = "zh") ->
     if method == "risk_weighted":
         pairs.insert(3, (L["floor"], str(manifest["min_inclusion"])))
         pairs.insert(4, (L["cap"], str(manifest["max_inclusion"])))
+        pairs.insert(5, (L["power"], str(manifest["weight_power"])))
     pairs += [(f"{L['inputs']}: {name}", digest) for name, digest in sorted(manifest["input_sha256"].items())]
     sections = [
         Section(L["items"], table=items),

@@ -182,13 +182,15 @@ def gain_share(summary: pd.DataFrame, column: str = "drawn_events", design: str 
 
 
 def with_bounds(district: District, min_inclusion: float | None = None,
-                max_inclusion: float | None = None) -> District:
-    """The district with its policy's [draw] floor and/or cap replaced (validated as in policy.toml)."""
-    if min_inclusion is None and max_inclusion is None:
+                max_inclusion: float | None = None, weight_power: int | None = None) -> District:
+    """The district with its policy's [draw] floor, cap and/or weight power replaced (validated
+    as in policy.toml)."""
+    update = {k: v for k, v in (("min_inclusion", min_inclusion), ("max_inclusion", max_inclusion),
+                                ("weight_power", weight_power)) if v is not None}
+    if not update:
         return district
     from .policy import PolicyError
 
-    update = {k: v for k, v in (("min_inclusion", min_inclusion), ("max_inclusion", max_inclusion)) if v is not None}
     try:
         rules = district.policy.draw.model_validate({**district.policy.draw.model_dump(), **update})
     except ValueError as exc:
@@ -198,12 +200,14 @@ def with_bounds(district: District, min_inclusion: float | None = None,
 
 def measure_value(district_dir: Path | str, quarter: Quarter | str | None = None, seeds: int = DEFAULT_SEEDS,
                   first_seed: int = 0, min_inclusion: float | None = None, max_inclusion: float | None = None,
+                  weight_power: int | None = None,
                   progress: Callable[[int, int], None] | None = None) -> ValueResult:
-    """Run the four designs over `seeds` seeds (first_seed, first_seed + 1, …) on a district
-    with truth.csv. min/max_inclusion override the policy's [draw] floor and cap."""
+    """Run the designs over `seeds` seeds (first_seed, first_seed + 1, …) on a district with
+    truth.csv. min/max_inclusion and weight_power override the policy's [draw] floor, cap and
+    power; the ceiling and the oracle use the same design (the same power) as the model."""
     from .evaluation import read_truth
 
-    district = with_bounds(load_district(district_dir), min_inclusion, max_inclusion)
+    district = with_bounds(load_district(district_dir), min_inclusion, max_inclusion, weight_power)
     quarter = (Quarter.parse(quarter) if isinstance(quarter, str) else quarter) or default_quarter(district)
     ids = district.enterprises["enterprise_id"]
     truth = pd.Series(read_truth(district_dir, ids), index=ids.to_numpy())
@@ -222,6 +226,7 @@ def measure_value(district_dir: Path | str, quarter: Quarter | str | None = None
     info = {
         "district": str(Path(district_dir)), "quarter": str(quarter), "seeds": [first_seed, first_seed + seeds - 1],
         "min_inclusion": district.policy.draw.min_inclusion, "max_inclusion": district.policy.draw.max_inclusion,
+        "weight_power": district.policy.draw.weight_power,
         "tier_mix": mix, "gain_share_drawn": gain_share(summary, "drawn_events"),
         "gain_share_all": gain_share(summary, "all_events"),
         "ceiling_share_drawn": gain_share(summary, "drawn_events", design="ceiling"),
@@ -247,7 +252,8 @@ def format_table(result: ValueResult) -> str:
     i = result.info
     lines.append("")
     lines.append(f"Risk-weighted draw captures {i['gain_share_drawn']:.0%} of the oracle's gain over uniform on the "
-                 f"drawn visits ({i['gain_share_all']:.0%} on all visits); floor {i['min_inclusion']} "
+                 f"drawn visits ({i['gain_share_all']:.0%} on all visits); weight power {i.get('weight_power', 1)}, "
+                 f"floor {i['min_inclusion']} "
                  f"{'honoured for every enterprise' if i['floor_honoured'] else 'NOT honoured'}.")
     lines.append(f"A score fitted to the truth from the same records (ceiling) captures {i['ceiling_share_drawn']:.0%}: "
                  f"the model reaches {i['model_share_of_ceiling_drawn']:.0%} of what the records can tell.")
@@ -277,7 +283,8 @@ def plot_value(result: ValueResult, path: Path) -> None:
         ax.tick_params(axis="x", labelsize=8)
     i = result.info
     fig.suptitle(f"Targeting value, {i['quarter']}, {i['seeds'][1] - i['seeds'][0] + 1} seeds; risk-weighted "
-                 f"captures {i['gain_share_drawn']:.0%} of the oracle's gain (floor {i['min_inclusion']})", fontsize=10)
+                 f"captures {i['gain_share_drawn']:.0%} of the oracle's gain (floor {i['min_inclusion']}, "
+                 f"power {i.get('weight_power', 1)})", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

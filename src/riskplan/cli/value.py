@@ -20,10 +20,12 @@ from . import EXIT_BAD_INPUT, main, reports_bad_input
               help="override [draw] min_inclusion (the floor)")
 @click.option("--max-inclusion", type=click.FloatRange(0, 1), default=None,
               help="override [draw] max_inclusion (the cap)")
+@click.option("--weight-power", type=click.IntRange(1, 4), default=None,
+              help="override [draw] weight_power (chance ∝ probability^power) for the weighted designs")
 @click.option("--force", is_flag=True, help="replace an existing OUT_DIR")
 @reports_bad_input
 def value(district_dir: Path, out_dir: Path, quarter: str | None, seeds: int, first_seed: int,
-          min_inclusion: float | None, max_inclusion: float | None, force: bool) -> None:
+          min_inclusion: float | None, max_inclusion: float | None, weight_power: int | None, force: bool) -> None:
     """Expected serious-risk events reached by the roster's visits (Σ p_event_12m of truth.csv):
     uniform vs risk-weighted vs ceiling vs oracle draws and the rule-baseline tiers, over SEEDS seeds.
     Writes OUT_DIR/value.csv, value_runs.csv, value.json and value.png."""
@@ -47,7 +49,7 @@ def value(district_dir: Path, out_dir: Path, quarter: str | None, seeds: int, fi
                       console=Console(stderr=True), transient=True) as bar:
             task = bar.add_task("drawing", total=seeds * len(DESIGNS))
             result = measure_value(district_dir, q, seeds=seeds, first_seed=first_seed, min_inclusion=min_inclusion,
-                                   max_inclusion=max_inclusion,
+                                   max_inclusion=max_inclusion, weight_power=weight_power,
                                    progress=lambda done, total: bar.update(task, completed=done))
     except (FileNotFoundError, ModelError) as exc:
         click.echo(f"error: {exc}", err=True)
