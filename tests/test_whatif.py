@@ -113,3 +113,31 @@ def test_without_tiers_the_model_tiers_the_district(tiny_district):
     result = run_whatif(district.path, QUARTER, 1, [Scenario()], time_limit=5, workers=1, extra_qualification=None)
     total = result.table[result.table["tier"] == "all"].iloc[0]
     assert total["mandatory_requested"] + total["drawn_requested"] > 0
+
+
+def test_a_scenario_that_runs_out_of_time_is_named_and_marked(tiny_district, tmp_path):
+    """A solve past --time-limit stands in the greedy roster; the table, summary.json and the
+    command's warning name the scenario, so a dent in a coverage curve is never a mystery."""
+    import json
+
+    from click.testing import CliRunner
+
+    from riskplan.cli import main
+
+    district = tiny_district()
+    out = tmp_path / "w"
+    result = CliRunner().invoke(main, ["whatif", str(district.path), "--quarter", QUARTER, "--tiers",
+                                       str(district.tiers_csv), "--inspectors", "4:6:2", "--time-limit", "0.000001",
+                                       "--workers", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "whatif.csv")
+    assert (table["status"] == "GREEDY_FALLBACK").all()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["greedy_fallback_scenarios"] == ["inspectors=4", "inspectors=6"]
+    assert "ran out of --time-limit" in result.output and "inspectors=4; inspectors=6" in result.output
+    # with time enough, nothing is flagged
+    ok = CliRunner().invoke(main, ["whatif", str(district.path), "--quarter", QUARTER, "--tiers",
+                                   str(district.tiers_csv), "--inspectors", "4:6:2", "--time-limit", "10",
+                                   "--workers", "1", "--out", str(tmp_path / "ok")])
+    assert ok.exit_code == 0 and "ran out" not in ok.output
+    assert json.loads((tmp_path / "ok" / "summary.json").read_text())["greedy_fallback_scenarios"] == []

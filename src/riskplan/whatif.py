@@ -207,6 +207,13 @@ class WhatIfResult:
     marginal: pd.DataFrame  # per staffing step: mandatory visits gained per extra inspector
     extra: dict = field(default_factory=dict)
 
+    @property
+    def fallbacks(self) -> list[str]:
+        """Scenarios whose solve ran out of --time-limit and used the greedy roster instead: their
+        coverage is only a lower estimate, so a curve through them need not be monotone."""
+        rows = self.table[(self.table["tier"] == "all") & (self.table["status"] == "GREEDY_FALLBACK")]
+        return list(dict.fromkeys(rows["scenario"]))
+
 
 def meets_policy(rows: pd.DataFrame) -> bool:
     """Every mandatory visit placed and every drawn visit placed."""
@@ -338,6 +345,10 @@ def charts(table: pd.DataFrame) -> dict[str, bytes]:
             sel = base[base["tier"] == tier].groupby("inspectors")[metric].mean()
             if len(sel):
                 ax.plot(sel.index, sel.values, marker="o", color=TIER_COLOURS[tier], label=tier)
+        fell = base[(base["tier"] != "all") & (base["status"] == "GREEDY_FALLBACK")]
+        if len(fell):  # hollow rings: the solver ran out of time there and the greedy roster stands in
+            ax.scatter(fell["inspectors"], fell[metric], s=140, facecolors="none", edgecolors="black",
+                       linewidths=1.2, zorder=5, label="greedy fallback (raise --time-limit)")
         if metric == "mandatory_coverage":
             drawn = base[base["tier"] == "all"].groupby("inspectors")[["drawn_placed", "drawn_requested"]].sum()
             share = drawn["drawn_placed"] / drawn["drawn_requested"].where(drawn["drawn_requested"] > 0)
@@ -363,7 +374,8 @@ def write_whatif(result: WhatIfResult, out_dir: Path, force: bool = False) -> li
         (staging / "whatif.csv").write_bytes(frame_to_csv_bytes(result.table))
         (staging / "marginal.csv").write_bytes(frame_to_csv_bytes(result.marginal))
         (staging / "summary.json").write_text(json.dumps({
-            "minimal_staffing": result.minimal_staffing, "extra_qualified": result.extra}, indent=2) + "\n")
+            "minimal_staffing": result.minimal_staffing, "extra_qualified": result.extra,
+            "greedy_fallback_scenarios": result.fallbacks}, indent=2, ensure_ascii=False) + "\n")
         if ((result.table["capacity_scale"] == 1.0) & (result.table["policy"] == "")).any():
             for name, png in charts(result.table).items():
                 (staging / name).write_bytes(png)

@@ -66,4 +66,8 @@ def whatif(district_dir: Path, quarter: str, seed: int, tiers_path: Path | None,
         e = result.extra
         click.echo(f"One more {e['qualification']}-qualified inspector (at {e['at_inspectors']}): "
                    f"+{e['mandatory_gained']} mandatory visits, +{e['visits_gained']} visits in all")
+    if result.fallbacks:
+        click.echo(f"Warning: {len(result.fallbacks)} scenario(s) ran out of --time-limit ({time_limit:g} s) and used "
+                   f"the greedy roster, so their coverage is a lower estimate: {'; '.join(result.fallbacks)}. "
+                   "Raise --time-limit for these.", err=True)
     click.echo(f"Wrote {', '.join(p.name for p in written)} to {out_dir}")
