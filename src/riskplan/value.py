@@ -44,6 +44,10 @@ from .obligations import find_obligations
 from .schema import TIERS
 
 DESIGNS = ("uniform", "risk_weighted", "ceiling", "oracle", "baseline")
+#: Chart labels: the baseline draws from its own tiers (a different, riskier yellow pool), so
+#: its drawn-visit bar is not comparable with the others'.
+LABELS = {"risk_weighted": "risk-weighted", "ceiling": "ceiling\n(truth fit)", "oracle": "oracle\n(true risk)",
+          "baseline": "rule baseline\n(its own tiers)"}
 #: Folds of the out-of-fold truth fit behind the `ceiling` design.
 CEILING_FOLDS = 5
 RUN_COLUMNS = ("design", "seed", "drawn_visits", "drawn_events", "drawn_expected", "all_visits", "all_events",
@@ -275,7 +279,8 @@ def plot_value(result: ValueResult, path: Path) -> None:
     for ax, part, title in ((axes[0], "drawn", "drawn (spot-check) visits"), (axes[1], "all", "all visits")):
         mean = s[f"{part}_events"].to_numpy()
         err = np.vstack([mean - s[f"{part}_lo"].to_numpy(), s[f"{part}_hi"].to_numpy() - mean])
-        ax.bar(s["design"], mean, yerr=err, capsize=4, color=[colours[d] for d in s["design"]])
+        labels = [LABELS.get(d, d) for d in s["design"]]
+        ax.bar(labels, mean, yerr=err, capsize=4, color=[colours[d] for d in s["design"]])
         for x, (m, n) in enumerate(zip(mean, s[f"{part}_visits"])):
             ax.text(x, m / 2, f"{m:.1f}\n{n:.0f} visits", ha="center", va="center", fontsize=8, color="white")
         ax.set_title(title)
