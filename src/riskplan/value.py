@@ -205,17 +205,23 @@ def with_bounds(district: District, min_inclusion: float | None = None,
 def measure_value(district_dir: Path | str, quarter: Quarter | str | None = None, seeds: int = DEFAULT_SEEDS,
                   first_seed: int = 0, min_inclusion: float | None = None, max_inclusion: float | None = None,
                   weight_power: int | None = None,
-                  progress: Callable[[int, int], None] | None = None) -> ValueResult:
+                  progress: Callable[[int, int], None] | None = None,
+                  stage: Callable[[str], None] | None = None) -> ValueResult:
     """Run the designs over `seeds` seeds (first_seed, first_seed + 1, …) on a district with
     truth.csv. min/max_inclusion and weight_power override the policy's [draw] floor, cap and
-    power; the ceiling and the oracle use the same design (the same power) as the model."""
+    power; the ceiling and the oracle use the same design (the same power) as the model.
+    `progress(done, total)` follows the draws, `stage(text)` the steps before them."""
     from .evaluation import read_truth
 
     district = with_bounds(load_district(district_dir), min_inclusion, max_inclusion, weight_power)
     quarter = (Quarter.parse(quarter) if isinstance(quarter, str) else quarter) or default_quarter(district)
     ids = district.enterprises["enterprise_id"]
     truth = pd.Series(read_truth(district_dir, ids), index=ids.to_numpy())
+    if stage:
+        stage("tiering (model and rule baseline), obligations, ceiling fit")
     inputs = design_inputs(district, quarter, truth)
+    if stage:
+        stage("drawing")
     rows = []
     total = seeds * len(DESIGNS)
     for k, seed in enumerate(range(first_seed, first_seed + seeds)):

@@ -45,12 +45,13 @@ def value(district_dir: Path, out_dir: Path, quarter: str | None, seeds: int, fi
         click.echo(f"error: --quarter: {exc}", err=True)
         sys.exit(EXIT_BAD_INPUT)
     try:
-        with Progress(TextColumn("[bold]value"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=Console(stderr=True), transient=True) as bar:
-            task = bar.add_task("drawing", total=seeds * len(DESIGNS))
+        with Progress(TextColumn("[bold]value[/] {task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("preparing", total=seeds * len(DESIGNS))
             result = measure_value(district_dir, q, seeds=seeds, first_seed=first_seed, min_inclusion=min_inclusion,
                                    max_inclusion=max_inclusion, weight_power=weight_power,
-                                   progress=lambda done, total: bar.update(task, completed=done))
+                                   progress=lambda done, total: bar.update(task, completed=done),
+                                   stage=lambda text: bar.update(task, description=text))
     except (FileNotFoundError, ModelError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_BAD_INPUT)
