@@ -234,7 +234,7 @@ def measure_value(district_dir: Path | str, quarter: Quarter | str | None = None
     mix = {name: {t.value: int((d.tiers["tier"] == t.value).sum()) for t in TIERS}
            for name, d in (("model", inputs["uniform"]), ("baseline", inputs["baseline"]))}
     info = {
-        "district": str(Path(district_dir)), "quarter": str(quarter), "seeds": [first_seed, first_seed + seeds - 1],
+        "district": str(Path(district_dir)), "enterprises": int(len(ids)), "quarter": str(quarter), "seeds": [first_seed, first_seed + seeds - 1],
         "min_inclusion": district.policy.draw.min_inclusion, "max_inclusion": district.policy.draw.max_inclusion,
         "weight_power": district.policy.draw.weight_power,
         "tier_mix": mix, "gain_share_drawn": gain_share(summary, "drawn_events"),
@@ -265,8 +265,10 @@ def format_table(result: ValueResult) -> str:
                  f"drawn visits ({i['gain_share_all']:.0%} on all visits); weight power {i.get('weight_power', 1)}, "
                  f"floor {i['min_inclusion']} "
                  f"{'honoured for every enterprise' if i['floor_honoured'] else 'NOT honoured'}.")
-    lines.append(f"A score fitted to the truth from the same records (ceiling) captures {i['ceiling_share_drawn']:.0%}: "
-                 f"the model reaches {i['model_share_of_ceiling_drawn']:.0%} of what the records can tell.")
+    lines.append(f"A score fitted to the truth from the same records (ceiling) captures {i['ceiling_share_drawn']:.0%}; "
+                 f"the model's gain is {i['model_share_of_ceiling_drawn']:.0%} of the ceiling's. (The ceiling is fitted "
+                 f"out of fold to this district's {i.get('enterprises', 0):,} true probabilities: with few enterprises "
+                 "it understates what the records can tell.)")
     return "\n".join(lines)
 
 
