@@ -234,7 +234,8 @@ def measure_value(district_dir: Path | str, quarter: Quarter | str | None = None
     mix = {name: {t.value: int((d.tiers["tier"] == t.value).sum()) for t in TIERS}
            for name, d in (("model", inputs["uniform"]), ("baseline", inputs["baseline"]))}
     info = {
-        "district": str(Path(district_dir)), "enterprises": int(len(ids)), "quarter": str(quarter), "seeds": [first_seed, first_seed + seeds - 1],
+        "district": str(Path(district_dir)), "enterprises": int(len(ids)), "quarter": str(quarter),
+        "seeds": [first_seed, first_seed + seeds - 1],
         "min_inclusion": district.policy.draw.min_inclusion, "max_inclusion": district.policy.draw.max_inclusion,
         "weight_power": district.policy.draw.weight_power,
         "tier_mix": mix, "gain_share_drawn": gain_share(summary, "drawn_events"),
