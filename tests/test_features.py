@@ -170,3 +170,17 @@ def test_every_group_has_plain_words():
     assert words["major_hazards_found"] == "2 major hazards found at the last visit"
     assert words["hazchem"] == "hazardous chemicals: produces"
     assert describe_group("visits", X.loc["C"]) == "no inspection on record"
+
+
+def test_records_older_than_three_years_are_described_over_five():
+    """A firm last visited 3.5 years ago is described by its 5-year record, not as '0.0 per visit'."""
+    d = small_history()
+    X = build_features(d, "2026-07-01")
+    b = X.loc["B"]  # one visit (1 hazard) on 2023-01-10, nothing since
+    assert b["visits_3y"] == 0 and b["visits_5y"] == 1
+    assert describe_group("hazards_found", b) == "1.0 hazards found per visit in the past 5 years, 1 at the last visit"
+    row = b.copy()
+    row["major_found_5y"] = 2
+    assert describe_group("major_hazards_found", row) == "2 major hazards found at visits in the past 5 years"
+    row["major_found_5y"] = 0
+    assert describe_group("major_hazards_found", row) == "no major hazard found in the past 5 years"

@@ -14,7 +14,8 @@ from riskplan.district import load_district
 from riskplan.features import FEATURE_GROUPS, build_features, describe_group
 from riskplan.model import load_default_model
 from riskplan.policy import Policy, TieringRules
-from riskplan.tiering import TIER_COLUMNS, tier_counts, tier_district, tiers_from_probability
+from riskplan.tiering import (MIN_REASON_LOGODDS, TIER_COLUMNS, TYPICAL, tier_counts, tier_district,
+                              tiers_from_probability)
 
 from test_features import toy_district
 
@@ -92,10 +93,12 @@ def test_reasons_are_the_largest_contributions_in_plain_words(sample, model, sam
     for i in rows:
         c = contrib.iloc[i]
         sign = 1 if c.sum() >= 0 else -1
-        same = sorted((g for g in groups if sign * c[g] > 0), key=lambda g: -abs(c[g]))
-        other = sorted((g for g in groups if sign * c[g] < 0), key=lambda g: -abs(c[g]))
+        big = [g for g in groups if abs(c[g]) >= MIN_REASON_LOGODDS]  # smaller ones are never reasons
+        same = sorted((g for g in big if sign * c[g] > 0), key=lambda g: -abs(c[g]))
+        other = sorted((g for g in big if sign * c[g] < 0), key=lambda g: -abs(c[g]))
         top = (same + other)[:3]
         want = [f"{describe_group(g, X.iloc[i])} ({'raises' if c[g] > 0 else 'lowers'} risk)" for g in top]
+        want = want or [TYPICAL]  # nothing sets it apart: said in words, never left blank
         got = [r for r in sample_tiers.iloc[i][["reason_1", "reason_2", "reason_3"]] if r]
         assert got == want
     # the direction matters: riskier-than-reference rows lead with what raises their risk

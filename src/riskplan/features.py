@@ -309,8 +309,11 @@ def describe_group(group: str, row: pd.Series) -> str:
         return (f"last inspected {row['years_since_visit']:.1f} years ago, "
                 f"{_plural(row['visits_3y'], 'visit')} in the past 3 years")
     if group == "hazards_found":
-        if row["visits_3y"] == 0 and row["never_visited"] > 0:
+        if row["never_visited"] > 0:
             return "no hazards found (never inspected)"
+        if row["visits_3y"] == 0:
+            return (f"{row['hazards_5y'] / max(row['visits_5y'], 1):.1f} hazards found per visit in the past 5 years, "
+                    f"{_n(row['hazards_last_visit'])} at the last visit")
         return (f"{row['hazards_per_visit_3y']:.1f} hazards found per visit in the past 3 years, "
                 f"{_n(row['hazards_last_visit'])} at the last visit")
     if group == "major_hazards_found":
@@ -318,7 +321,9 @@ def describe_group(group: str, row: pd.Series) -> str:
             return _plural(row["major_found_last_visit"], "major hazard") + " found at the last visit"
         if row["major_found_3y"] > 0:
             return _plural(row["major_found_3y"], "major hazard") + " found at visits in the past 3 years"
-        return "no major hazard found in the past 3 years"
+        if row["major_found_5y"] > 0:
+            return _plural(row["major_found_5y"], "major hazard") + " found at visits in the past 5 years"
+        return "no major hazard found in the past 5 years"
     if group == "penalties":
         if row["penalized_3y"] > 0:
             return f"penalised at {_plural(row['penalized_3y'], 'visit')} in the past 3 years"

@@ -27,6 +27,11 @@ from .schema import TIERS, Tier
 
 TIER_COLUMNS = ("enterprise_id", "probability", "tier", "override", "reason_1", "reason_2", "reason_3")
 N_REASONS = 3
+#: A feature group moving the log-odds by less than this (about 5% of the odds) is not a reason:
+#: "micro enterprise (raises risk)" for a contribution of 0.003 would mislead more than inform.
+MIN_REASON_LOGODDS = 0.05
+#: The one reason of an enterprise no group sets apart from the district reference.
+TYPICAL = "typical of the district: no single factor moves its risk by 5% or more"
 
 
 def tiers_from_probability(prob: np.ndarray, rules: TieringRules) -> np.ndarray:
@@ -98,11 +103,12 @@ def reason_order(contrib: pd.DataFrame, k: int = N_REASONS) -> np.ndarray:
     The main reasons explain why an enterprise sits above or below the district reference:
     when its contributions add up to more risk than the reference, the largest risk-raising
     groups come first; when to less, the largest risk-lowering ones. Groups pulling the
-    other way follow only if there are fewer than `k`, by size; a group contributing exactly
-    0 (the enterprise is at the reference there) is never a reason.
+    other way follow only if there are fewer than `k`, by size; a group contributing less than
+    MIN_REASON_LOGODDS either way (at or near the reference there) is never a reason.
     """
-    c = contrib.to_numpy()
-    direction = np.where(c.sum(axis=1, keepdims=True) >= 0, 1.0, -1.0)
+    full = contrib.to_numpy()
+    direction = np.where(full.sum(axis=1, keepdims=True) >= 0, 1.0, -1.0)
+    c = np.where(np.abs(full) < MIN_REASON_LOGODDS, 0.0, full)
     along = direction * c
     magnitude = np.abs(c)
     span = magnitude.max() + 1.0 if c.size else 1.0
@@ -115,8 +121,9 @@ def reason_order(contrib: pd.DataFrame, k: int = N_REASONS) -> np.ndarray:
 
 def reason_texts(X: pd.DataFrame, contrib: pd.DataFrame) -> list[list[str]]:
     """Per row, the main reasons (see `reason_order`) in plain words, each marked "raises
-    risk" or "lowers risk"; empty strings where there are fewer than N_REASONS. Each
-    distinct (group, feature values) text is built once (fast on 50,000 rows)."""
+    risk" or "lowers risk"; TYPICAL when there is none; empty strings where there are fewer
+    than N_REASONS. Each distinct (group, feature values) text is built once (fast on 50,000
+    rows)."""
     values = contrib.to_numpy()
     groups = list(contrib.columns)
     order = reason_order(contrib)
@@ -138,6 +145,8 @@ def reason_texts(X: pd.DataFrame, contrib: pd.DataFrame) -> list[list[str]]:
                 text = describe_group(g, {c: arrays[c][i] for c in needed})
                 memo[key] = text
             texts.append(f"{text} ({'raises risk' if v > 0 else 'lowers risk'})")
+        if not texts:
+            texts.append(TYPICAL)
         texts += [""] * (N_REASONS - len(texts))
         out.append(texts)
     return out
@@ -146,7 +155,7 @@ def reason_texts(X: pd.DataFrame, contrib: pd.DataFrame) -> list[list[str]]:
 def _needed_columns(group: str, cols: list[str]) -> list[str]:
     # describe_group("hazards_found") also reads visit counts
     if group == "hazards_found":
-        return cols + ["visits_3y", "never_visited"]
+        return cols + ["visits_3y", "visits_5y", "never_visited"]
     return cols
 
 
