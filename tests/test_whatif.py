@@ -74,6 +74,17 @@ def test_one_more_hazchem_inspector_is_valued(tiny_district):
     assert result.extra["mandatory_gained"] > 0
 
 
+def whatif_cli(district, out, time_limit: str, workers: str):
+    """`riskplan whatif` on the tiny district at 4 and 6 inspectors."""
+    from click.testing import CliRunner
+
+    from riskplan.cli import main
+
+    return CliRunner().invoke(main, ["whatif", str(district.path), "--quarter", QUARTER, "--tiers",
+                                     str(district.tiers_csv), "--inspectors", "4:6:2", "--time-limit", time_limit,
+                                     "--workers", workers, "--out", str(out)])
+
+
 def test_cli_whatif(tiny_district, tmp_path):
     from click.testing import CliRunner
 
@@ -81,9 +92,7 @@ def test_cli_whatif(tiny_district, tmp_path):
 
     district = tiny_district()
     out = tmp_path / "w"
-    result = CliRunner().invoke(main, ["whatif", str(district.path), "--quarter", QUARTER, "--tiers",
-                                       str(district.tiers_csv), "--inspectors", "4:6:2", "--time-limit", "5",
-                                       "--workers", "2", "--out", str(out)])
+    result = whatif_cli(district, out, "5", "2")
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out / "whatif.csv")
     assert sorted(table["inspectors"].unique()) == [4, 6]
@@ -120,15 +129,9 @@ def test_a_scenario_that_runs_out_of_time_is_named_and_marked(tiny_district, tmp
     command's warning name the scenario, so a dent in a coverage curve is never a mystery."""
     import json
 
-    from click.testing import CliRunner
-
-    from riskplan.cli import main
-
     district = tiny_district()
     out = tmp_path / "w"
-    result = CliRunner().invoke(main, ["whatif", str(district.path), "--quarter", QUARTER, "--tiers",
-                                       str(district.tiers_csv), "--inspectors", "4:6:2", "--time-limit", "0.000001",
-                                       "--workers", "1", "--out", str(out)])
+    result = whatif_cli(district, out, "0.000001", "1")
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out / "whatif.csv")
     assert (table["status"] == "GREEDY_FALLBACK").all()
@@ -136,8 +139,6 @@ def test_a_scenario_that_runs_out_of_time_is_named_and_marked(tiny_district, tmp
     assert summary["greedy_fallback_scenarios"] == ["inspectors=4", "inspectors=6"]
     assert "ran out of --time-limit" in result.output and "inspectors=4; inspectors=6" in result.output
     # with time enough, nothing is flagged
-    ok = CliRunner().invoke(main, ["whatif", str(district.path), "--quarter", QUARTER, "--tiers",
-                                   str(district.tiers_csv), "--inspectors", "4:6:2", "--time-limit", "10",
-                                   "--workers", "1", "--out", str(tmp_path / "ok")])
+    ok = whatif_cli(district, tmp_path / "ok", "10", "1")
     assert ok.exit_code == 0 and "ran out" not in ok.output
     assert json.loads((tmp_path / "ok" / "summary.json").read_text())["greedy_fallback_scenarios"] == []
