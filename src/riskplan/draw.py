@@ -56,8 +56,8 @@ Algorithm (README, "The draw")
      D values up to a relative error below 2⁻²³ from mapping 2⁵³ doubles onto 10⁹ values);
      the random order spreads the joint selection probabilities.
 5. draw.csv records every enterprise's inclusion probability (0 when not eligible); with
-   risk_weighted also its weight (`score`, the rounded probability) and `inclusion_units`
-   (a_i, the exact probability in billionths).
+   risk_weighted also its `score` (the rounded probability; the weight is its P-th power)
+   and `inclusion_units` (a_i, the exact probability in billionths).
 
 Each drawn enterprise gets one visit request whose window is the whole quarter.
 """
