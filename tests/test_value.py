@@ -55,6 +55,9 @@ def test_a_run_is_the_sum_of_the_truth_over_the_drawn_enterprises(small):
     assert run["drawn_visits"] == len(draw.drawn_ids)
     visited = set(draw.drawn_ids) | {o.enterprise_id for o in inputs.obligations}
     assert run["all_events"] == pytest.approx(truth[sorted(visited)].sum())
+    chances = draw.frame.loc[draw.frame["eligible"] == "yes", "inclusion_probability"]
+    assert run["at_floor"] == pytest.approx((chances <= 0.0).mean())  # floor 0 here: the never-drawn
+    assert run["max_inclusion_seen"] == pytest.approx(chances.max())
 
 
 def test_ceiling_is_fitted_out_of_fold_and_tracks_the_truth(small):
@@ -87,10 +90,12 @@ def test_ceiling_is_fitted_out_of_fold_and_tracks_the_truth(small):
 def test_gain_share_is_the_share_of_the_oracles_gain():
     runs = pd.DataFrame({"design": ["uniform", "risk_weighted", "ceiling", "oracle", "baseline"], "seed": 0,
                          "drawn_visits": 10, "drawn_events": [2.0, 3.5, 3.8, 4.0, 1.0], "drawn_expected": 0.0,
-                         "all_visits": 20, "all_events": [5.0, 6.0, 7.0, 9.0, 4.0], "min_inclusion_seen": 0.01})
+                         "all_visits": 20, "all_events": [5.0, 6.0, 7.0, 9.0, 4.0], "min_inclusion_seen": 0.01,
+                         "max_inclusion_seen": 0.5, "at_floor": [0.0, 0.4, 0.4, 0.5, 0.0]})
     summary = summarise(runs)
     assert gain_share(summary) == pytest.approx(0.75) and gain_share(summary, "all_events") == pytest.approx(0.25)
     assert gain_share(summary, design="ceiling") == pytest.approx(0.9)
+    assert summary.set_index("design").at["oracle", "at_floor"] == pytest.approx(0.5)
     assert gain_share(summary, of="ceiling") == pytest.approx(1.5 / 1.8)
     assert summary.set_index("design").at["oracle", "drawn_ratio_to_uniform"] == pytest.approx(2.0)
 

@@ -51,10 +51,10 @@ LABELS = {"risk_weighted": "risk-weighted", "ceiling": "ceiling\n(truth fit)", "
 #: Folds of the out-of-fold truth fit behind the `ceiling` design.
 CEILING_FOLDS = 5
 RUN_COLUMNS = ("design", "seed", "drawn_visits", "drawn_events", "drawn_expected", "all_visits", "all_events",
-               "min_inclusion_seen")
+               "min_inclusion_seen", "max_inclusion_seen", "at_floor")
 SUMMARY_COLUMNS = ("design", "seeds", "drawn_visits", "drawn_events", "drawn_lo", "drawn_hi", "drawn_expected",
                    "drawn_per_100", "drawn_ratio_to_uniform", "all_visits", "all_events", "all_lo", "all_hi",
-                   "all_per_100", "all_ratio_to_uniform", "min_inclusion_seen")
+                   "all_per_100", "all_ratio_to_uniform", "min_inclusion_seen", "max_inclusion_seen", "at_floor")
 VALUE_FILES = ("value.csv", "value_runs.csv", "value.json", "value.png")
 DEFAULT_SEEDS = 50
 
@@ -146,13 +146,18 @@ def run_design(district: District, quarter: Quarter, inputs: DesignInputs, truth
     pi = f["inclusion_probability"].to_numpy(float)
     p = truth.reindex(f["enterprise_id"]).to_numpy(float)
     visited = inputs.mandatory | drawn
+    chances = pi[eligible.to_numpy()]
+    floor = district.policy.draw.min_inclusion
     return {
         "drawn_visits": len(drawn),
         "drawn_events": float(truth.reindex(sorted(drawn)).sum()),
         "drawn_expected": float((pi * p).sum()),
         "all_visits": len(visited),
         "all_events": float(truth.reindex(sorted(visited)).sum()),
-        "min_inclusion_seen": float(pi[eligible.to_numpy()].min()) if eligible.any() else float("nan"),
+        "min_inclusion_seen": float(chances.min()) if len(chances) else float("nan"),
+        "max_inclusion_seen": float(chances.max()) if len(chances) else float("nan"),
+        # the price of weighting: the share of eligible enterprises left with only the promised minimum
+        "at_floor": float((chances <= floor + 1e-12).mean()) if len(chances) else float("nan"),
     }
 
 
@@ -173,6 +178,8 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
             row[f"{part}_ratio_to_uniform"] = float(events.mean() / base) if base else float("nan")
         row["drawn_expected"] = float(r["drawn_expected"].mean())
         row["min_inclusion_seen"] = float(r["min_inclusion_seen"].min())
+        row["max_inclusion_seen"] = float(r["max_inclusion_seen"].max())
+        row["at_floor"] = float(r["at_floor"].mean())
         rows.append(row)
     return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
 
@@ -253,13 +260,15 @@ def format_table(result: ValueResult) -> str:
     """The summary as aligned text (what the command prints)."""
     s = result.summary
     head = (f"{'design':<14}{'drawn':>7}{'events (drawn)':>16}{'90% of seeds':>18}{'×uniform':>10}"
-            f"{'all':>7}{'events (all)':>14}{'90% of seeds':>18}{'×uniform':>10}{'min π':>9}")
+            f"{'all':>7}{'events (all)':>14}{'90% of seeds':>18}{'×uniform':>10}{'min π':>9}{'max π':>8}"
+            f"{'at floor':>10}")
     lines = [head, "-" * len(head)]
     for r in s.itertuples(index=False):
         lines.append(f"{r.design:<14}{r.drawn_visits:>7.0f}{r.drawn_events:>16.2f}"
                      f"{f'{r.drawn_lo:.2f}–{r.drawn_hi:.2f}':>18}{r.drawn_ratio_to_uniform:>10.2f}"
                      f"{r.all_visits:>7.0f}{r.all_events:>14.2f}{f'{r.all_lo:.2f}–{r.all_hi:.2f}':>18}"
-                     f"{r.all_ratio_to_uniform:>10.2f}{r.min_inclusion_seen:>9.4f}")
+                     f"{r.all_ratio_to_uniform:>10.2f}{r.min_inclusion_seen:>9.4f}{r.max_inclusion_seen:>8.3f}"
+                     f"{r.at_floor:>10.1%}")
     i = result.info
     lines.append("")
     lines.append(f"Risk-weighted draw captures {i['gain_share_drawn']:.0%} of the oracle's gain over uniform on the "
