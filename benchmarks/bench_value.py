@@ -65,6 +65,16 @@ def test_risk_weighted_captures_seventy_percent_of_the_oracles_gain(size):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("size", ["M", "L"])
+def test_model_reaches_most_of_what_the_records_can_tell(size):
+    """A regression guard for the scoring model's within-tier discrimination: its gain over uniform
+    is at least 70% of the ceiling's (a score fitted out of fold to the truth from the same
+    records; measured 80% at M, 72% at L with feature set 2 and the model trained on XL-1)."""
+    info = _measured(size).info
+    assert info["model_share_of_ceiling_drawn"] >= 0.7, info
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("size", ["M"])
 def test_sharper_designs_for_the_record(size, seed=2):
     """Not a target: what sharper designs (π ∝ score^γ, same floor, cap and quotas) would reach,
