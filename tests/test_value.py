@@ -11,7 +11,7 @@ from riskplan.cli import main
 from riskplan.district import load_district
 from riskplan.draw import draw_spot_checks
 from riskplan.synth import generate_district
-from riskplan.value import (DESIGNS, design_inputs, gain_share, measure_value, summarise, with_bounds,
+from riskplan.value import (DESIGNS, design_inputs, gain_share, measure_value, summarise, with_draw_rules,
                             write_value)
 
 
@@ -42,7 +42,7 @@ def test_every_design_is_measured_on_every_seed_with_equal_sizes_where_the_tiers
 
 def test_a_run_is_the_sum_of_the_truth_over_the_drawn_enterprises(small):
     path, result = small
-    district = with_bounds(load_district(path), min_inclusion=0.0)  # as measured above
+    district = with_draw_rules(load_district(path), min_inclusion=0.0)  # as measured above
     truth = pd.read_csv(path / "truth.csv", dtype={"enterprise_id": str}).set_index("enterprise_id")["p_event_12m"]
     from riskplan.value import default_quarter
 

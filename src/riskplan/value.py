@@ -192,7 +192,7 @@ def gain_share(summary: pd.DataFrame, column: str = "drawn_events", design: str 
     return float((v[design] - v["uniform"]) / gap) if gap else float("nan")
 
 
-def with_bounds(district: District, min_inclusion: float | None = None,
+def with_draw_rules(district: District, min_inclusion: float | None = None,
                 max_inclusion: float | None = None, weight_power: int | None = None) -> District:
     """The district with its policy's [draw] floor, cap and/or weight power replaced (validated
     as in policy.toml)."""
@@ -220,7 +220,7 @@ def measure_value(district_dir: Path | str, quarter: Quarter | str | None = None
     `progress(done, total)` follows the draws, `stage(text)` the steps before them."""
     from .evaluation import read_truth
 
-    district = with_bounds(load_district(district_dir), min_inclusion, max_inclusion, weight_power)
+    district = with_draw_rules(load_district(district_dir), min_inclusion, max_inclusion, weight_power)
     quarter = (Quarter.parse(quarter) if isinstance(quarter, str) else quarter) or default_quarter(district)
     ids = district.enterprises["enterprise_id"]
     truth = pd.Series(read_truth(district_dir, ids), index=ids.to_numpy())
@@ -329,5 +329,5 @@ def write_value(result: ValueResult, out_dir: Path | str, force: bool = False) -
     return [out_dir / n for n in VALUE_FILES]
 
 
-__all__ = ["DESIGNS", "ValueResult", "measure_value", "ceiling_scores", "with_bounds", "write_value", "format_table", "plot_value", "gain_share",
+__all__ = ["DESIGNS", "ValueResult", "measure_value", "ceiling_scores", "with_draw_rules", "write_value", "format_table", "plot_value", "gain_share",
            "default_quarter"]
