@@ -275,9 +275,10 @@ def format_table(result: ValueResult) -> str:
                  f"drawn visits ({i['gain_share_all']:.0%} on all visits); weight power {i.get('weight_power', 1)}, "
                  f"floor {i['min_inclusion']} "
                  f"{'honoured for every enterprise' if i['floor_honoured'] else 'NOT honoured'}.")
-    lines.append(f"A score fitted to the truth from the same records (ceiling) captures {i['ceiling_share_drawn']:.0%}; "
-                 f"the model's gain is {i['model_share_of_ceiling_drawn']:.0%} of the ceiling's. (The ceiling is fitted "
-                 f"out of fold to this district's {i.get('enterprises', 0):,} true probabilities: with few enterprises "
+    lines.append(f"A score fitted to the truth from the same records (ceiling) captures "
+                 f"{i['ceiling_share_drawn']:.0%}; the model's gain is {i['model_share_of_ceiling_drawn']:.0%} of the "
+                 f"ceiling's. (The ceiling is fitted out of fold to this district's {i.get('enterprises', 0):,} true "
+                 "probabilities: with few enterprises "
                  "it understates what the records can tell.)")
     return "\n".join(lines)
 
@@ -329,5 +330,5 @@ def write_value(result: ValueResult, out_dir: Path | str, force: bool = False) -
     return [out_dir / n for n in VALUE_FILES]
 
 
-__all__ = ["DESIGNS", "ValueResult", "measure_value", "ceiling_scores", "with_draw_rules", "write_value", "format_table", "plot_value", "gain_share",
-           "default_quarter"]
+__all__ = ["DESIGNS", "ValueResult", "measure_value", "ceiling_scores", "with_draw_rules", "write_value",
+           "format_table", "plot_value", "gain_share", "default_quarter"]
