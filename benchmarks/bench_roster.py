@@ -49,12 +49,14 @@ def district_dir(size: str, seed: int = SEED) -> Path:
     overrides = {"n_inspectors": STARVED_INSPECTORS} if starved else {}
     try:
         sys.path.insert(0, str(HERE))
-        from districts import district_path  # the shared, stamped cache of generated districts
+        from districts import (
+            district_path,  # the shared, stamped cache of generated districts
+        )
 
         return Path(district_path(base, seed, **overrides))
     except ImportError:
         pass
-    from riskplan.synth import generate_district
+    from riskplan.synth.district import generate_district
 
     path = CACHE / f"{size}-{seed}"
     if not (path / "enterprises.csv").exists():
@@ -66,9 +68,9 @@ def district_dir(size: str, seed: int = SEED) -> Path:
 def load_problem(size: str, seed: int = SEED):
     import pandas as pd
 
-    from riskplan.district import load_district
-    from riskplan.plan import build_problem
-    from riskplan.synth import true_tiers
+    from riskplan.load.district import load_district
+    from riskplan.plan.problem import build_problem
+    from riskplan.synth.common import true_tiers
 
     path = district_dir(size)
     district = load_district(path)
@@ -80,7 +82,7 @@ def load_problem(size: str, seed: int = SEED):
 
 def checker_violations(district, problem, obligations, roster) -> list[str]:
     """The independent checker's rule functions on an in-memory roster (no OUT folder needed)."""
-    from riskplan import checker
+    from riskplan.check import checker
 
     names = ("on_working_day_in_window", "team_of_certified_inspectors", "inspector_not_on_leave",
              "inspector_weekly_capacity", "inspector_daily_limit", "no_conflict_of_interest",
@@ -104,24 +106,28 @@ def roster_digest(roster) -> str:
 
 
 def run_case(size: str, method: str, seed: int = SEED, workers: int = 1) -> dict:
-    from riskplan.solver import compile_problem, objective_bound, soft_objective, state_from_roster
+    from riskplan.solve.compile import compile_problem
+    from riskplan.solve.objective import objective_bound, soft_objective
+    from riskplan.solve.result import state_from_roster
 
     district, problem, obligations = load_problem(size, seed)
     stats: dict = {}
     t0 = time.perf_counter()
     if method == "solver":
-        from riskplan.solver import solve_roster
+        from riskplan.solve.solve import solve_roster
 
         res = solve_roster(problem, seed, time_limit=TARGET_SECONDS.get(size, 60.0), num_workers=workers)
         roster = res.roster
         stats["status"] = res.status
         stats["mandatory_shortfall_bound"] = res.objective.get("mandatory_shortfall_bound")
     elif method == "greedy":
-        from riskplan.greedy import greedy_roster
+        from riskplan.solve.greedy import greedy_roster
 
         roster = greedy_roster(problem, seed)
     elif method == "textbook":
-        from riskplan.textbook import textbook_roster
+        from textbook import (
+            textbook_roster,  # benchmarks/textbook.py: benchmark code, not the package
+        )
 
         roster, stats = textbook_roster(problem, seed, time_limit=60.0, num_workers=2)
     else:

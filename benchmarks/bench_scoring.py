@@ -17,11 +17,12 @@ import numpy as np
 import pytest
 from districts import district_path
 
-from riskplan.district import load_district
-from riskplan.evaluation import evaluate_district
-from riskplan.model import load_default_model, train
-from riskplan.schema import Tier
-from riskplan.tiering import tier_district
+from riskplan.domain.schema import Tier
+from riskplan.load.district import load_district
+from riskplan.score.evaluation import evaluate_district
+from riskplan.score.model import train
+from riskplan.score.model_files import load_default_model
+from riskplan.score.tiering import tier_district
 
 TRAIN_TARGET_S = 120.0
 SCORE_TARGET_S = 10.0

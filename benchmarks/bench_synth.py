@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from riskplan.synth import generate_district, make_district
+from riskplan.synth.district import generate_district, make_district
 
 SEVERE = ("serious", "major", "extraordinary")
 

@@ -21,7 +21,7 @@ import time
 import pytest
 from districts import CACHE, district_path
 
-from riskplan.value import DESIGNS, format_table, measure_value, write_value
+from riskplan.analysis.value import DESIGNS, format_table, measure_value, write_value
 
 OUT = CACHE / "_value"  # git-ignored, beside the districts
 SEEDS = 50
@@ -81,9 +81,9 @@ def test_sharper_designs_for_the_record(size, seed=2):
     as exact design expectations Σ π·p on one seed's quotas, model score vs the truth."""
     import pandas as pd
 
-    from riskplan.district import load_district
-    from riskplan.evaluation import read_truth
-    from riskplan.value import default_quarter, design_inputs, run_design
+    from riskplan.analysis.value import default_quarter, design_inputs, run_design
+    from riskplan.load.district import load_district
+    from riskplan.score.metrics import read_truth
 
     path = district_path(size, seed)
     district = load_district(path)

@@ -14,7 +14,7 @@ import time
 import pytest
 from districts import district_path
 
-from riskplan.whatif import run_whatif, scenario_grid
+from riskplan.analysis.whatif import run_whatif, scenario_grid
 
 SWEEP_TARGET_S = 180.0
 

@@ -30,7 +30,8 @@ def cache_key(size: str, seed: int = 1, **overrides) -> str:
 
 
 def _stamp(key: str) -> str:
-    source = Path(synth.__file__).read_bytes()
+    package = Path(synth.__file__).parent
+    source = b"".join(p.read_bytes() for p in sorted(package.glob("*.py")))
     return f"{key} {hashlib.sha256(source).hexdigest()}\n"
 
 

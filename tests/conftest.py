@@ -23,8 +23,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from riskplan.district import District, load_district
-from riskplan.schema import ENTERPRISES, INSPECTIONS, INSPECTORS, TABLES_BY_NAME
+from riskplan.domain.schema import ENTERPRISES, INSPECTIONS, INSPECTORS, TABLES_BY_NAME
+from riskplan.load.district import District, load_district
 
 QUARTER = "2027Q1"
 
@@ -165,9 +165,15 @@ def first_fit_solve(problem, seed, time_limit=None, progress=None):
     import time
     from itertools import combinations
 
-    from riskplan.calendar import iso_week, leave_days, weekly_limits
-    from riskplan.roster import PlacedVisit, Roster, SolveResult, Unplaced, required_qualifications
-    from riskplan.schema import split_list
+    from riskplan.domain.calendar import iso_week, leave_days, weekly_limits
+    from riskplan.domain.roster import (
+        PlacedVisit,
+        Roster,
+        SolveResult,
+        Unplaced,
+        required_qualifications,
+    )
+    from riskplan.domain.schema import split_list
 
     started = time.perf_counter()
     rules, cal, quarter = problem.policy.roster, problem.calendar, problem.quarter

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import pytest
-
-from riskplan.baseline import BANDS, DEDUCTIONS, band, deduction_table_markdown, rule_grade
-from riskplan.schema import Tier
-
 from test_features import toy_district
+
+from riskplan.domain.schema import Tier
+from riskplan.score.baseline import (
+    BANDS,
+    DEDUCTIONS,
+    band,
+    deduction_table_markdown,
+    rule_grade,
+)
 
 
 def grade_of(enterprise: dict, accidents=(), inspections=(), as_of="2027-01-01"):

@@ -3,8 +3,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from riskplan.calendar import Quarter, WorkCalendar, weekly_limit, weekly_limits
-from riskplan.policy import RosterRules
+from riskplan.domain.calendar import Quarter, WorkCalendar, weekly_limit, weekly_limits
+from riskplan.domain.policy import RosterRules
 
 
 def test_quarter_parsing_and_months():

@@ -10,12 +10,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-
 from conftest import first_fit_solve, make_tiny_district
-from riskplan.checker import ROSTER_RULES, check_roster
+
+from riskplan.check.checker import ROSTER_RULES, check_roster
 from riskplan.cli import main
-from riskplan.district import DistrictError
-from riskplan.plan import run_plan
+from riskplan.load.district import DistrictError
+from riskplan.pipeline import run_plan
 
 BASE_POLICY = """\
 [roster]

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from riskplan import credit_code
+from riskplan.domain import credit_code
 
 # Codes as printed in public registrations; their check characters are known good.
 KNOWN_VALID = ["91350100M000100Y43", "91110000600037341L"]

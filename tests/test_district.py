@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from riskplan.cli import main
-from riskplan.credit_code import make_code
-from riskplan.district import DistrictError, load_district, summarize
+from riskplan.domain.credit_code import make_code
+from riskplan.load.district import DistrictError, load_district, summarize
 
 CODE_A = make_code("91350100M000100Y4")
 CODE_B = make_code("91110000600037341")

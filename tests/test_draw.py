@@ -14,12 +14,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from riskplan.calendar import Quarter
-from riskplan.district import District, empty_table
-from riskplan.draw import draw_spot_checks, tier_quotas
-from riskplan.policy import Policy, PolicyError
-from riskplan.roster import Obligation
-from riskplan.schema import TABLES_BY_NAME
+from riskplan.domain.calendar import Quarter
+from riskplan.domain.policy import Policy, PolicyError
+from riskplan.domain.roster import Obligation
+from riskplan.domain.schema import TABLES_BY_NAME
+from riskplan.load.district import District, empty_table
+from riskplan.plan.draw import draw_spot_checks, tier_quotas
 
 Q1 = Quarter(2027, 1)
 
@@ -168,9 +168,14 @@ def test_a_tier_that_allows_no_visits_is_not_drawn():
 
 # ---------------------------------------------------------------- the risk-weighted draw
 
-from riskplan.district import DistrictError  # noqa: E402
-from riskplan.draw import (UNITS, inclusion_units, score_units, start_units,  # noqa: E402
-                           systematic_selection)
+from riskplan.load.district import DistrictError  # noqa: E402
+from riskplan.plan.draw import (  # noqa: E402
+    UNITS,
+    inclusion_units,
+    score_units,
+    start_units,
+    systematic_selection,
+)
 
 RW = {"draw": {"method": "risk_weighted", "min_inclusion": 0.01, "max_inclusion": 1.0}}
 

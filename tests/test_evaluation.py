@@ -11,20 +11,20 @@ from click.testing import CliRunner
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from riskplan.cli import main
-from riskplan.district import load_district
-from riskplan.evaluation import (
+from riskplan.load.district import load_district
+from riskplan.score.evaluation import evaluate_district
+from riskplan.score.metrics import (
     average_precision,
     bias_audit,
     bias_audit_text,
     brier,
     calibration_table,
     compare,
-    evaluate_district,
     precision_recall_at,
     roc_auc,
     top_k_weights,
 )
-from riskplan.model import load_default_model
+from riskplan.score.model_files import load_default_model
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 

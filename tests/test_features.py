@@ -10,18 +10,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from riskplan.district import District
-from riskplan.features import (
-    HALF_LIFE_DAYS,
+from riskplan.domain.policy import Policy
+from riskplan.load.district import District
+from riskplan.score.features import (
     FEATURE_GROUPS,
     FEATURE_NAMES,
+    HALF_LIFE_DAYS,
     build_features,
     build_labels,
     default_as_of,
     describe_group,
     snapshot_dates,
 )
-from riskplan.policy import Policy
 
 
 def _empty(cols):

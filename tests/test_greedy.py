@@ -6,8 +6,8 @@ import time
 
 from test_solver import entropy_over_seeds, make_problem, violations
 
-from riskplan.greedy import greedy_roster
-from riskplan.solver import solve_roster
+from riskplan.solve.greedy import greedy_roster
+from riskplan.solve.solve import solve_roster
 
 
 def test_greedy_roster_is_valid_and_places_mandatory_first():
@@ -44,7 +44,7 @@ def test_greedy_spreads_inspectors_over_seeds():
 
 
 def test_solver_falls_back_to_greedy_when_interrupted(monkeypatch):
-    import riskplan.solver as solver
+    import riskplan.solve.solve as solver
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt

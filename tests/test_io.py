@@ -3,7 +3,12 @@ import os
 import pandas as pd
 import pytest
 
-from riskplan.io import atomic_output_dir, atomic_write_text, read_table_text, write_table
+from riskplan.io import (
+    atomic_output_dir,
+    atomic_write_text,
+    read_table_text,
+    write_table,
+)
 
 
 def test_atomic_write_leaves_no_temp_files(tmp_path):

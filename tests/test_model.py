@@ -13,9 +13,15 @@ import pytest
 import skops.io as sio
 from sklearn.neighbors import KNeighborsClassifier
 
-import riskplan.model as M
-from riskplan.district import load_district
-from riskplan.features import FEATURE_GROUPS, FEATURE_NAMES, build_features, default_as_of
+import riskplan.score.model as M
+import riskplan.score.model_files as F
+from riskplan.load.district import load_district
+from riskplan.score.features import (
+    FEATURE_GROUPS,
+    FEATURE_NAMES,
+    build_features,
+    default_as_of,
+)
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
@@ -34,7 +40,7 @@ def trained(district):
 @pytest.fixture(scope="module")
 def saved(trained, tmp_path_factory):
     out = tmp_path_factory.mktemp("models") / "sample"
-    M.save_trained(trained, out)
+    F.save_trained(trained, out)
     return out
 
 
@@ -67,7 +73,7 @@ def test_saved_folder_has_model_card_report_and_plot(saved, trained, district):
     report = (saved / "validation_report.txt").read_text(encoding="utf-8")
     assert "Bias audit of" in report and "subdistrict" in report and "size_class" in report
     assert (saved / "model.skops").stat().st_size < 5_000_000
-    loaded = M.load_model(saved)
+    loaded = F.load_model(saved)
     X = build_features(district, default_as_of(district))
     np.testing.assert_allclose(loaded.predict_proba(X), trained.model.predict_proba(X))
 
@@ -133,15 +139,15 @@ def test_contributions_are_what_if_typical_differences(kind, district):
 
 def test_refuses_model_built_on_another_feature_set(saved, monkeypatch):
     built_on = M.FEATURE_VERSION
-    monkeypatch.setattr(M, "FEATURE_VERSION", "999")
+    monkeypatch.setattr(F, "FEATURE_VERSION", "999")
     with pytest.raises(M.ModelError, match=f"feature set version '{built_on}'.*computes version '999'"):
-        M.load_model(saved)
+        F.load_model(saved)
 
 
 def test_refuses_model_missing_a_feature_we_compute(saved, monkeypatch):
-    monkeypatch.setattr(M, "FEATURE_NAMES", tuple(FEATURE_NAMES) + ("new_feature",))
+    monkeypatch.setattr(F, "FEATURE_NAMES", tuple(FEATURE_NAMES) + ("new_feature",))
     with pytest.raises(M.ModelError, match="missing: new_feature"):
-        M.load_model(saved)
+        F.load_model(saved)
 
 
 def test_refuses_a_pickle_posing_as_a_model_without_running_it(tmp_path):
@@ -155,33 +161,33 @@ def test_refuses_a_pickle_posing_as_a_model_without_running_it(tmp_path):
     fake.mkdir()
     (fake / "model.skops").write_bytes(pickle.dumps(Evil()))
     with pytest.raises(M.ModelError, match="not a skops model archive"):
-        M.load_model(fake)
+        F.load_model(fake)
     assert not marker.exists()
 
 
 def test_refuses_text_and_foreign_zip(tmp_path):
     (tmp_path / "model.skops").write_text("hello", encoding="utf-8")
     with pytest.raises(M.ModelError, match="not a skops model archive"):
-        M.load_model(tmp_path / "model.skops")
+        F.load_model(tmp_path / "model.skops")
     with zipfile.ZipFile(tmp_path / "z.skops", "w") as zf:
         zf.writestr("readme.txt", "not a model")
     with pytest.raises(M.ModelError, match="no schema.json"):
-        M.load_model(tmp_path / "z.skops")
+        F.load_model(tmp_path / "z.skops")
     with pytest.raises(M.ModelError, match="not found"):
-        M.load_model(tmp_path / "nothing-here")
+        F.load_model(tmp_path / "nothing-here")
 
 
 def test_refuses_skops_file_with_types_outside_the_allow_list(tmp_path):
     # KNeighborsClassifier is an ordinary sklearn type skops would trust by default; we do not.
     sio.dump({"format": M.MODEL_FORMAT, "base": KNeighborsClassifier()}, tmp_path / "model.skops")
     with pytest.raises(M.ModelError, match="outside riskplan's trusted list.*KNeighborsClassifier"):
-        M.load_model(tmp_path / "model.skops")
+        F.load_model(tmp_path / "model.skops")
 
 
 def test_refuses_a_skops_file_that_is_not_a_riskplan_model(tmp_path):
     sio.dump({"something": np.arange(3)}, tmp_path / "model.skops")
     with pytest.raises(M.ModelError, match="not a riskplan risk model"):
-        M.load_model(tmp_path / "model.skops")
+        F.load_model(tmp_path / "model.skops")
 
 
 def test_refuses_a_card_that_describes_another_file(saved, tmp_path):
@@ -193,13 +199,13 @@ def test_refuses_a_card_that_describes_another_file(saved, tmp_path):
     card["model_sha256"] = "0" * 64
     (copy / "model_card.json").write_text(json.dumps(card), encoding="utf-8")
     with pytest.raises(M.ModelError, match="describes a different model file"):
-        M.load_model(copy)
+        F.load_model(copy)
 
 
 def test_shipped_default_model_loads_and_is_small():
-    folder = M.default_model_dir()
+    folder = F.default_model_dir()
     assert (folder / "model.skops").stat().st_size < 5_000_000
-    model = M.load_default_model()
+    model = F.load_default_model()
     assert model.kind in M.CANDIDATES
     assert (folder / "MODEL_CARD.md").exists() and model.card["feature_version"] == M.FEATURE_VERSION
 
@@ -216,7 +222,7 @@ def test_train_command_writes_the_model_folder_and_shows_progress(tmp_path):
     assert "Chosen: logistic" in res.output and "fitting logistic" in res.stderr
     card = json.loads((out / "model_card.json").read_text(encoding="utf-8"))
     assert card["as_of"] == "2026-07-01" and card["training"]["snapshots"][-1] <= "2025-07-01"
-    assert M.load_model(out).kind == "logistic"
+    assert F.load_model(out).kind == "logistic"
     again = CliRunner().invoke(main, args)
     assert again.exit_code == 2 and "already exists" in again.stderr
 
@@ -236,9 +242,9 @@ def test_train_refuses_a_history_too_short_to_validate(tmp_path):
 
 def test_the_same_model_saves_to_the_same_bytes(tmp_path):
     """skops names objects by Python id(); riskplan renumbers them, so saving is reproducible."""
-    a, b = M.load_default_model(), M.load_default_model()
-    M.write_model_files(a, tmp_path / "a")
-    M.write_model_files(b, tmp_path / "b")
+    a, b = F.load_default_model(), F.load_default_model()
+    F.write_model_files(a, tmp_path / "a")
+    F.write_model_files(b, tmp_path / "b")
     assert (tmp_path / "a" / "model.skops").read_bytes() == (tmp_path / "b" / "model.skops").read_bytes()
     assert (tmp_path / "a" / "model_card.json").read_bytes() == (tmp_path / "b" / "model_card.json").read_bytes()
-    assert M.load_model(tmp_path / "a").kind == a.kind
+    assert F.load_model(tmp_path / "a").kind == a.kind

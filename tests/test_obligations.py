@@ -9,8 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from riskplan.calendar import Quarter, WorkCalendar
-from riskplan.obligations import find_obligations, group_obligations, group_into_requests
+from riskplan.domain.calendar import Quarter, WorkCalendar
+from riskplan.plan.obligations import (
+    find_obligations,
+    group_into_requests,
+    group_obligations,
+)
 
 Q1 = Quarter(2027, 1)  # 2027-01-01 is a Friday
 
@@ -190,8 +194,8 @@ def test_tier_maximum_keeps_binding_visits_and_reports_the_excess(tiny_district)
 def test_dropped_visit_folds_into_a_kept_visit_when_windows_allow():
     # max 1 visit. Fewest visits: {A, B} (point Jan 8) and {M}; the mandatory one is kept and
     # B, whose window reaches February, joins it instead of being reported; A is reported.
-    from riskplan.policy import Policy
-    from riskplan.roster import Obligation
+    from riskplan.domain.policy import Policy
+    from riskplan.domain.roster import Obligation
 
     policy = Policy.model_validate({"tiers": {"blue": {"sample_share": 0.03, "max_visits_per_quarter": 1}}})
     cal = WorkCalendar.for_quarter(Q1, policy.roster)
@@ -221,8 +225,8 @@ def test_grouping_uses_the_fewest_visits_and_never_loses_an_obligation(spans):
     the most pairwise-disjoint windows (the minimum for intervals)."""
     from itertools import combinations
 
-    from riskplan.policy import Policy
-    from riskplan.roster import Obligation
+    from riskplan.domain.policy import Policy
+    from riskplan.domain.roster import Obligation
 
     policy = Policy.model_validate({"tiers": {"blue": {"sample_share": 0.03, "max_visits_per_quarter": 99}}})
     cal = WorkCalendar.for_quarter(Q1, policy.roster)

@@ -8,12 +8,15 @@ import json
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-
 from conftest import first_fit_solve
-from riskplan.checker import check_roster
+
+from riskplan.check.checker import check_roster
 from riskplan.cli import main
-from riskplan.district import DistrictError
-from riskplan.plan import PLAN_FILES, build_problem, deterministic_part, load_tiers_csv, run_plan
+from riskplan.export.plan_files import PLAN_FILES, deterministic_part
+from riskplan.load.district import DistrictError
+from riskplan.load.tiers import load_tiers_csv
+from riskplan.pipeline import run_plan
+from riskplan.plan.problem import build_problem
 
 CSV_OUTPUTS = ("roster.csv", "tiers.csv", "inspector_schedule.csv", "draw.csv", "shortfall.csv", "unplaced.csv")
 
@@ -181,8 +184,8 @@ def test_without_tiers_file_the_scoring_model_tiers_the_district(tiny_district, 
     model_dir = tmp_path / "models" / "default"
     model_dir.mkdir(parents=True)
     (model_dir / "model.skops").write_bytes(b"a model")
-    monkeypatch.setattr("riskplan.tiering.tier_district", fake_tier_district)
-    monkeypatch.setattr("riskplan.model.default_model_dir", lambda: model_dir)
+    monkeypatch.setattr("riskplan.score.tiering.tier_district", fake_tier_district)
+    monkeypatch.setattr("riskplan.score.tiering.default_model_dir", lambda: model_dir)
     result = run_plan(t.path, "2027Q1", 1, out_dir=tmp_path / "out", solve=first_fit_solve)
     assert [str(d) for d in calls] == ["2027-01-01"]
     assert {k: result.plan["tiers"][k] for k in ("source", "as_of", "model_sha256")} == {

@@ -2,8 +2,14 @@ import tomllib
 
 import pytest
 
-from riskplan.policy import DEFAULT_POLICY_TOML, Policy, PolicyError, load_policy, parse_policy
-from riskplan.schema import Tier
+from riskplan.domain.policy import (
+    DEFAULT_POLICY_TOML,
+    Policy,
+    PolicyError,
+    load_policy,
+    parse_policy,
+)
+from riskplan.domain.schema import Tier
 
 
 def test_default_file_equals_built_in_defaults():

@@ -5,10 +5,10 @@ import json
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
-
-from riskplan.policy import Policy
-from riskplan.publish import PUBLIC_COLUMNS, publish
 from test_district import CODE_A, CODE_B, base_tables, write_district
+
+from riskplan.domain.policy import Policy
+from riskplan.export.publish import PUBLIC_COLUMNS, publish
 
 INSPECTOR_IDS = ["I01", "I02", "I03"]
 INSPECTOR_NAMES = ["张伟", "李娜", "王强"]
@@ -116,8 +116,8 @@ def test_public_output_is_refused_over_an_existing_folder(district, plan_dir, tm
 
 
 def test_verify_draw_reproduces_and_catches_a_swap(tiny_district, tmp_path):
-    from riskplan.plan import run_plan
-    from riskplan.publish import verify_draw
+    from riskplan.export.verify import verify_draw
+    from riskplan.pipeline import run_plan
 
     district = tiny_district()
     out = tmp_path / "plan"
@@ -138,7 +138,7 @@ def test_verify_draw_notices_changed_inputs(tiny_district, tmp_path):
     from click.testing import CliRunner
 
     from riskplan.cli import main
-    from riskplan.plan import run_plan
+    from riskplan.pipeline import run_plan
 
     district = tiny_district()
     out = tmp_path / "plan"
@@ -169,7 +169,7 @@ sample_share = 0.4
 
 def risk_weighted_plan(tiny_district, tmp_path, seed=4):
     """A risk-weighted plan of the tiny district, its tiers carrying skewed probabilities."""
-    from riskplan.plan import run_plan
+    from riskplan.pipeline import run_plan
 
     district = tiny_district(policy=RISK_POLICY)
     tiers = pd.read_csv(district.tiers_csv, dtype=str)
@@ -181,7 +181,7 @@ def risk_weighted_plan(tiny_district, tmp_path, seed=4):
 
 
 def test_risk_weighted_plan_passes_the_checker_and_publishes_method_floor_and_probabilities(tiny_district, tmp_path):
-    from riskplan.checker import check_roster
+    from riskplan.check.checker import check_roster
 
     district, out = risk_weighted_plan(tiny_district, tmp_path)
     assert check_roster(district.path, out) == []  # exact_draw re-runs the risk-weighted draw
@@ -207,7 +207,7 @@ def test_risk_weighted_plan_passes_the_checker_and_publishes_method_floor_and_pr
 
 
 def test_verify_draw_reproduces_a_risk_weighted_draw_and_catches_a_swap(tiny_district, tmp_path):
-    from riskplan.publish import verify_draw
+    from riskplan.export.verify import verify_draw
 
     district, out = risk_weighted_plan(tiny_district, tmp_path, seed=9)
     public = tmp_path / "public"
@@ -221,7 +221,7 @@ def test_verify_draw_reproduces_a_risk_weighted_draw_and_catches_a_swap(tiny_dis
 
 
 def test_verify_draw_refuses_doctored_inclusion_probabilities(tiny_district, tmp_path):
-    from riskplan.publish import verify_draw
+    from riskplan.export.verify import verify_draw
 
     district, out = risk_weighted_plan(tiny_district, tmp_path)
     public = tmp_path / "public"

@@ -3,15 +3,15 @@
 import re
 from pathlib import Path
 
-import riskplan.draw
-from riskplan.baseline import deduction_table_markdown
-from riskplan.policy import DEFAULT_POLICY_TOML
+import riskplan.plan.draw
+from riskplan.domain.policy import DEFAULT_POLICY_TOML
+from riskplan.score.baseline import deduction_table_markdown
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 
 
 def test_readme_quotes_the_draw_algorithm_verbatim():
-    doc = riskplan.draw.__doc__
+    doc = riskplan.plan.draw.__doc__
     algorithm = doc[doc.index("Algorithm (README"):].split("\n", 2)[2].rstrip()
     assert algorithm in README
 

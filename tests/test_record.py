@@ -4,10 +4,10 @@ import json
 
 import pandas as pd
 import pytest
-
-from riskplan.district import DistrictError, load_district
-from riskplan.record import record_results
 from test_district import CODE_A, CODE_B, base_tables, write_district
+
+from riskplan.export.record import record_results
+from riskplan.load.district import DistrictError, load_district
 
 
 def make_plan(folder):

@@ -4,10 +4,10 @@ import base64
 import re
 
 import pytest
-
-from riskplan.plan import run_plan
-from riskplan.report import write_report
 from conftest import QUARTER
+
+from riskplan.export.report import write_report
+from riskplan.pipeline import run_plan
 
 
 @pytest.fixture()

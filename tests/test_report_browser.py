@@ -10,10 +10,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-from riskplan.plan import run_plan
-from riskplan.report import write_report
 from conftest import QUARTER
+
+from riskplan.export.report import write_report
+from riskplan.pipeline import run_plan
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

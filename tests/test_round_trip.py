@@ -2,9 +2,9 @@
 
 import pandas as pd
 
-from riskplan.checker import check_roster
-from riskplan.plan import run_plan
-from riskplan.record import record_results
+from riskplan.check.checker import check_roster
+from riskplan.export.record import record_results
+from riskplan.pipeline import run_plan
 
 
 def test_plan_record_plan(tiny_district, tmp_path):

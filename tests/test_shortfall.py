@@ -8,9 +8,9 @@ from datetime import date, timedelta
 import pandas as pd
 from test_solver import Q, make_policy, make_problem, violations
 
-from riskplan.roster import RosterProblem, VisitRequest
-from riskplan.shortfall import COLUMNS, explain_shortfall
-from riskplan.solver import solve_roster
+from riskplan.domain.roster import RosterProblem, VisitRequest
+from riskplan.solve.shortfall import COLUMNS, explain_shortfall
+from riskplan.solve.solve import solve_roster
 
 
 def starved_in_february() -> RosterProblem:
@@ -59,7 +59,7 @@ def test_window_without_working_day_is_reported():
 
 
 def test_explain_shortfall_is_empty_when_all_placed_and_works_on_any_roster():
-    from riskplan.greedy import greedy_roster
+    from riskplan.solve.greedy import greedy_roster
 
     p = make_problem(33)
     res = solve_roster(p, seed=3, time_limit=30)

@@ -14,15 +14,25 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from riskplan.calendar import Quarter, WorkCalendar, iso_week, leave_days, weekly_limits
-from riskplan.policy import Policy
-from riskplan.roster import Roster, RosterProblem, VisitRequest, required_qualifications
-from riskplan.schema import split_list
-from riskplan.solver import solve_roster
+from riskplan.domain.calendar import (
+    Quarter,
+    WorkCalendar,
+    iso_week,
+    leave_days,
+    weekly_limits,
+)
+from riskplan.domain.policy import Policy
+from riskplan.domain.roster import (
+    Roster,
+    RosterProblem,
+    VisitRequest,
+    required_qualifications,
+)
+from riskplan.domain.schema import split_list
+from riskplan.solve.solve import solve_roster
 
 Q = Quarter.parse("2027Q1")
 QUALS = ("hazchem", "dust", "metallurgy", "general")
@@ -208,8 +218,8 @@ def checker_violations(problem: RosterProblem, roster: Roster) -> list[str]:
     """The independent checker's rule functions run on a roster of a hand-built problem."""
     from pathlib import Path
 
-    from riskplan import checker
-    from riskplan.district import District
+    from riskplan.check import checker
+    from riskplan.load.district import District
 
     empty = pd.DataFrame()
     district = District(Path("."), problem.enterprises.drop(columns=["tier"]), empty, problem.past_inspections,
@@ -369,8 +379,11 @@ def test_rotation_chain_with_two_qualified_inspectors_places_every_red_month():
 
 def test_pairing_single_stops_cuts_travel_and_keeps_rules_and_weekly_loads():
     """pair_singles_pass on a greedy roster (many one-visit trips): fewer stops, same loads, valid."""
-    from riskplan.greedy import greedy_roster
-    from riskplan.solver import compile_problem, pair_singles_pass, soft_objective, state_from_roster
+    from riskplan.solve.compile import compile_problem
+    from riskplan.solve.greedy import greedy_roster
+    from riskplan.solve.objective import soft_objective
+    from riskplan.solve.polish import pair_singles_pass
+    from riskplan.solve.result import state_from_roster
 
     p = make_problem(7, n_insp=10, n_drawn=60, leave_share=0.1)
     greedy = greedy_roster(p, 7)

@@ -16,13 +16,15 @@ import pytest
 from click.testing import CliRunner
 from scipy.stats import spearmanr
 
-from riskplan import credit_code
-from riskplan.calendar import Quarter, WorkCalendar, weekly_limits
 from riskplan.cli import main
-from riskplan.district import load_district
-from riskplan.policy import DEFAULT_POLICY_TOML, Policy
-from riskplan.schema import QUALIFICATIONS, split_list
-from riskplan.synth import SIZES, estimate_demand, generate_district, make_district, quarter_supply, true_tiers
+from riskplan.domain import credit_code
+from riskplan.domain.calendar import Quarter, WorkCalendar, weekly_limits
+from riskplan.domain.policy import DEFAULT_POLICY_TOML, Policy
+from riskplan.domain.schema import QUALIFICATIONS, split_list
+from riskplan.load.district import load_district
+from riskplan.synth.capacity import estimate_demand, quarter_supply
+from riskplan.synth.common import SIZES, true_tiers
+from riskplan.synth.district import generate_district, make_district
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"

@@ -8,16 +8,21 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from test_features import toy_district
 
 from riskplan.cli import main
-from riskplan.district import load_district
-from riskplan.features import FEATURE_GROUPS, build_features, describe_group
-from riskplan.model import load_default_model
-from riskplan.policy import Policy, TieringRules
-from riskplan.tiering import (MIN_REASON_LOGODDS, TIER_COLUMNS, TYPICAL, tier_counts, tier_district,
-                              tiers_from_probability)
-
-from test_features import toy_district
+from riskplan.domain.policy import Policy, TieringRules
+from riskplan.load.district import load_district
+from riskplan.score.cutoffs import tiers_from_probability
+from riskplan.score.features import FEATURE_GROUPS, build_features, describe_group
+from riskplan.score.model_files import load_default_model
+from riskplan.score.tiering import (
+    MIN_REASON_LOGODDS,
+    TIER_COLUMNS,
+    TYPICAL,
+    tier_counts,
+    tier_district,
+)
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 

@@ -7,12 +7,19 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from riskplan.analysis.value import (
+    DESIGNS,
+    design_inputs,
+    gain_share,
+    measure_value,
+    summarise,
+    with_draw_rules,
+    write_value,
+)
 from riskplan.cli import main
-from riskplan.district import load_district
-from riskplan.draw import draw_spot_checks
-from riskplan.synth import generate_district
-from riskplan.value import (DESIGNS, design_inputs, gain_share, measure_value, summarise, with_draw_rules,
-                            write_value)
+from riskplan.load.district import load_district
+from riskplan.plan.draw import draw_spot_checks
+from riskplan.synth.district import generate_district
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +51,7 @@ def test_a_run_is_the_sum_of_the_truth_over_the_drawn_enterprises(small):
     path, result = small
     district = with_draw_rules(load_district(path), min_inclusion=0.0)  # as measured above
     truth = pd.read_csv(path / "truth.csv", dtype={"enterprise_id": str}).set_index("enterprise_id")["p_event_12m"]
-    from riskplan.value import default_quarter
+    from riskplan.analysis.value import default_quarter
 
     quarter = default_quarter(district)
     inputs = design_inputs(district, quarter, truth)["oracle"]
@@ -62,7 +69,7 @@ def test_a_run_is_the_sum_of_the_truth_over_the_drawn_enterprises(small):
 
 def test_ceiling_is_fitted_out_of_fold_and_tracks_the_truth(small):
     """The ceiling score of an enterprise never depends on its own truth, yet follows the truth."""
-    from riskplan.value import ceiling_scores, default_quarter
+    from riskplan.analysis.value import ceiling_scores, default_quarter
 
     path, _ = small
     district = load_district(path)
@@ -74,7 +81,7 @@ def test_ceiling_is_fitted_out_of_fold_and_tracks_the_truth(small):
     # moving one enterprise's truth changes no score in its own fold's prediction of it ...
     from sklearn.model_selection import KFold
 
-    from riskplan.value import CEILING_FOLDS
+    from riskplan.analysis.value import CEILING_FOLDS
 
     folds = list(KFold(CEILING_FOLDS, shuffle=True, random_state=0).split(np.arange(len(truth))))
     k = 7

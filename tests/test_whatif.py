@@ -2,10 +2,18 @@
 
 import pandas as pd
 import pytest
-
-from riskplan.whatif import (Scenario, parse_range, parse_share, run_whatif, scenario_grid,
-                             scenario_inspectors, staffing_order, write_whatif)
 from conftest import QUARTER
+
+from riskplan.analysis.whatif import (
+    Scenario,
+    parse_range,
+    parse_share,
+    run_whatif,
+    scenario_grid,
+    scenario_inspectors,
+    staffing_order,
+    write_whatif,
+)
 
 
 def test_parse_ranges():

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from . import main, reports_bad_input
+from .base import main, reports_bad_input
 
 
 @main.command()
@@ -34,9 +34,21 @@ def whatif(district_dir: Path, quarter: str, seed: int, tiers_path: Path | None,
            capacity_range: str | None, share_specs: tuple[str, ...], policies: tuple[str, ...], qualification: str, time_limit: float,
            workers: int | None, out_dir: Path, force: bool) -> None:
     """Plan the quarter under many staffing, capacity and share scenarios and compare them."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
-    from ..whatif import parse_range, parse_share, run_whatif, scenario_grid, write_whatif
+    from riskplan.analysis.whatif import (
+        parse_range,
+        parse_share,
+        run_whatif,
+        scenario_grid,
+        write_whatif,
+    )
 
     try:
         inspectors = parse_range(inspectors_range, int) if inspectors_range else None

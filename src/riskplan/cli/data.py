@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from . import main, reports_bad_input
+from .base import main, reports_bad_input
 
 
 @main.command()
@@ -14,7 +14,7 @@ from . import main, reports_bad_input
 @reports_bad_input
 def validate(district_dir: Path) -> None:
     """Check every file of DISTRICT_DIR and print a summary."""
-    from ..district import load_district, summarize
+    from riskplan.load.district import load_district, summarize
 
     district = load_district(district_dir)
     summary = summarize(district)
@@ -41,7 +41,7 @@ def validate(district_dir: Path) -> None:
 def synth(size: str, seed: int, out_dir: Path, enterprises: int | None, inspectors: int | None,
           years: int | None, force: bool) -> None:
     """Write a realistic synthetic district folder (with truth.csv for evaluation)."""
-    from ..synth import generate_district
+    from riskplan.synth.district import generate_district
 
     summary = generate_district(out_dir, size=size.upper(), seed=seed, n_enterprises=enterprises,
                                 n_inspectors=inspectors, years=years, force=force)

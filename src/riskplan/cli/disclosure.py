@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from . import main, reports_bad_input
+from .base import main, reports_bad_input
 
 
 @main.command()
@@ -24,7 +24,7 @@ from . import main, reports_bad_input
 def publish(district_dir: Path, plan_dir: Path, stage: str, results_path: Path | None, lang: str,
             out_dir: Path, force: bool) -> None:
     """Write the public spot-check list of the plan in PLAN_DIR as CSV, .xlsx and HTML."""
-    from ..publish import publish as write_public
+    from riskplan.export.publish import publish as write_public
 
     for path in write_public(district_dir, plan_dir, stage, out_dir, lang=lang, results_path=results_path,
                              force=force):
@@ -40,7 +40,7 @@ def verify_draw(public_dir: Path, district_dir: Path) -> None:
     against DISTRICT_DIR's files, and say whether it matches (exit 0) or not (exit 1)."""
     import sys
 
-    from ..publish import verify_draw as verify
+    from riskplan.export.verify import verify_draw as verify
 
     result = verify(public_dir, district_dir)
     for name, passed, detail in result.checks:

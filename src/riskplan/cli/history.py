@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from . import main, reports_bad_input
+from .base import main, reports_bad_input
 
 
 @main.command()
@@ -18,7 +18,7 @@ def record(district_dir: Path, plan_dir: Path, results: Path) -> None:
     """Append the completed visits in RESULTS (visit_id, date, hazards_found,
     major_hazards_found, penalized, outcome) of the plan in PLAN_DIR to DISTRICT_DIR's
     inspections history. Recording the same results twice changes nothing."""
-    from ..record import record_results
+    from riskplan.export.record import record_results
 
     done = record_results(district_dir, plan_dir, results)
     click.echo(f"{done.added} visit(s) added to {done.inspections_file}; "

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from . import main, reports_bad_input
+from .base import main, reports_bad_input
 
 
 @main.command()
@@ -20,6 +20,6 @@ from . import main, reports_bad_input
 def report(district_dir: Path, plan_dir: Path, whatif_csv: Path | None, out_path: Path) -> None:
     """Write one self-contained HTML report of the plan in PLAN_DIR: tier mix, map, calendar
     heat-map, inspector load, shortfall and the what-if curve."""
-    from ..report import write_report
+    from riskplan.export.report import write_report
 
     click.echo(str(write_report(district_dir, plan_dir, out_path, whatif_csv)))

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
-from . import EXIT_BAD_INPUT, main, reports_bad_input
+from .base import EXIT_BAD_INPUT, main, reports_bad_input
 
 
 def _quarter(ctx, param, value):
-    from ..calendar import Quarter
+    from riskplan.domain.calendar import Quarter
 
     try:
         return Quarter.parse(value)
@@ -57,7 +57,8 @@ class _Progress:
 def plan(district_dir: Path, quarter, seed: int, tiers_path: Path | None, time_limit: float, force: bool,
          out_dir: Path) -> None:
     """Build the quarter's double-random inspection roster for DISTRICT_DIR."""
-    from ..plan import TieringError, run_plan
+    from riskplan.pipeline import run_plan
+    from riskplan.score.tiering import TieringError
 
     try:
         with _Progress() as progress:
@@ -93,7 +94,7 @@ def plan(district_dir: Path, quarter, seed: int, tiers_path: Path | None, time_l
 @reports_bad_input
 def check(district_dir: Path, out_dir: Path) -> None:
     """Verify the plan in OUT_DIR against every roster rule; exit 1 if any is broken."""
-    from ..checker import ROSTER_RULES, check_roster
+    from riskplan.check.checker import ROSTER_RULES, check_roster
 
     violations = check_roster(district_dir, out_dir)
     if not violations:

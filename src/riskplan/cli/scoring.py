@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from . import EXIT_BAD_INPUT, main, reports_bad_input
+from .base import EXIT_BAD_INPUT, main, reports_bad_input
 
 
 def _reports_model_errors(func):
@@ -19,7 +19,7 @@ def _reports_model_errors(func):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        from ..model import ModelError, TrainingError
+        from riskplan.score.model import ModelError, TrainingError
 
         try:
             return func(*args, **kwargs)
@@ -63,9 +63,10 @@ def _day(value) -> date | None:
 @_reports_model_errors
 def train(district_dir: Path, as_of, out_dir: Path, seed: int, kinds: tuple[str, ...], force: bool) -> None:
     """Train, validate over time and save a risk model (model, card, validation report + PNG)."""
-    from ..district import load_district
-    from ..model import CANDIDATES, save_trained
-    from ..model import train as train_model
+    from riskplan.load.district import load_district
+    from riskplan.score.model import CANDIDATES
+    from riskplan.score.model import train as train_model
+    from riskplan.score.model_files import save_trained
 
     say = _progress()
     out_dir = Path(out_dir)
@@ -91,10 +92,10 @@ def train(district_dir: Path, as_of, out_dir: Path, seed: int, kinds: tuple[str,
 @_reports_model_errors
 def tier(district_dir: Path, model_dir: Path | None, as_of, out_file: Path) -> None:
     """Tier every enterprise: probability, tier, override, three reasons; counts per subdistrict."""
-    from ..district import load_district
-    from ..io import write_table
-    from ..model import load_default_model, load_model
-    from ..tiering import tier_counts, tier_district
+    from riskplan.io import write_table
+    from riskplan.load.district import load_district
+    from riskplan.score.model_files import load_default_model, load_model
+    from riskplan.score.tiering import tier_counts, tier_district
 
     district = load_district(district_dir)
     model = load_model(model_dir) if model_dir else load_default_model()
@@ -114,9 +115,9 @@ def evaluate(district_dir: Path, model_dir: Path | None) -> None:
     """On a synthetic district with truth.csv: model vs rule baseline vs oracle, and the bias audit.
 
     Scored as of the day after the history ends: the 12 months truth.csv describes."""
-    from ..district import load_district
-    from ..evaluation import evaluate_district
-    from ..model import load_default_model, load_model
+    from riskplan.load.district import load_district
+    from riskplan.score.evaluation import evaluate_district
+    from riskplan.score.model_files import load_default_model, load_model
 
     district = load_district(district_dir)
     model = load_model(model_dir) if model_dir else load_default_model()

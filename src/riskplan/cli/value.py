@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from . import EXIT_BAD_INPUT, main, reports_bad_input
+from .base import EXIT_BAD_INPUT, main, reports_bad_input
 
 
 @main.command("value")
@@ -30,11 +30,22 @@ def value(district_dir: Path, out_dir: Path, quarter: str | None, seeds: int, fi
     uniform vs risk-weighted vs ceiling vs oracle draws and the rule-baseline tiers, over SEEDS seeds.
     Writes OUT_DIR/value.csv, value_runs.csv, value.json and value.png."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
-    from ..calendar import Quarter
-    from ..model import ModelError
-    from ..value import DESIGNS, format_table, measure_value, write_value
+    from riskplan.analysis.value import (
+        DESIGNS,
+        format_table,
+        measure_value,
+        write_value,
+    )
+    from riskplan.domain.calendar import Quarter
+    from riskplan.score.model import ModelError
 
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()) and not force:
@@ -56,8 +67,8 @@ def value(district_dir: Path, out_dir: Path, quarter: str | None, seeds: int, fi
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_BAD_INPUT)
     except ValueError as exc:  # truth.csv without the right columns or enterprises
-        from ..district import DistrictError
-        from ..policy import PolicyError
+        from riskplan.domain.policy import PolicyError
+        from riskplan.load.district import DistrictError
 
         if isinstance(exc, (DistrictError, PolicyError)):
             raise

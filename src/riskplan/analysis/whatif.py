@@ -1,0 +1,385 @@
+"""What-if capacity analysis: what staffing, capacity or sample shares buy.
+
+A scenario changes one or more of: the number of certified inspectors, every inspector's
+weekly capacity (a scale), the tiers' sample shares, or the whole policy (a variant
+`policy.toml`, e.g. with `capacity_reserve` or other visit frequencies). Each scenario is planned for real — the
+same obligations, draw and solver as `riskplan plan` — and measured: mandatory coverage per
+tier, drawn visits achieved, shortfall, utilisation, travel and balance.
+
+Staffing changes are nested so neighbouring scenarios are comparable: the district's
+certified inspectors are put in one seeded random order; N inspectors means the first N of
+that order, and beyond the roster's size, copies of them in the same order (same
+qualifications, capacity and home; new ids `WHATIF-001`…, no leave, no conflicts).
+
+Work is reused between scenarios: tiers are computed once, and obligations and the draw
+(which depend on the policy, not on inspectors) once per policy variant and share setting. Scenarios
+run in parallel processes on all cores.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from riskplan.domain.calendar import weekly_limits
+from riskplan.domain.roster import RosterProblem
+from riskplan.domain.schema import TIERS, split_list
+from riskplan.io import atomic_output_dir, frame_to_csv_bytes
+from riskplan.load.district import District, DistrictError, Problem, load_district
+from riskplan.load.tiers import load_tiers_csv
+from riskplan.plan.problem import Prepared, prepare
+from riskplan.score.tiering import model_tiers
+
+CLONE_PREFIX = "WHATIF-"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One variant of the district: None/1.0/empty means "as it is"."""
+
+    inspectors: int | None = None
+    capacity_scale: float = 1.0
+    shares: tuple[tuple[str, float], ...] = ()
+    extra_qualified: tuple[str, int] | None = None  # add N inspectors holding this qualification
+    policy: str | None = None  # a variant policy.toml (path) instead of the district's own
+
+    @property
+    def label(self) -> str:
+        parts = [f"inspectors={self.inspectors}" if self.inspectors is not None else "inspectors=as-is"]
+        if self.capacity_scale != 1.0:
+            parts.append(f"capacity×{self.capacity_scale:g}")
+        parts += [f"{t}_share={s:g}" for t, s in self.shares]
+        if self.extra_qualified:
+            parts.append(f"+{self.extra_qualified[1]} {self.extra_qualified[0]}")
+        if self.policy:
+            parts.append(f"policy={Path(self.policy).name}")
+        return ", ".join(parts)
+
+
+def parse_range(text: str, kind: type = float) -> list:
+    """'20:80:5' -> [20, 25, …, 80] (inclusive); a single number is a one-point range."""
+    parts = text.split(":")
+    try:
+        if len(parts) == 1:
+            return [kind(parts[0])]
+        if len(parts) != 3:
+            raise ValueError
+        start, stop, step = (kind(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"'{text}' is not a range START:STOP:STEP") from None
+    if step <= 0 or stop < start:
+        raise ValueError(f"'{text}': need STOP >= START and STEP > 0")
+    n = int(math.floor((stop - start) / step + 1e-9)) + 1
+    values = [start + i * step for i in range(n)]
+    return [kind(round(v, 10)) if kind is float else kind(v) for v in values]
+
+
+def parse_share(text: str) -> tuple[str, list[float]]:
+    """'blue=0.01:0.10:0.01' -> ('blue', [0.01, …, 0.10])."""
+    tier, _, rng = text.partition("=")
+    tier = tier.strip().lower()
+    if tier not in {t.value for t in TIERS} or not rng:
+        raise ValueError(f"'{text}' is not TIER=START:STOP:STEP (tier one of red, orange, yellow, blue)")
+    values = parse_range(rng)
+    if any(not 0.0 <= v <= 1.0 for v in values):
+        raise ValueError(f"'{text}': shares must lie in [0, 1]")
+    return tier, values
+
+
+def scenario_grid(inspectors: list[int] | None = None, capacity_scales: list[float] | None = None,
+                  shares: dict[str, list[float]] | None = None,
+                  policies: list[str] | None = None) -> list[Scenario]:
+    """Every combination of the given axes, in a stable order."""
+    share_axes = sorted((shares or {}).items())
+    share_combos = list(itertools.product(*[[(t, v) for v in vals] for t, vals in share_axes])) if share_axes else [()]
+    return [Scenario(n, c, tuple(s), policy=p)
+            for p in (policies or [None])
+            for s in share_combos
+            for c in (capacity_scales or [1.0])
+            for n in (inspectors or [None])]
+
+
+def staffing_order(district: District, seed: int) -> list[str]:
+    """The certified inspectors in the seeded order that nests staffing levels."""
+    certified = sorted(district.inspectors.loc[district.inspectors["certified"] == 1, "inspector_id"])
+    rng = np.random.Generator(np.random.PCG64(seed))
+    return [certified[i] for i in rng.permutation(len(certified))]
+
+
+def scenario_inspectors(district: District, scenario: Scenario, order: list[str]) -> pd.DataFrame:
+    """The inspector table of a scenario (see the module docstring for how N is reached)."""
+    table = district.inspectors.set_index("inspector_id", drop=False)
+    uncertified = table[table["certified"] != 1]
+    n = len(order) if scenario.inspectors is None else scenario.inspectors
+    kept = [table.loc[i] for i in order[:n]]
+    clones = []
+    for k in range(max(0, n - len(order))):
+        src = table.loc[order[k % len(order)]].copy() if order else None
+        if src is None:
+            raise ValueError("the district has no certified inspector to copy")
+        src["inspector_id"] = f"{CLONE_PREFIX}{k + 1:03d}"
+        src["name"] = src["inspector_id"]
+        clones.append(src)
+    if scenario.extra_qualified:
+        qual, count = scenario.extra_qualified
+        template = table.loc[order[0]].copy()
+        for k in range(count):
+            extra = template.copy()
+            extra["inspector_id"] = f"{CLONE_PREFIX}{qual.upper()}-{k + 1:03d}"
+            extra["name"] = extra["inspector_id"]
+            extra["qualifications"] = ";".join(sorted(set(split_list(template["qualifications"])) | {qual}))
+            clones.append(extra)
+    rows = pd.DataFrame(kept + clones + [r for _, r in uncertified.iterrows()]).reset_index(drop=True)
+    if scenario.capacity_scale != 1.0:
+        rows["weekly_capacity"] = np.floor(rows["weekly_capacity"] * scenario.capacity_scale + 0.5).astype("int64")
+    return rows
+
+
+def scenario_problem(base: RosterProblem, district: District, scenario: Scenario, order: list[str]) -> RosterProblem:
+    inspectors = scenario_inspectors(district, scenario, order)
+    ids = set(inspectors["inspector_id"])
+    return replace(base, inspectors=inspectors,
+                   leave=district.leave[district.leave["inspector_id"].isin(ids)],
+                   conflicts=district.conflicts[district.conflicts["inspector_id"].isin(ids)])
+
+
+def measure(problem: RosterProblem, result, scenario: Scenario) -> list[dict]:
+    """One row per tier (and one 'all' row) of what the scenario achieves."""
+    tier_of = dict(zip(problem.enterprises["enterprise_id"], problem.enterprises["tier"]))
+    placed_ids = {v.request.visit_id for v in result.roster.visits}
+    certified = problem.inspectors[problem.inspectors["certified"] == 1]
+    limits = weekly_limits(certified, problem.leave, problem.calendar, problem.policy.roster)
+    capacity = sum(sum(w.values()) for w in limits.values())
+    inspector_visits = sum(len(v.inspectors) for v in result.roster.visits)
+    common = {
+        "scenario": scenario.label, "inspectors": int(len(certified)),
+        "capacity_scale": scenario.capacity_scale, "policy": Path(scenario.policy).name if scenario.policy else "",
+        **{f"{t}_share": s for t, s in scenario.shares},
+        "utilisation": round(inspector_visits / capacity, 4) if capacity else 0.0,
+        "travel": result.objective.get("travel", float("nan")),
+        "balance": round(result.objective.get("balance", float("nan")), 3),
+        "status": result.status,
+    }
+    rows = []
+    for tier in [t.value for t in TIERS] + ["all"]:
+        reqs = [r for r in problem.requests if tier == "all" or tier_of.get(r.enterprise_id) == tier]
+        mandatory = [r for r in reqs if r.mandatory]
+        drawn = [r for r in reqs if not r.mandatory]
+        m_placed = sum(r.visit_id in placed_ids for r in mandatory)
+        d_placed = sum(r.visit_id in placed_ids for r in drawn)
+        rows.append({
+            **common, "tier": tier,
+            "mandatory_requested": len(mandatory), "mandatory_placed": m_placed,
+            "mandatory_coverage": round(m_placed / len(mandatory), 4) if mandatory else 1.0,
+            "shortfall": len(mandatory) - m_placed,
+            "drawn_requested": len(drawn), "drawn_placed": d_placed,
+            "drawn_not_placed": len(drawn) - d_placed,
+        })
+    return rows
+
+
+@dataclass
+class _Job:
+    index: int
+    scenario: Scenario
+    problem: RosterProblem
+    seed: int
+    time_limit: float
+
+
+def _run(job: _Job) -> tuple[int, list[dict]]:
+    from riskplan.solve.solve import solve_roster
+
+    result = solve_roster(job.problem, job.seed, time_limit=job.time_limit)
+    return job.index, measure(job.problem, result, job.scenario)
+
+
+@dataclass
+class WhatIfResult:
+    table: pd.DataFrame  # one row per scenario and tier (see `measure`)
+    minimal_staffing: int | None  # fewest inspectors meeting the whole policy, among the scenarios
+    marginal: pd.DataFrame  # per staffing step: mandatory visits gained per extra inspector
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def fallbacks(self) -> list[str]:
+        """Scenarios whose solve ran out of --time-limit and used the greedy roster instead: their
+        coverage is only a lower estimate, so a curve through them need not be monotone."""
+        rows = self.table[(self.table["tier"] == "all") & (self.table["status"] == "GREEDY_FALLBACK")]
+        return list(dict.fromkeys(rows["scenario"]))
+
+
+def meets_policy(rows: pd.DataFrame) -> bool:
+    """Every mandatory visit placed and every drawn visit placed."""
+    total = rows[rows["tier"] == "all"].iloc[0]
+    return bool(total["shortfall"] == 0 and total["drawn_not_placed"] == 0)
+
+
+def summarize(table: pd.DataFrame) -> tuple[int | None, pd.DataFrame]:
+    """The smallest staffing meeting the policy, and the marginal value of one more inspector,
+    along the staffing axis at the base capacity and shares."""
+    base = table[(table["capacity_scale"] == 1.0) & (table["tier"] == "all") & (table["policy"] == "")]
+    share_cols = [c for c in table.columns if c.endswith("_share")]
+    if share_cols:
+        first = base[share_cols].iloc[0] if len(base) else None
+        if first is not None:
+            base = base[(base[share_cols] == first).all(axis=1)]
+    base = base.sort_values("inspectors").drop_duplicates("inspectors")
+    meeting = [int(r.inspectors) for r in base.itertuples() if r.shortfall == 0 and r.drawn_not_placed == 0]
+    minimal = min(meeting) if meeting else None
+    steps = []
+    for a, b in zip(base.itertuples(), base.iloc[1:].itertuples()):
+        gain = (b.mandatory_placed + b.drawn_placed) - (a.mandatory_placed + a.drawn_placed)
+        steps.append({"from_inspectors": a.inspectors, "to_inspectors": b.inspectors,
+                      "mandatory_gained": b.mandatory_placed - a.mandatory_placed,
+                      "visits_gained_per_inspector": round(gain / (b.inspectors - a.inspectors), 3)})
+    return minimal, pd.DataFrame(steps, columns=["from_inspectors", "to_inspectors", "mandatory_gained",
+                                                 "visits_gained_per_inspector"])
+
+
+def run_whatif(district_dir: Path, quarter: str, seed: int, scenarios: list[Scenario], *,
+               tiers_path: Path | None = None, time_limit: float = 20.0, workers: int | None = None,
+               extra_qualification: str | None = "hazchem",
+               progress: Callable[[int, int, str], None] | None = None) -> WhatIfResult:
+    """Plan every scenario and measure it (see the module docstring)."""
+    district = load_district(district_dir)
+    tiers = load_tiers_csv(tiers_path, district) if tiers_path else model_tiers(district, _quarter(quarter))[0]
+    order = staffing_order(district, seed)
+    if not order:
+        raise DistrictError([Problem("inspectors.csv", "no certified inspector: nothing to vary")])
+    prepared: dict[tuple, Prepared] = {}  # by (policy variant, shares)
+    jobs: list[_Job] = []
+    wanted = list(scenarios)
+    reference = plus = None
+    if extra_qualification:
+        # the marginal value of one more qualified inspector, at the first scenario's staffing
+        reference = replace(scenarios[0], extra_qualified=None)
+        plus = replace(scenarios[0], extra_qualified=(extra_qualification, 1))
+        wanted += [s for s in (reference, plus) if s not in wanted]
+    for scenario in wanted:
+        key = (scenario.policy, scenario.shares)
+        if key not in prepared:
+            variant = _with_shares(_with_policy(district, scenario.policy), scenario.shares)
+            prepared[key] = prepare(variant, tiers, quarter, seed)
+        problem = scenario_problem(prepared[key].problem, district, scenario, order)
+        jobs.append(_Job(len(jobs), scenario, problem, seed, time_limit))
+    workers = workers or os.cpu_count() or 1
+    results: dict[int, list[dict]] = {}
+    if workers == 1 or len(jobs) == 1:
+        for job in jobs:
+            i, rows = _run(job)
+            results[i] = rows
+            if progress:
+                progress(len(results), len(jobs), job.scenario.label)
+    else:
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+            for i, rows in pool.map(_run, jobs):
+                results[i] = rows
+                if progress:
+                    progress(len(results), len(jobs), jobs[i].scenario.label)
+    by_scenario = {j.scenario: results[j.index] for j in jobs}
+    table = pd.DataFrame([row for s in scenarios for row in by_scenario[s]])
+    minimal, marginal = summarize(table)
+    extra = {}
+    if extra_qualification:
+        a = next(r for r in by_scenario[reference] if r["tier"] == "all")
+        b = next(r for r in by_scenario[plus] if r["tier"] == "all")
+        extra = {"qualification": extra_qualification, "at_inspectors": a["inspectors"],
+                 "mandatory_gained": b["mandatory_placed"] - a["mandatory_placed"],
+                 "visits_gained": (b["mandatory_placed"] + b["drawn_placed"])
+                 - (a["mandatory_placed"] + a["drawn_placed"])}
+    return WhatIfResult(table, minimal, marginal, extra)
+
+
+def _quarter(text: str):
+    from riskplan.domain.calendar import Quarter
+
+    return Quarter.parse(text) if isinstance(text, str) else text
+
+
+def _with_policy(district: District, policy_path: str | None) -> District:
+    if not policy_path:
+        return district
+    from riskplan.domain.policy import load_policy
+
+    if not Path(policy_path).exists():
+        raise DistrictError([Problem(str(policy_path), "policy variant file not found")])
+    return replace(district, policy=load_policy(policy_path))
+
+
+def _with_shares(district: District, shares: tuple[tuple[str, float], ...]) -> District:
+    if not shares:
+        return district
+    policy = district.policy
+    tiers = policy.tiers.model_copy(update={
+        t: getattr(policy.tiers, t).model_copy(update={"sample_share": s}) for t, s in shares})
+    return replace(district, policy=policy.model_copy(update={"tiers": tiers}))
+
+
+def charts(table: pd.DataFrame) -> dict[str, bytes]:
+    """PNG charts: coverage and shortfall against staffing, one line per tier."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import matplotlib.ticker
+
+    from riskplan.export.report import TIER_COLOURS, use_report_fonts
+
+    use_report_fonts()
+
+    base = table[(table["capacity_scale"] == 1.0) & (table["policy"] == "")]
+    out = {}
+    for metric, ylabel, name in (("mandatory_coverage", "mandatory coverage", "coverage.png"),
+                                 ("shortfall", "mandatory visits missing", "shortfall.png")):
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+        for tier in [t.value for t in TIERS]:
+            sel = base[base["tier"] == tier].groupby("inspectors")[metric].mean()
+            if len(sel):
+                ax.plot(sel.index, sel.values, marker="o", color=TIER_COLOURS[tier], label=tier)
+        fell = base[(base["tier"] != "all") & (base["status"] == "GREEDY_FALLBACK")]
+        if len(fell):  # hollow rings: the solver ran out of time there and the greedy roster stands in
+            ax.scatter(fell["inspectors"], fell[metric], s=140, facecolors="none", edgecolors="black",
+                       linewidths=1.2, zorder=5, label="greedy fallback (raise --time-limit)")
+        if metric == "mandatory_coverage":
+            drawn = base[base["tier"] == "all"].groupby("inspectors")[["drawn_placed", "drawn_requested"]].sum()
+            share = drawn["drawn_placed"] / drawn["drawn_requested"].where(drawn["drawn_requested"] > 0)
+            ax.plot(share.index, share.values, linestyle="--", color="grey", label="drawn visits placed")
+            ax.set_ylim(0, 1.05)
+        ax.set_xlabel("certified inspectors")
+        ax.set_ylabel(ylabel)
+        ax.set_title(f"{ylabel.capitalize()} against staffing")
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+        ax.legend(frameon=False)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+        plt.close(fig)
+        out[name] = buf.getvalue()
+    return out
+
+
+def write_whatif(result: WhatIfResult, out_dir: Path, force: bool = False) -> list[Path]:
+    import json
+
+    with atomic_output_dir(Path(out_dir), force=force) as staging:
+        (staging / "whatif.csv").write_bytes(frame_to_csv_bytes(result.table))
+        (staging / "marginal.csv").write_bytes(frame_to_csv_bytes(result.marginal))
+        (staging / "summary.json").write_text(json.dumps({
+            "minimal_staffing": result.minimal_staffing, "extra_qualified": result.extra,
+            "greedy_fallback_scenarios": result.fallbacks}, indent=2, ensure_ascii=False) + "\n")
+        if ((result.table["capacity_scale"] == 1.0) & (result.table["policy"] == "")).any():
+            for name, png in charts(result.table).items():
+                (staging / name).write_bytes(png)
+        names = sorted(p.name for p in staging.iterdir())
+    return [Path(out_dir) / n for n in names]

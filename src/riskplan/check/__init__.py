@@ -1,0 +1,1 @@
+"""The independent checker: re-derives every roster rule from the inputs, sharing no planning code."""

@@ -1,0 +1,225 @@
+"""The bureau's policy (`policy.toml`): per-tier visit rules, roster rules, draw and tiering.
+
+The defaults are riskplan's choices where the sources are silent (see README), not law.
+A typo in a key must never silently fall back to a default, so unknown keys are errors
+with the nearest valid key suggested, and every value is range-checked.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from riskplan.domain.schema import Tier
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RosterRules(_Section):
+    team_size: int = Field(2, ge=1)
+    max_visits_per_inspector_day: int = Field(2, ge=1)
+    min_days_between_visits: int = Field(14, ge=0)
+    rotate_inspectors: bool = True
+    cross_area: bool = False
+    capacity_reserve: float = Field(0.0, ge=0.0, le=1.0)
+    holidays: tuple[date, ...] = ()
+    extra_workdays: tuple[date, ...] = ()
+
+
+class DrawRules(_Section):
+    avoid_recent_days: int = Field(90, ge=0)
+    method: Literal["uniform", "risk_weighted"] = "uniform"
+    min_inclusion: float = Field(0.01, ge=0.0, le=1.0)
+    max_inclusion: float = Field(1.0, ge=0.0, le=1.0)
+    #: risk_weighted: an enterprise's chance is proportional to its probability to this power
+    #: (1: proportional; 2-4: steeper, more checks on the riskiest, the floor still holds).
+    #: An integer, so the design stays exact integer arithmetic.
+    weight_power: int = Field(1, ge=1, le=4, strict=True)
+
+    @model_validator(mode="after")
+    def _floor_below_cap(self) -> "DrawRules":
+        if self.min_inclusion > self.max_inclusion:
+            raise ValueError(
+                f"min_inclusion ({self.min_inclusion}) must not exceed max_inclusion ({self.max_inclusion})"
+            )
+        return self
+
+
+class TierRules(_Section):
+    """Visit rules of one tier; a rule a tier does not use stays unset."""
+
+    visits_per_month: int = Field(0, ge=0)
+    max_days_between_visits: int | None = Field(None, ge=0)
+    sample_share: float | None = Field(None, ge=0.0, le=1.0)
+    max_visits_per_quarter: int = Field(2, ge=0)
+
+
+class TierSections(_Section):
+    red: TierRules = TierRules(visits_per_month=1, max_visits_per_quarter=4)
+    orange: TierRules = TierRules(max_days_between_visits=182, max_visits_per_quarter=2)
+    yellow: TierRules = TierRules(sample_share=0.10, max_visits_per_quarter=2)
+    blue: TierRules = TierRules(sample_share=0.03, max_visits_per_quarter=2)
+
+
+class FollowUpRules(_Section):
+    after_major_hazard: bool = True
+    after_accident: bool = True
+
+
+class QualificationRules(_Section):
+    """Hazard -> the qualification at least one team member must hold."""
+
+    hazchem: str = "hazchem"
+    major_hazard: str = "hazchem"
+    dust_explosion: str = "dust"
+    molten_metal: str = "metallurgy"
+
+
+class TieringRules(_Section):
+    method: Literal["thresholds", "shares"] = "thresholds"
+    red: float = Field(0.30, ge=0.0, le=1.0)
+    orange: float = Field(0.12, ge=0.0, le=1.0)
+    yellow: float = Field(0.04, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _cut_offs_in_order(self) -> "TieringRules":
+        if self.method == "thresholds" and not (self.red >= self.orange >= self.yellow):
+            raise ValueError(
+                f"threshold cut-offs must decrease red >= orange >= yellow, got "
+                f"{self.red}, {self.orange}, {self.yellow}"
+            )
+        if self.method == "shares" and self.red + self.orange + self.yellow > 1.0:
+            raise ValueError("target shares red + orange + yellow must not exceed 1")
+        return self
+
+
+class Policy(_Section):
+    roster: RosterRules = RosterRules()
+    draw: DrawRules = DrawRules()
+    tiers: TierSections = TierSections()
+    follow_up: FollowUpRules = FollowUpRules()
+    qualifications: QualificationRules = QualificationRules()
+    tiering: TieringRules = TieringRules()
+
+    def tier(self, tier: Tier | str) -> TierRules:
+        return getattr(self.tiers, Tier(tier).value)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able form (dates as ISO strings), for plan.json and audits."""
+        return self.model_dump(mode="json")
+
+
+class PolicyError(ValueError):
+    """A policy file that cannot be used; `problems` lists every reason."""
+
+    def __init__(self, path: Path | str, problems: list[str]):
+        self.path = Path(path)
+        self.problems = problems
+        super().__init__("\n".join(f"{self.path.name}: {p}" for p in problems))
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The pydantic model class that holds the key at `loc` (for suggestions)."""
+    model: type[BaseModel] = Policy
+    for part in loc[:-1]:
+        field = model.model_fields.get(str(part))
+        if field is None or not (isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)):
+            return None
+        model = field.annotation
+    return model
+
+
+def _describe(err: dict[str, Any]) -> str:
+    loc = tuple(err["loc"])
+    key = ".".join(str(p) for p in loc)
+    section = ".".join(str(p) for p in loc[:-1])
+    where = f"[{section}] " if section else ""
+    if err["type"] == "extra_forbidden":
+        model = _model_at(loc)
+        valid = list(model.model_fields) if model else []
+        close = difflib.get_close_matches(str(loc[-1]), valid, n=1, cutoff=0.5)
+        hint = f" (did you mean '{close[0]}'?)" if close else f" (valid keys: {', '.join(valid)})"
+        kind = "section" if isinstance(err.get("input"), dict) else "key"
+        return f"{where}unknown {kind} '{loc[-1]}'{hint}"
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "value_error" or not loc:
+        return f"{where or '[' + key + '] ' if key else ''}{msg}".strip()
+    return f"key '{key}': {msg} (got {err.get('input')!r})"
+
+
+def parse_policy(data: dict[str, Any], path: Path | str = "policy.toml") -> Policy:
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as exc:
+        raise PolicyError(path, [_describe(e) for e in exc.errors()]) from None
+
+
+def load_policy(path: Path | str | None) -> Policy:
+    """The policy in `path`, or the defaults when `path` is None or does not exist."""
+    if path is None or not Path(path).exists():
+        return Policy()
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise PolicyError(path, ["is not UTF-8 text"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(path, [f"is not valid TOML: {exc}"]) from None
+    return parse_policy(data, path)
+
+
+DEFAULT_POLICY_TOML = """\
+# riskplan policy. Every value below is riskplan's default, not law: set your bureau's own.
+[roster]
+team_size = 2                      # certified inspectors per visit
+max_visits_per_inspector_day = 2
+min_days_between_visits = 14       # two visits to one enterprise
+rotate_inspectors = true           # no one from an enterprise's previous visit team on its next
+cross_area = false                 # true: a subdistrict-based inspector never visits their home subdistrict
+capacity_reserve = 0.0             # share of each inspector's weekly capacity held back for campaigns
+holidays = []                      # ISO dates that are not working days
+extra_workdays = []                # ISO weekend dates that are working days (make-up days)
+
+[draw]
+avoid_recent_days = 90             # not drawn if visited in the last N days
+method = "uniform"                 # or "risk_weighted"
+min_inclusion = 0.01               # risk_weighted only: every eligible enterprise's floor
+max_inclusion = 1.0                # risk_weighted only: cap
+weight_power = 1                   # risk_weighted only: chance ∝ probability^power (1–4; 1 = proportional)
+
+[tiers.red]
+visits_per_month = 1               # at least one visit in each calendar month of the quarter
+max_visits_per_quarter = 4
+[tiers.orange]
+max_days_between_visits = 182      # never more than half a year without a visit
+max_visits_per_quarter = 2
+[tiers.yellow]
+sample_share = 0.10                # share of eligible yellow enterprises drawn each quarter
+max_visits_per_quarter = 2
+[tiers.blue]
+sample_share = 0.03
+max_visits_per_quarter = 2
+
+[follow_up]
+after_major_hazard = true          # latest visit found a major hazard, not visited since: visit in month 1
+after_accident = true              # serious-or-worse accident in the 31 days before the quarter: visit in month 1
+
+[qualifications]                   # hazard -> a qualification at least one team member holds
+hazchem = "hazchem"
+major_hazard = "hazchem"
+dust_explosion = "dust"
+molten_metal = "metallurgy"
+
+[tiering]
+method = "thresholds"              # "thresholds": probability cut-offs; "shares": target shares
+red = 0.30
+orange = 0.12
+yellow = 0.04
+"""

@@ -1,0 +1,240 @@
+"""The plan folder (OUT/) a quarter's plan writes, atomically:
+
+- roster.csv             placed visits (sorted by visit_id)
+- tiers.csv              the tiers used (from --tiers, or the scoring model's output)
+- inspector_schedule.csv one row per inspector per working day, with that day's visit ids
+- draw.csv               the first random draw, every enterprise of a sampled tier
+- shortfall.csv          unmet needs by rule, tier, subdistrict and month, with a suggestion
+- unplaced.csv           each requested visit or obligation that did not make it, with why
+- plan.json              quarter, seed, input sha256, policy, tier source, counts, shortfall,
+                         solver status/objective/bound, versions; wall times under "timing".
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from riskplan import __version__
+from riskplan.domain.roster import BASES, RosterProblem, SolveResult, Unplaced
+from riskplan.domain.schema import TIERS
+from riskplan.io import atomic_output_dir
+from riskplan.load.district import District
+from riskplan.plan.problem import Prepared
+
+PLAN_FILES = ("roster.csv", "tiers.csv", "inspector_schedule.csv", "draw.csv", "shortfall.csv",
+              "unplaced.csv", "plan.json")
+SHORTFALL_COLUMNS = ("rule", "tier", "subdistrict", "month", "missing", "reason", "suggestion")
+NO_WORKING_DAY = "no working day"  # shortfall reasons found before solving
+BEYOND_MAX = "beyond max_visits_per_quarter"
+FLOAT_FORMAT = "%.6f"
+
+
+# ---------------------------------------------------------------- output tables
+
+def _tier_map(problem: RosterProblem) -> dict[str, dict[str, Any]]:
+    return problem.enterprises.set_index("enterprise_id")[["name", "subdistrict", "tier"]].to_dict("index")
+
+
+def roster_frame(problem: RosterProblem, result: SolveResult) -> pd.DataFrame:
+    ent = _tier_map(problem)
+    rows = []
+    for v in sorted(result.roster.visits, key=lambda v: v.request.visit_id):
+        r, e = v.request, ent[v.request.enterprise_id]
+        rows.append({"visit_id": r.visit_id, "enterprise_id": r.enterprise_id, "enterprise_name": e["name"],
+                     "subdistrict": e["subdistrict"], "tier": e["tier"], "basis": r.basis,
+                     "obligations": ";".join(r.obligations), "window_start": r.window_start.isoformat(),
+                     "window_end": r.window_end.isoformat(), "date": v.date.isoformat(),
+                     "inspectors": ";".join(sorted(v.inspectors))})
+    return pd.DataFrame(rows, columns=["visit_id", "enterprise_id", "enterprise_name", "subdistrict", "tier",
+                                       "basis", "obligations", "window_start", "window_end", "date", "inspectors"])
+
+
+def schedule_frame(problem: RosterProblem, result: SolveResult) -> pd.DataFrame:
+    """One row per inspector per working day: on leave or not, and that day's visit ids."""
+    from riskplan.domain.calendar import leave_days
+
+    away = leave_days(problem.leave, problem.calendar)
+    visits: dict[tuple[str, Any], list[str]] = {}
+    for v in result.roster.visits:
+        for iid in v.inspectors:
+            visits.setdefault((iid, v.date), []).append(v.request.visit_id)
+    rows = [(iid, d.isoformat(), "yes" if d in away.get(iid, ()) else "no", ";".join(sorted(visits.get((iid, d), []))))
+            for iid in sorted(problem.inspectors["inspector_id"]) for d in problem.calendar.days]
+    return pd.DataFrame(rows, columns=["inspector_id", "date", "on_leave", "visits"])
+
+
+def obligation_rule(kind: str) -> str:
+    """The shortfall rule an obligation kind belongs to, named as the solver's shortfall report
+    names them: red_monthly, orange_due, follow_up, pinned."""
+    if "_month_" in kind:
+        return kind.split("_month_")[0] + "_monthly"
+    if kind.startswith("follow_up"):
+        return "follow_up"
+    if kind.startswith("pinned_"):
+        return "pinned"
+    return kind
+
+
+@dataclass
+class Shortfall:
+    summary: pd.DataFrame  # SHORTFALL_COLUMNS
+    unplaced: pd.DataFrame  # one row per visit / obligation not placed
+    unmet_obligations: list[dict[str, str]] = field(default_factory=list)
+    drawn_not_placed: list[dict[str, str]] = field(default_factory=list)
+
+
+def _missing_from_solver(problem: RosterProblem, result: SolveResult) -> list[Unplaced]:
+    """Requests the solver neither placed nor reported: reported here rather than lost."""
+    seen = {v.request.visit_id for v in result.roster.visits} | {u.request.visit_id for u in result.roster.unplaced}
+    return [Unplaced(r, "not returned by the solver") for r in problem.requests if r.visit_id not in seen]
+
+
+def shortfall_tables(prep: Prepared, result: SolveResult) -> Shortfall:
+    problem = prep.problem
+    ent = _tier_map(problem)
+    rows: list[dict] = []
+    unmet: list[dict[str, str]] = []
+    drawn: list[dict[str, str]] = []
+    unplaced = sorted(list(result.roster.unplaced) + _missing_from_solver(problem, result),
+                      key=lambda u: u.request.visit_id)
+    for u in unplaced:
+        r, e = u.request, ent[u.request.enterprise_id]
+        rows.append({"visit_id": r.visit_id, "enterprise_id": r.enterprise_id, "enterprise_name": e["name"],
+                     "subdistrict": e["subdistrict"], "tier": e["tier"], "basis": r.basis,
+                     "obligations": ";".join(r.obligations), "window_start": r.window_start.isoformat(),
+                     "window_end": r.window_end.isoformat(), "reason": u.reason})
+        if r.mandatory:
+            unmet += [{"enterprise_id": r.enterprise_id, "obligation": k, "visit_id": r.visit_id, "reason": u.reason}
+                      for k in r.obligations]
+        else:
+            drawn.append({"enterprise_id": r.enterprise_id, "visit_id": r.visit_id, "reason": u.reason})
+
+    extra: list[dict] = []
+    policy = problem.policy
+    leftovers = [(o, NO_WORKING_DAY) for o in prep.grouping.no_working_day]
+    leftovers += [(o, f"{BEYOND_MAX} ({policy.tier(ent[o.enterprise_id]['tier']).max_visits_per_quarter}"
+                      f" for {ent[o.enterprise_id]['tier']})") for o in prep.grouping.beyond_max]
+    for ob, reason in sorted(leftovers, key=lambda x: (x[0].enterprise_id, x[0].window_start, x[0].kind)):
+        e = ent[ob.enterprise_id]
+        rows.append({"visit_id": "", "enterprise_id": ob.enterprise_id, "enterprise_name": e["name"],
+                     "subdistrict": e["subdistrict"], "tier": e["tier"], "basis": ob.basis, "obligations": ob.kind,
+                     "window_start": ob.window_start.isoformat(), "window_end": ob.window_end.isoformat(),
+                     "reason": f"{reason}: {ob.reason}"})
+        unmet.append({"enterprise_id": ob.enterprise_id, "obligation": ob.kind, "visit_id": "", "reason": reason})
+        if reason == NO_WORKING_DAY:
+            suggestion = "widen the window or declare a make-up working day ([roster] extra_workdays)"
+        else:
+            suggestion = f"raise [tiers.{e['tier']}] max_visits_per_quarter"
+        extra.append({"rule": obligation_rule(ob.kind), "tier": e["tier"], "subdistrict": e["subdistrict"],
+                      "month": f"{ob.window_end.year}-{ob.window_end.month:02d}", "missing": 1,
+                      "reason": reason.split(" (")[0], "suggestion": suggestion})
+
+    solver_rows = result.shortfall if result.shortfall is not None else pd.DataFrame(columns=SHORTFALL_COLUMNS)
+    mine = pd.DataFrame(extra, columns=SHORTFALL_COLUMNS)
+    if len(mine):
+        mine = (mine.groupby(["rule", "tier", "subdistrict", "month", "reason", "suggestion"], as_index=False)
+                ["missing"].sum())[list(SHORTFALL_COLUMNS)]
+    parts = [f for f in (solver_rows.reindex(columns=list(SHORTFALL_COLUMNS)), mine) if len(f)]
+    summary = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SHORTFALL_COLUMNS)
+    if len(summary):
+        keys = summary.astype(str)
+        order = keys.sort_values(list(SHORTFALL_COLUMNS), kind="mergesort").index
+        summary = summary.loc[order].reset_index(drop=True)
+    unplaced_frame = pd.DataFrame(rows, columns=["visit_id", "enterprise_id", "enterprise_name", "subdistrict",
+                                                 "tier", "basis", "obligations", "window_start", "window_end",
+                                                 "reason"])
+    return Shortfall(summary, unplaced_frame, unmet, drawn)
+
+
+def _counts(frame: pd.DataFrame, column: str, order: tuple[str, ...]) -> dict[str, int]:
+    counts = frame[column].value_counts() if len(frame) else pd.Series(dtype=int)
+    return {k: int(counts.get(k, 0)) for k in order}
+
+
+def _round(x: Any) -> Any:
+    if isinstance(x, float):
+        return round(x, 6)
+    return x
+
+
+def plan_record(prep: Prepared, result: SolveResult, roster: pd.DataFrame, shortfall: Shortfall, *,
+                seed: int, district: District, tier_source: dict[str, Any], time_limit: float,
+                wall_time: float) -> dict[str, Any]:
+    """plan.json: everything deterministic, then wall times under "timing"."""
+    try:
+        import ortools
+
+        ortools_version = ortools.__version__
+    except ImportError:  # pragma: no cover - ortools is a dependency
+        ortools_version = None
+    tiers = tuple(t.value for t in TIERS)
+    requested = pd.DataFrame({"basis": [r.basis for r in prep.problem.requests]})
+    missing_total = int(pd.to_numeric(shortfall.summary["missing"]).sum()) if len(shortfall.summary) else 0
+    return {
+        "quarter": str(prep.problem.quarter),
+        "seed": seed,
+        "riskplan_version": __version__,
+        "ortools_version": ortools_version,
+        "inputs": district.fingerprints(),
+        "tiers": tier_source,
+        "policy": district.policy.to_dict(),
+        "options": {"time_limit": time_limit},
+        "counts": {
+            "obligations": len(prep.obligations),
+            "requested_by_basis": _counts(requested, "basis", BASES),
+            "placed": len(roster),
+            "placed_by_tier": _counts(roster, "tier", tiers),
+            "placed_by_basis": _counts(roster, "basis", BASES),
+            "drawn_by_tier": _counts(prep.draw.frame[prep.draw.frame["drawn"] == "yes"], "tier", tiers),
+            "eligible_by_tier": _counts(prep.draw.frame[prep.draw.frame["eligible"] == "yes"], "tier", tiers),
+        },
+        "shortfall": {
+            "missing_total": missing_total,
+            "by_rule": [{k: _round(v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+                        for row in shortfall.summary.to_dict("records")],
+            "unmet_obligations": shortfall.unmet_obligations,
+            "drawn_not_placed": shortfall.drawn_not_placed,
+        },
+        "solver": {
+            "status": result.status,
+            "objective": {k: _round(float(v)) for k, v in sorted(result.objective.items())},
+            "bound": None if result.bound is None else _round(float(result.bound)),
+        },
+        "timing": {"solver_wall_time_s": round(float(result.wall_time), 3), "total_wall_time_s": round(wall_time, 3)},
+    }
+
+
+def deterministic_part(plan: dict[str, Any]) -> dict[str, Any]:
+    """plan.json without its "timing" key: what must be identical between runs."""
+    return {k: v for k, v in plan.items() if k != "timing"}
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """Stable CSV bytes: UTF-8, '\\n' line ends, floats with six decimals."""
+    return frame.to_csv(index=False, lineterminator="\n", float_format=FLOAT_FORMAT).encode("utf-8")
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    path.write_bytes(csv_bytes(frame))
+
+
+def tiers_output(tiers_frame: pd.DataFrame) -> bytes:
+    """OUT/tiers.csv: the tiers used, sorted by enterprise_id (its sha256 goes in plan.json)."""
+    return csv_bytes(tiers_frame.sort_values("enterprise_id", kind="mergesort"))
+
+
+def write_plan(out_dir: Path, force: bool, prep: Prepared, result: SolveResult, tiers_frame: pd.DataFrame,
+               roster: pd.DataFrame, shortfall: Shortfall, plan: dict[str, Any]) -> None:
+    with atomic_output_dir(Path(out_dir), force=force) as staging:
+        _write_csv(roster, staging / "roster.csv")
+        (staging / "tiers.csv").write_bytes(tiers_output(tiers_frame))
+        _write_csv(schedule_frame(prep.problem, result), staging / "inspector_schedule.csv")
+        _write_csv(prep.draw.frame, staging / "draw.csv")
+        _write_csv(shortfall.summary, staging / "shortfall.csv")
+        _write_csv(shortfall.unplaced, staging / "unplaced.csv")
+        (staging / "plan.json").write_text(json.dumps(plan, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

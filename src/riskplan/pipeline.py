@@ -1,0 +1,86 @@
+"""Where the steps meet: `run_plan` reads the district and its tiers, builds the quarter's
+problem, solves it and writes OUT/ (see `export.plan_files` for the files).
+
+Same inputs + seed + options give byte-identical files; plan.json differs between runs only
+under its "timing" key."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+
+from riskplan.domain.calendar import Quarter
+from riskplan.domain.roster import Obligation, SolveResult
+from riskplan.export.plan_files import (
+    Shortfall,
+    plan_record,
+    roster_frame,
+    shortfall_tables,
+    tiers_output,
+    write_plan,
+)
+from riskplan.io import sha256_file
+from riskplan.load.district import load_district
+from riskplan.load.tiers import load_tiers_csv
+from riskplan.plan.draw import DrawResult
+from riskplan.plan.problem import prepare
+from riskplan.score.tiering import model_tiers
+
+DEFAULT_TIME_LIMIT = 60.0
+
+
+# ---------------------------------------------------------------- the pipeline
+
+@dataclass
+class PlanResult:
+    out_dir: Path
+    plan: dict[str, Any]
+    solve: SolveResult
+    draw: DrawResult
+    obligations: list[Obligation]
+    roster: pd.DataFrame
+    shortfall: Shortfall
+
+
+def refuse_existing(out_dir: Path, force: bool) -> None:
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise FileExistsError(f"{out_dir} exists and is not a folder")
+    if out_dir.exists() and any(out_dir.iterdir()) and not force:
+        what = "holds a plan" if (out_dir / "plan.json").exists() else "is not empty"
+        raise FileExistsError(f"{out_dir} already {what}; use --force to replace it")
+
+
+def run_plan(district_dir: Path | str, quarter: Quarter | str, seed: int, tiers_path: Path | str | None = None,
+             *, out_dir: Path | str, force: bool = False, time_limit: float = DEFAULT_TIME_LIMIT,
+             progress: Callable[..., Any] | None = None,
+             solve: Callable[..., SolveResult] | None = None) -> PlanResult:
+    """Plan the quarter and write OUT/ (see the module docstring). `solve` replaces
+    `riskplan.solver.solve_roster` (same signature), e.g. for a baseline comparison."""
+    started = time.perf_counter()
+    quarter = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
+    out_dir = Path(out_dir)
+    refuse_existing(out_dir, force)
+    district = load_district(district_dir)
+    if tiers_path is not None:
+        tiers_frame = load_tiers_csv(tiers_path, district)
+        tiers_frame.attrs["source"] = Path(tiers_path).name  # named in a risk-weighted draw's errors
+        tier_source = {"source": "file", "file": Path(tiers_path).name, "sha256": sha256_file(Path(tiers_path))}
+    else:
+        tiers_frame, tier_source = model_tiers(district, quarter)
+    tier_source["tiers_csv_sha256"] = hashlib.sha256(tiers_output(tiers_frame)).hexdigest()
+    prep = prepare(district, tiers_frame, quarter, seed)
+    if solve is None:
+        from riskplan.solve.solve import solve_roster as solve
+    result = solve(prep.problem, seed, time_limit=time_limit, progress=progress)
+    roster = roster_frame(prep.problem, result)
+    shortfall = shortfall_tables(prep, result)
+    plan = plan_record(prep, result, roster, shortfall, seed=seed, district=district, tier_source=tier_source,
+                       time_limit=time_limit, wall_time=time.perf_counter() - started)
+    write_plan(out_dir, force, prep, result, tiers_frame, roster, shortfall, plan)
+    return PlanResult(out_dir, plan, result, prep.draw, prep.obligations, roster, shortfall)

@@ -1,0 +1,429 @@
+"""The learned risk model: train, validate over time, explain, save and load safely.
+
+Training stacks feature snapshots (features as of T_s, label = event in [T_s, T_s + 12
+months)) taken every `step_months` up to as_of - 12 months, so no label reaches past the
+as-of date. Two scikit-learn candidates compete -- a regularised logistic regression and a
+histogram gradient-boosted model -- in rolling temporal validation: for each fold date T_k
+a candidate is trained on snapshots whose labels end by T_k and scored on the events of
+[T_k, T_k + 12 months). The better mean average precision wins and is refitted on all
+snapshots.
+
+The score is calibrated: the base model's log-odds are mapped to a probability by an
+isotonic or Platt (sigmoid) calibrator fitted on out-of-fold log-odds (folds grouped by
+enterprise, so one enterprise's snapshots never sit on both sides).
+
+Explanations: the contribution of a feature group to an enterprise's log-odds is the change
+in the base model's log-odds when that group's features are set to the district reference
+(median of each numeric feature, most frequent industry in the training data). For the
+logistic model this equals coefficient x (x - reference) summed over the group exactly; for
+boosting it is the same "what if this enterprise were typical in this respect" question
+asked of the trees. Reasons are the groups with the largest contributions.
+
+Saved artifacts are skops files (no pickle); loading accepts only the types in
+`TRUSTED_TYPES` and refuses files that are not riskplan models or were built on another
+feature set.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+from threadpoolctl import threadpool_limits
+
+from riskplan import __version__
+from riskplan.load.district import District
+from riskplan.score.baseline import baseline_risk, rule_grade
+from riskplan.score.features import (
+    CATEGORICAL,
+    FEATURE_GROUPS,
+    FEATURE_NAMES,
+    FEATURE_VERSION,
+    HORIZON_DAYS,
+    NUMERIC,
+    build_features,
+    build_labels,
+    history_end,
+    history_start,
+    snapshot_dates,
+)
+from riskplan.score.metrics import calibration_table, ranking_metrics
+
+MODEL_FORMAT = "riskplan-risk-model"
+MODEL_FORMAT_VERSION = 1
+CANDIDATES = ("logistic", "boosting")
+CALIBRATIONS = ("sigmoid", "isotonic")
+#: Native threads (OpenMP/BLAS) while fitting and scoring. One: on a shared 2-core machine
+#: OpenMP's busy-waiting made boosting 6x slower with 2 threads than with 1 (measured).
+THREADS = 1
+
+
+class ModelError(ValueError):
+    """A model file that cannot be used (wrong kind of file, untrusted content, mismatch)."""
+
+
+class TrainingError(ValueError):
+    """The district cannot train a model (too little history, no events to learn from)."""
+
+
+# ---------------------------------------------------------------- estimators
+
+def make_estimator(kind: str, seed: int = 0) -> Pipeline:
+    """An unfitted base pipeline of the given kind; input = the FEATURE_NAMES frame."""
+    if kind == "logistic":
+        pre = ColumnTransformer([
+            ("num", StandardScaler(), list(NUMERIC)),
+            ("cat", OneHotEncoder(handle_unknown="ignore", min_frequency=20, sparse_output=False), list(CATEGORICAL)),
+        ])
+        return Pipeline([("pre", pre), ("clf", LogisticRegression(C=0.3, max_iter=3000, random_state=seed))])
+    if kind == "boosting":
+        pre = ColumnTransformer([
+            ("cat", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan,
+                                   encoded_missing_value=np.nan, min_frequency=20), list(CATEGORICAL)),
+            ("num", "passthrough", list(NUMERIC)),
+        ])
+        clf = HistGradientBoostingClassifier(
+            learning_rate=0.08, max_iter=120, max_leaf_nodes=15, min_samples_leaf=40,
+            l2_regularization=1.0, categorical_features=[0], early_stopping=False, random_state=seed)
+        return Pipeline([("pre", pre), ("clf", clf)])
+    raise ValueError(f"unknown model kind '{kind}' (use one of {', '.join(CANDIDATES)})")
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-9, 1 - 1e-9)
+    return np.log(p / (1 - p))
+
+
+def fit_calibrator(scores: np.ndarray, y: np.ndarray, method: str):
+    if method == "isotonic":
+        return IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(scores, y)
+    if method == "sigmoid":
+        return LogisticRegression(C=1e6, max_iter=1000).fit(scores.reshape(-1, 1), y)
+    raise ValueError(f"unknown calibration '{method}'")
+
+
+def apply_calibrator(calibrator, scores: np.ndarray) -> np.ndarray:
+    if isinstance(calibrator, IsotonicRegression):
+        return calibrator.predict(scores)
+    return calibrator.predict_proba(scores.reshape(-1, 1))[:, 1]
+
+
+def reference_row(X: pd.DataFrame) -> pd.DataFrame:
+    """The district reference enterprise: median numeric features, most frequent industry."""
+    ref = {c: [float(X[c].median())] for c in NUMERIC}
+    for c in CATEGORICAL:
+        ref[c] = [str(X[c].mode().iloc[0])]
+    return pd.DataFrame(ref)[list(FEATURE_NAMES)]
+
+
+@dataclass
+class LoadedModel:
+    """A calibrated risk model ready to score: base pipeline + calibrator + reference."""
+
+    kind: str
+    calibration: str
+    base: Pipeline
+    calibrator: object
+    reference: pd.DataFrame
+    card: dict = field(default_factory=dict)
+    path: Path | None = None
+
+    def decision(self, X: pd.DataFrame) -> np.ndarray:
+        """Base model log-odds (uncalibrated)."""
+        with threadpool_limits(THREADS):
+            return self.base.decision_function(X[list(FEATURE_NAMES)])
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        return apply_calibrator(self.calibrator, self.decision(X))
+
+    def contributions(self, X: pd.DataFrame, base_scores: np.ndarray | None = None) -> pd.DataFrame:
+        """Log-odds contribution of each feature group (columns) per row: score(x) minus the
+        score with the group set to the reference. Rows already at the reference get 0."""
+        X = X[list(FEATURE_NAMES)]
+        s = self.decision(X) if base_scores is None else base_scores
+        out = np.zeros((len(X), len(FEATURE_GROUPS)))
+        for j, (group, cols) in enumerate(FEATURE_GROUPS.items()):
+            cols = list(cols)
+            differs = np.zeros(len(X), dtype=bool)
+            for c in cols:
+                differs |= (X[c].to_numpy() != self.reference[c].iloc[0])
+            if not differs.any():
+                continue
+            Xg = X.loc[differs].copy() if not differs.all() else X.copy()
+            for c in cols:
+                Xg[c] = self.reference[c].iloc[0]
+            out[differs, j] = s[differs] - self.decision(Xg)
+        return pd.DataFrame(out, index=X.index, columns=list(FEATURE_GROUPS))
+
+    @property
+    def name(self) -> str:
+        return self.path.name if self.path else "(unsaved)"
+
+
+def fit_model(X: pd.DataFrame, y: pd.Series, groups: np.ndarray, kind: str, calibration: str = "sigmoid",
+              seed: int = 0, folds: int = 3) -> LoadedModel:
+    """Fit base model on all rows and a calibrator on its out-of-fold (grouped) log-odds."""
+    with threadpool_limits(THREADS):
+        return _fit_model(X, y, groups, kind, calibration, seed, folds)
+
+
+def _fit_model(X, y, groups, kind, calibration, seed, folds) -> LoadedModel:
+    X = X[list(FEATURE_NAMES)]
+    events = int(y.sum())
+    if events < folds or events > len(y) - folds:
+        raise TrainingError(f"cannot learn from {len(y):,} training rows with {events:,} events: need events "
+                            "and non-events in every fold (the event: a serious-or-worse accident or a visit "
+                            "finding a major hazard)")
+    yv = y.to_numpy()
+    oof = np.zeros(len(X))
+    splitter = GroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for tr, te in splitter.split(X, yv, groups):
+        est = make_estimator(kind, seed).fit(X.iloc[tr], yv[tr])
+        oof[te] = est.decision_function(X.iloc[te])
+    base = make_estimator(kind, seed).fit(X, yv)
+    cal = fit_calibrator(oof, yv, calibration)
+    return LoadedModel(kind=kind, calibration=calibration, base=base, calibrator=cal, reference=reference_row(X))
+
+
+# ---------------------------------------------------------------- temporal validation
+
+@dataclass
+class FoldResult:
+    test_date: pd.Timestamp
+    train_dates: list[pd.Timestamp]
+    metrics: dict[str, dict[str, float]]   # candidate / "baseline" -> metrics
+    n: int
+    events: int
+    calibration: dict[str, pd.DataFrame]
+    curves: dict[str, dict[str, np.ndarray]]
+    predictions: dict[str, np.ndarray] = field(default_factory=dict)   # candidate -> probabilities
+    outcomes: np.ndarray | None = None                                  # observed events (0/1)
+
+
+@dataclass
+class ValidationReport:
+    folds: list[FoldResult]
+    chosen: str
+    audit: pd.DataFrame | None = None   # bias audit of the chosen candidate on the latest fold
+
+    def summary(self) -> pd.DataFrame:
+        """Mean over folds of each metric, per candidate and the baseline."""
+        rows = {}
+        for name in self.folds[0].metrics:
+            rows[name] = pd.DataFrame([f.metrics[name] for f in self.folds]).mean()
+        return pd.DataFrame(rows).T
+
+    def per_fold(self) -> pd.DataFrame:
+        rows = []
+        for f in self.folds:
+            for name, m in f.metrics.items():
+                rows.append({"fold": f.test_date.date().isoformat(), "scorer": name, "n": f.n,
+                             "events": f.events, **m})
+        return pd.DataFrame(rows)
+
+    def text(self) -> str:
+        fmt = lambda v: f"{v:.4f}"  # noqa: E731
+        cols = ["fold", "scorer", "n", "events", "roc_auc", "average_precision", "precision@1%",
+                "precision@5%", "precision@20%", "recall@1%", "recall@5%", "recall@20%", "brier"]
+        lines = ["Rolling temporal validation: for each fold date T, train on snapshots whose 12-month",
+                 "label windows end by T, evaluate on the events of [T, T + 12 months).", "",
+                 self.per_fold()[cols].to_string(index=False, float_format=fmt), "",
+                 "Mean over folds:", self.summary().to_string(float_format=fmt), "",
+                 f"Chosen: {self.chosen} (highest mean average precision)", ""]
+        last = self.folds[-1]
+        lines.append(f"Calibration of {self.chosen} on the latest fold ({last.test_date.date()}):")
+        lines.append(last.calibration[self.chosen].to_string(index=False, float_format=fmt))
+        if self.audit is not None:
+            from riskplan.score.metrics import bias_audit_text
+            lines += ["", f"Bias audit of {self.chosen} on the latest fold ({last.test_date.date()}; observed events, "
+                          "tiers by the district's policy):", bias_audit_text(self.audit)]
+        return "\n".join(lines)
+
+
+def _curve(score: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
+    ks = np.linspace(0.005, 0.30, 60)
+    from riskplan.score.metrics import precision_recall_at
+    return {"k": ks, "precision": np.array([precision_recall_at(score, y, k)[0] for k in ks])}
+
+
+def temporal_validation(district: District, as_of: date, kinds=CANDIDATES, calibration: str = "sigmoid",
+                        seed: int = 0, step_months: int = 6, n_folds: int = 3,
+                        progress: Callable[[str], None] | None = None,
+                        cache: dict | None = None) -> ValidationReport:
+    """Rolling-origin validation over the last `n_folds` yearly fold dates before as_of - 12 months."""
+    say = progress or (lambda _msg: None)
+    t = pd.Timestamp(as_of).normalize()
+    last_test = t - pd.Timedelta(days=HORIZON_DAYS)
+    fold_dates = [last_test - pd.DateOffset(years=i) for i in range(n_folds)][::-1]
+    all_dates = snapshot_dates(district, as_of, step_months)
+    cache = {} if cache is None else cache
+
+    def frame(d: pd.Timestamp):
+        if d not in cache:
+            cache[d] = (build_features(district, d), build_labels(district, d))
+        return cache[d]
+
+    folds = []
+    for fd in fold_dates:
+        fd = pd.Timestamp(fd)
+        train_dates = [d for d in all_dates if d + pd.Timedelta(days=HORIZON_DAYS) <= fd]
+        if not train_dates:
+            say(f"fold {fd.date()}: skipped (no earlier snapshot with a complete label window)")
+            continue
+        Xs, ys = zip(*(frame(d) for d in train_dates))
+        X = pd.concat(Xs)
+        y = pd.concat(ys)
+        groups = np.tile(np.arange(len(district.enterprises)), len(train_dates))
+        Xt, yt = frame(fd)
+        metrics, cal, curves, preds = {}, {}, {}, {}
+        for kind in kinds:
+            say(f"fold {fd.date()}: fitting {kind} on {len(train_dates)} snapshot(s), {len(X):,} rows")
+            m = fit_model(X, y, groups, kind, calibration, seed)
+            p = m.predict_proba(Xt)
+            metrics[kind] = ranking_metrics(p, yt.to_numpy(), True)
+            cal[kind] = calibration_table(p, yt.to_numpy())
+            curves[kind] = _curve(p, yt.to_numpy())
+            preds[kind] = p
+        grade = rule_grade(district, fd)
+        b = baseline_risk(grade)
+        metrics["baseline"] = ranking_metrics(b, yt.to_numpy(), False)
+        curves["baseline"] = _curve(b, yt.to_numpy())
+        folds.append(FoldResult(fd, train_dates, metrics, len(yt), int(yt.sum()), cal, curves, preds,
+                                yt.to_numpy()))
+    if not folds:
+        raise TrainingError(
+            f"not enough history to validate over time: the history starts {history_start(district).date()}, "
+            f"and each fold needs a year of history plus a complete 12-month label window before its date "
+            f"(at least 3 years before the as-of date {t.date()})")
+    report = ValidationReport(folds, chosen="")
+    summary = report.summary()
+    cand = summary.loc[[k for k in kinds]]
+    report.chosen = str(cand["average_precision"].idxmax())
+    report.audit = _fold_audit(district, folds[-1], report.chosen)
+    return report
+
+
+def _fold_audit(district: District, fold: FoldResult, kind: str) -> pd.DataFrame:
+    """Bias audit out of time: the chosen candidate's probabilities on the latest fold against
+    the events observed after it (what a real district without a truth file can show)."""
+    from riskplan.score.cutoffs import tiers_from_probability
+    from riskplan.score.metrics import bias_audit
+
+    p = fold.predictions[kind]
+    frame = district.enterprises[["subdistrict", "industry", "size_class"]].assign(
+        probability=p, tier=tiers_from_probability(p, district.policy.tiering))
+    return bias_audit(frame, fold.outcomes)
+
+
+# ---------------------------------------------------------------- training end to end
+
+@dataclass
+class TrainResult:
+    model: LoadedModel
+    validation: ValidationReport
+    card: dict
+    seconds: float = 0.0   # wall time; printed, not stored, so saved folders are reproducible
+
+
+def _fingerprint(district: District) -> dict:
+    try:
+        files = district.fingerprints()
+    except (OSError, TypeError):
+        files = {}
+    import hashlib
+    h = hashlib.sha256()
+    for name in ("enterprises", "accidents", "inspections"):
+        h.update(pd.util.hash_pandas_object(district.table(name), index=False).to_numpy().tobytes())
+    return {"files": files, "tables_sha256": h.hexdigest()}
+
+
+def library_versions() -> dict[str, str]:
+    import matplotlib
+    import scipy
+    import sklearn
+    import skops
+    return {"python": platform.python_version(), "riskplan": __version__, "scikit-learn": sklearn.__version__,
+            "skops": skops.__version__, "numpy": np.__version__, "pandas": pd.__version__,
+            "scipy": scipy.__version__, "matplotlib": matplotlib.__version__}
+
+
+def train(district: District, as_of: date | None = None, seed: int = 0, kinds=CANDIDATES,
+          calibration: str = "sigmoid", step_months: int = 6, n_folds: int = 3,
+          progress: Callable[[str], None] | None = None) -> TrainResult:
+    """Validate the candidates over time, refit the best on all snapshots, build its card."""
+    with threadpool_limits(THREADS):
+        return _train(district, as_of, seed, kinds, calibration, step_months, n_folds, progress)
+
+
+def _train(district, as_of, seed, kinds, calibration, step_months, n_folds, progress) -> TrainResult:
+    from riskplan.score.features import default_as_of
+
+    say = progress or (lambda _msg: None)
+    started = time.perf_counter()
+    latest = pd.Timestamp(default_as_of(district))
+    as_of = pd.Timestamp(as_of or latest).normalize()
+    if as_of > latest:
+        raise TrainingError(f"as-of date {as_of.date()} is after the history ends ({(latest - pd.Timedelta(days=1)).date()}): "
+                            "the last 12-month label windows would count missing records as 'no event'")
+    cache: dict = {}
+    say(f"temporal validation ({n_folds} folds, candidates: {', '.join(kinds)})")
+    report = temporal_validation(district, as_of.date(), kinds, calibration, seed, step_months, n_folds, say, cache)
+    dates = snapshot_dates(district, as_of.date(), step_months)
+    say(f"refitting {report.chosen} on {len(dates)} snapshots ({dates[0].date()} … {dates[-1].date()})")
+    parts = [cache[d] if d in cache else (build_features(district, d), build_labels(district, d)) for d in dates]
+    X = pd.concat([p[0] for p in parts])
+    y = pd.concat([p[1] for p in parts])
+    groups = np.tile(np.arange(len(district.enterprises)), len(dates))
+    model = fit_model(X, y, groups, report.chosen, calibration, seed)
+    elapsed = time.perf_counter() - started
+    summary = report.summary()
+    card = {
+        "format": MODEL_FORMAT,
+        "format_version": MODEL_FORMAT_VERSION,
+        "feature_version": FEATURE_VERSION,
+        "features": list(FEATURE_NAMES),
+        "feature_groups": {g: list(c) for g, c in FEATURE_GROUPS.items()},
+        "kind": model.kind,
+        "calibration": calibration,
+        "seed": seed,
+        "as_of": as_of.date().isoformat(),
+        "label": "serious-or-worse accident, or a visit finding >= 1 major hazard, in the 12 months after the snapshot date",
+        "training": {
+            "district": str(district.path),
+            "fingerprint": _fingerprint(district),
+            "enterprises": int(len(district.enterprises)),
+            "history": [history_start(district).date().isoformat(), history_end(district).date().isoformat()],
+            "snapshots": [d.date().isoformat() for d in dates],
+            "rows": int(len(X)),
+            "events": int(y.sum()),
+        },
+        "validation": {
+            "folds": [f.test_date.date().isoformat() for f in report.folds],
+            "chosen": report.chosen,
+            "mean": {name: {k: _num(v) for k, v in row.items()} for name, row in summary.iterrows()},
+            "per_fold": json.loads(report.per_fold().to_json(orient="records")),
+            "bias_audit_flagged": [f"{r.grouping}={r.group}" for r in report.audit.itertuples() if r.flagged],
+        },
+        "libraries": library_versions(),
+    }
+    model.card = card
+    return TrainResult(model, report, card, seconds=round(elapsed, 2))
+
+
+def _num(v):
+    v = float(v)
+    return None if np.isnan(v) else round(v, 6)

@@ -1,0 +1,258 @@
+"""Why requested visits were not placed, and the smallest capacity change that would place them.
+
+`diagnose` names the first rule that rules a request out, relaxing nothing: no working day
+in the window, qualification (no certified holder), cross_area, leave, conflicts, spacing
+(or the tier's visit maximum), rotation, and otherwise capacity (every eligible inspector
+is fully booked that week or day).
+
+For capacity shortfalls `explain_shortfall` re-solves the solver's aggregate week model
+(`riskplan.solver.build_week_model`) on the capacity the roster leaves free (drawn visits
+count as free: mandatory visits come first) in elastic form: every missing mandatory visit
+must be placed, and slack variables per (week, all inspectors) and per (week,
+qualification) buy extra inspector-visit slots at unit cost. The minimal slack, summed per
+month and divided by a typical inspector's week, is the suggestion ("+14 inspector-weeks
+in 2027-02", "2 more hazchem-qualified inspectors").
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+import numpy as np
+import pandas as pd
+
+from riskplan.domain.roster import Roster, RosterProblem
+
+COLUMNS = ("rule", "tier", "subdistrict", "month", "missing", "reason", "suggestion")
+RULE_ORDER = ("red_monthly", "orange_due", "follow_up", "pinned", "mandatory", "drawn")
+
+
+def _team_possible(inst, M: np.ndarray, need: tuple[str, ...]) -> np.ndarray:
+    """Per column of M (inspectors x days): can team_size members of M hold every needed qualification?"""
+    ok = M.sum(axis=0) >= inst.team_size
+    for q in need:
+        holders = inst.qual.get(q)
+        if holders is None:
+            return np.zeros(M.shape[1], bool)
+        ok &= (M & holders[:, None]).any(axis=0)
+    if len(need) > inst.team_size:  # rare: can team_size people cover them all? (greedy cover)
+        H = np.stack([inst.qual[q] for q in need], axis=1)  # I x nq
+        for k in np.flatnonzero(ok):
+            open_q = np.ones(len(need), bool)
+            rows = H[M[:, k]]
+            for _ in range(inst.team_size):
+                if not open_q.any() or not len(rows):
+                    break
+                best = int(np.argmax((rows & open_q).sum(axis=1)))
+                open_q &= ~rows[best]
+            ok[k] = not open_q.any()
+    return ok
+
+
+def diagnose(inst, state, r: int) -> tuple[str, str]:
+    """(reason category, sentence) for why request r cannot be placed in the current roster."""
+    from riskplan.solve.rules import (
+        cross_area,
+        inspector_daily_limit,
+        inspector_weekly_capacity,
+        no_conflict_of_interest,
+        rotate_inspectors,
+        tier_visit_maximum,
+        visit_spacing,
+    )
+
+    req = inst.requests[r]
+    days = list(range(int(inst.req_lo[r]), int(inst.req_hi[r]) + 1))
+    if not days:
+        return "no working day", f"no working day between {req.window_start} and {req.window_end}"
+    e = int(inst.req_ent[r])
+    need = inst.ent_need[e]
+    sub = inst.subs[int(inst.ent_sub[e])]
+    cert = inst.certified
+    if cert.sum() < inst.team_size:
+        return "capacity", (f"the district has {int(cert.sum())} certified inspectors; a team needs "
+                            f"{inst.team_size}")
+    if not _team_possible(inst, cert[:, None], need)[0]:
+        missing = [q for q in need if not (cert & inst.qual.get(q, np.zeros(inst.I, bool))).any()]
+        if missing:
+            return "qualification", f"no certified inspector holds {', '.join(missing)}"
+        return "qualification", f"no team of {inst.team_size} certified inspectors covers {' + '.join(need)}"
+    base = cert & cross_area(inst, int(inst.ent_sub[e]))
+    if not _team_possible(inst, base[:, None], need)[0]:
+        return "cross_area", f"too few qualified certified inspectors based outside {sub}"
+    M = base[:, None] & ~inst.on_leave[:, days]
+    ok = _team_possible(inst, M, need)
+    if not ok.any():
+        return "leave", "too few qualified certified inspectors off leave on any day of the window"
+    M &= no_conflict_of_interest(inst, e)[:, None]
+    ok &= _team_possible(inst, M, need)
+    if not ok.any():
+        return "conflicts", "conflicts of interest leave too few qualified inspectors on every day of the window"
+    if not tier_visit_maximum(inst, state, e):
+        return "spacing", f"the enterprise already has its tier's maximum of {int(inst.ent_max[e])} visits"
+    spaced = np.array([visit_spacing(inst, state, e, d) for d in days])
+    ok &= spaced
+    if not ok.any():
+        return "spacing", f"every day of the window is within {inst.min_gap} days of another visit"
+    cache: dict[tuple, np.ndarray] = {}
+    for k in np.flatnonzero(ok):
+        # the rotation mask only depends on which placed visits are the day's neighbours
+        o = int(inst.day_ord[days[k]])
+        key = (sum(1 for v in state.ent_visits[e] if int(inst.day_ord[v[0]]) < o),
+               sum(1 for v in state.ent_visits[e] if int(inst.day_ord[v[0]]) == o))
+        if key not in cache:
+            cache[key] = rotate_inspectors(inst, state, e, days[k])
+        M[:, k] &= cache[key]
+    ok &= _team_possible(inst, M, need)
+    if not ok.any():
+        return "rotation", "rotation excludes too many of the remaining qualified inspectors"
+    for k in np.flatnonzero(ok):
+        M[:, k] &= inspector_daily_limit(inst, state, days[k]) & inspector_weekly_capacity(inst, state, days[k])
+    if _team_possible(inst, M[:, ok], need).any():
+        return "capacity", "a team fits but was not found by the search (mandatory visits took the slots)"
+    short = [q for q in need if not (M[:, ok] & inst.qual[q][:, None]).any()]
+    if short:
+        return "capacity", f"every eligible {', '.join(short)}-qualified inspector is fully booked in the window"
+    return "capacity", "every eligible inspector is fully booked in the window"
+
+
+def _month_label(d) -> str:
+    return f"{d.year}-{d.month:02d}"
+
+
+def capacity_suggestions(inst, state, requests: list[int], seed: int = 0) -> dict[str, str]:
+    """month label -> the smallest extra capacity (from the elastic aggregate model) that places `requests`."""
+    from riskplan.solve.weekplan import (
+        _solver_params,
+        build_week_model,
+        request_classes,
+    )
+
+    if not requests:
+        return {}
+    # capacity left free by the roster's mandatory visits (drawn visits yield to mandatory ones)
+    day_load = np.zeros_like(state.day_load)
+    week_load = np.zeros_like(state.week_load)
+    for r, (d, team) in state.placed.items():
+        if inst.req_mandatory[r]:
+            day_load[list(team), d] += 1
+            week_load[list(team), inst.week_of_day[d]] += 1
+    week_free = np.maximum(inst.wlim - week_load, 0)
+    day_free = np.maximum(inst.day_limit - day_load, 0)
+    classes = request_classes(inst, requests)
+    if not classes:
+        return {}
+    model, x, slack = build_week_model(inst, classes, week_free=week_free, day_free=day_free, elastic=True)
+    solver = _solver_params(seed, 5.0, 20.0)
+    status = solver.Solve(model)
+    if solver.StatusName(status) not in ("OPTIMAL", "FEASIBLE"):
+        return {}
+    full = inst.wlim.max(axis=1)[inst.certified]
+    typical = float(np.median(full)) if len(full) else 1.0
+    typical = max(typical, 1.0)
+
+    def month_of_week(w: int) -> str:
+        ds = inst.week_days[w]
+        labels = [_month_label(inst.days[d]) for d in ds]
+        return max(sorted(set(labels)), key=labels.count)
+
+    need_all: dict[str, float] = defaultdict(float)
+    need_q: dict[tuple[str, str], float] = defaultdict(float)
+    need_x: dict[tuple[str, str], float] = defaultdict(float)
+    weeks_in_month: dict[str, int] = defaultdict(int)
+    for w in range(inst.W):
+        weeks_in_month[month_of_week(w)] += 1
+    for key, var in slack.items():
+        v = solver.Value(var)
+        if v <= 0:
+            continue
+        w = key[-1]
+        m = month_of_week(w)
+        if key[0] == "all":
+            need_all[m] += v
+        elif key[0] == "cross":
+            need_x[(m, inst.subs[key[1]])] += v
+        else:
+            need_q[(m, key[0])] += v
+    out: dict[str, list[str]] = defaultdict(list)
+    for (m, q), v in sorted(need_q.items()):
+        people = math.ceil(v / (typical * weeks_in_month[m]))
+        out[m].append(f"{people} more {q}-qualified inspector{'s' if people > 1 else ''} "
+                      f"(+{math.ceil(v / typical)} {q}-qualified inspector-weeks in {m})")
+    for m, v in sorted(need_all.items()):
+        q_cover = sum(vq for (mm, _), vq in need_q.items() if mm == m)
+        extra = max(0.0, v - q_cover * inst.team_size)
+        weeks = math.ceil(extra / typical)
+        if weeks > 0:
+            out[m].append(f"+{weeks} inspector-weeks in {m}")
+    for (m, s), v in sorted(need_x.items()):
+        out[m].append(f"+{math.ceil(v / typical)} inspector-weeks in {m} from inspectors based outside {s}")
+    return {m: "; ".join(v) for m, v in out.items()}
+
+
+def explain_shortfall(problem: RosterProblem, roster: Roster, *, _instance=None, seed: int = 0) -> pd.DataFrame:
+    """One row per (rule, tier, subdistrict, month, reason) of unplaced requests; columns COLUMNS.
+
+    month is the YYYY-MM of the window's end (the deadline). Drawn visits appear with rule
+    "drawn" (drawn, not placed). Empty when everything was placed.
+    """
+    from riskplan.domain.obligation_kinds import rule_of
+    from riskplan.solve.compile import compile_problem
+    from riskplan.solve.result import state_from_roster
+
+    if not roster.unplaced:
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c == "missing" else object) for c in COLUMNS})
+    inst = _instance if _instance is not None else compile_problem(problem)
+    state = state_from_roster(inst, roster)
+    by_id = {r.visit_id: k for k, r in enumerate(inst.requests)}
+    rows: dict[tuple, list[int]] = defaultdict(list)
+    texts: dict[tuple, str] = {}
+    capacity_mandatory = []
+    for u in roster.unplaced:
+        r = by_id[u.request.visit_id]
+        cat, text = diagnose(inst, state, r)
+        e = int(inst.req_ent[r])
+        key = (rule_of(u.request), inst.ent_tier[e], inst.subs[int(inst.ent_sub[e])],
+               _month_label(u.request.window_end), cat)
+        rows[key].append(r)
+        texts.setdefault(key, text)
+        if cat == "capacity" and u.request.mandatory:
+            capacity_mandatory.append(r)
+    sugg = capacity_suggestions(inst, state, capacity_mandatory, seed)
+    out = []
+    for key in sorted(rows, key=lambda k: (RULE_ORDER.index(k[0]) if k[0] in RULE_ORDER else 99,) + k):
+        rule, tier, sub, month, cat = key
+        n = len(rows[key])
+        if cat == "capacity" and int(inst.certified.sum()) < inst.team_size:
+            s = f"{texts[key]}: certify at least {inst.team_size - int(inst.certified.sum())} more"
+        elif cat == "capacity" and rule != "drawn":
+            s = sugg.get(month) or "; ".join(v for v in sugg.values()) or texts[key]
+        elif cat == "capacity":
+            s = "drawn visits yield to mandatory ones; more inspector-weeks would place them"
+        elif cat == "qualification":
+            # enough holders to serve these visits: one holder slot per visit, a typical week each
+            full = inst.wlim.max(axis=1)[inst.certified]
+            per_person = max(1.0, float(np.median(full)) if len(full) else 1.0) * max(1, inst.W)
+            qs = texts[key].removeprefix("no certified inspector holds ")
+            people = max(1, math.ceil(sum(len(v) for k2, v in rows.items() if k2[4] == "qualification") / per_person))
+            s = f"{people} more {qs}-qualified certified inspector{'s' if people > 1 else ''}" \
+                if texts[key].startswith("no certified inspector holds") else \
+                f"{texts[key]}: one more certified inspector holding several of them"
+        elif cat == "no working day":
+            s = "widen the window to include a working day"
+        elif cat == "leave":
+            s = "move leave out of the window or add available inspectors"
+        elif cat == "conflicts":
+            s = "add inspectors without a conflict of interest for these enterprises"
+        elif cat == "rotation":
+            s = "add eligible inspectors (rotation excludes the previous team)"
+        elif cat == "cross_area":
+            s = "add qualified inspectors based in other subdistricts or district-wide"
+        else:
+            s = texts[key]
+        out.append({"rule": rule, "tier": tier, "subdistrict": sub, "month": month, "missing": n,
+                    "reason": cat, "suggestion": s})
+    df = pd.DataFrame(out, columns=list(COLUMNS))
+    df["missing"] = df["missing"].astype("int64")
+    return df

@@ -1,0 +1,147 @@
+"""`solve_roster`: the three phases composed (see the package docstring), with the greedy
+roster as the fallback when phase 1 finds nothing, time runs out or the user interrupts."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+
+import numpy as np
+
+from riskplan.domain.roster import RosterProblem, SolveResult
+from riskplan.solve.compile import compile_problem
+from riskplan.solve.days import place_week
+from riskplan.solve.objective import load_targets, objective_bound, soft_objective
+from riskplan.solve.polish import (
+    balance_pass,
+    improve_pass,
+    pair_singles_pass,
+    relocate_pass,
+)
+from riskplan.solve.progress import Progress, _check_deadline, _Reporter
+from riskplan.solve.repair import repair
+from riskplan.solve.result import build_roster, state_from_roster
+from riskplan.solve.state import State
+from riskplan.solve.teams import _load_weights
+from riskplan.solve.weekplan import (
+    assign_weeks,
+    merge_lone_visits,
+    plan_weeks,
+    request_classes,
+)
+
+
+def solve_roster(
+    problem: RosterProblem,
+    seed: int,
+    *,
+    time_limit: float = 60.0,
+    progress: Progress | None = None,
+    deterministic_time: float | None = None,
+    num_workers: int = 1,
+) -> SolveResult:
+    """The quarter's roster: aggregate week plan, randomized teams per week, repair (module doc).
+
+    `deterministic_time` bounds phase 1 in CP-SAT's deterministic units (default scales with
+    the model, at most 20); the roster depends only on the inputs, the seed and these options.
+    `num_workers` > 1 runs phase 1 in parallel: faster to a good week plan on big models, but
+    not reproducible (kept for the benchmark that measures what determinism costs).
+    """
+    from riskplan.solve.greedy import greedy_roster
+    from riskplan.solve.shortfall import explain_shortfall
+
+    t0 = time.perf_counter()
+    report = _Reporter(progress, t0)
+    deadline = t0 + time_limit
+    compiled = None
+    try:
+        report("compiling the problem")
+        inst = compiled = compile_problem(problem)
+        report(f"{len(inst.requests)} requests ({int(inst.req_mandatory.sum())} mandatory), "
+               f"{inst.I} inspectors, {inst.D} working days")
+        rng = np.random.default_rng([int(seed), 0x5017E])
+        classes = request_classes(inst)
+        det = deterministic_time if deterministic_time is not None else min(10.0, 0.5 + 0.002 * len(classes) * inst.W)
+        wall = max(1.0, min(time_limit * 0.6, time_limit - (time.perf_counter() - t0) - 1.0))
+        report(f"phase 1 week plan: {len(classes)} request classes x {inst.W} weeks")
+        quota, status, p1_obj = plan_weeks(inst, classes, seed, det, max(wall, 2 * det), report, num_workers)
+        if not quota and status not in ("OPTIMAL", "FEASIBLE"):
+            raise TimeoutError(f"phase 1 found no week plan ({status})")
+        merged = merge_lone_visits(inst, classes, quota)
+        report(f"phase 1 week plan: {status}, {sum(quota.values())} visits planned, {merged} lone visits merged")
+        week_req = assign_weeks(inst, classes, quota, rng)
+        state = State(inst)
+        planned = len(week_req)
+        target = load_targets(inst, inst.team_size * planned)
+        cap_weeks = np.zeros_like(inst.wlim, dtype=float)
+        for w, ds in enumerate(inst.week_days):
+            cap_weeks[:, w] = np.minimum(inst.wlim[:, w], inst.day_limit * (~inst.on_leave[:, ds]).sum(axis=1))
+        cap_weeks *= inst.certified[:, None]
+        cum = np.cumsum(cap_weeks, axis=1) / np.maximum(cap_weeks.sum(axis=1, keepdims=True), 1e-9)
+        reqs_by_week: dict[int, list[int]] = defaultdict(list)
+        for r, w in sorted(week_req.items()):
+            reqs_by_week[w].append(r)
+        failed: list[int] = []
+        state.even_weeks(True)
+        for w in range(inst.W):
+            _check_deadline(deadline, "phase 2")
+            weights = _load_weights(inst, state, target, cum[:, w])
+            failed += place_week(inst, state, rng, w, reqs_by_week.get(w, []), weights)
+        paired = pair_singles_pass(inst, state, deadline, plain=True)
+        report(f"phase 2 days and teams: {len(state.placed)} placed, {paired} one-visit trips paired, "
+               f"{len(failed)} to repair")
+        state.even_weeks(False)
+        not_planned = [r for r in range(len(inst.requests)) if r not in week_req]
+        weights = _load_weights(inst, state, target, np.ones(inst.I))
+        hopeless = set(not_planned) if status == "OPTIMAL" else set()
+        left = repair(inst, state, rng, failed + not_planned, weights, deadline, hopeless)
+        n_mand_left = int(sum(inst.req_mandatory[r] for r in left))
+        report(f"phase 3 repair: {len(state.placed)} placed, {n_mand_left} mandatory and "
+               f"{len(left) - n_mand_left} drawn unplaced")
+        paired += pair_singles_pass(inst, state, deadline, plain=True)
+        target = load_targets(inst, inst.team_size * len(state.placed))
+        moves = balance_pass(inst, state, target, deadline)
+        if left:  # the balance pass may have freed what a leftover needs
+            left = repair(inst, state, rng, left, weights, deadline, hopeless)
+            target = load_targets(inst, inst.team_size * len(state.placed))
+            moves += balance_pass(inst, state, target, deadline)
+        moved = swaps = 0
+        for _ in range(3):  # alternate until neither finds anything
+            m1 = relocate_pass(inst, state, rng, deadline)
+            m2 = improve_pass(inst, state, rng, deadline)
+            m2 += pair_singles_pass(inst, state, deadline)
+            moved, swaps = moved + m1, swaps + m2
+            if not (m1 or m2):
+                break
+        obj = soft_objective(inst, state.placed)
+        bound = objective_bound(inst, state.placed)
+        report(f"phase 3 polish: {moves} day swaps, {moved} visits moved to shared days, {swaps} member swaps; objective {obj['total']:.0f} "
+               f"(travel {obj['travel']:.0f}, balance {obj['balance']:.1f}), bound {bound['total']:.1f}")
+        from riskplan.solve.shortfall import diagnose
+
+        reasons = {r: diagnose(inst, state, r)[1] for r in left}
+        roster = build_roster(inst, state, reasons)
+        shortfall = explain_shortfall(problem, roster, _instance=inst)
+        objective = dict(obj)
+        objective.update({f"bound_{k}": v for k, v in bound.items()})
+        objective["phase1_objective"] = p1_obj
+        # the aggregate model is a relaxation: when it is solved to optimality, no roster can
+        # place more mandatory visits than it does
+        if status == "OPTIMAL":
+            objective["mandatory_shortfall_bound"] = float(sum(
+                1 for r in range(len(inst.requests)) if inst.req_mandatory[r] and r not in week_req))
+        return SolveResult(roster, "FEASIBLE",
+                           objective, bound["total"], time.perf_counter() - t0, shortfall)
+    except (KeyboardInterrupt, TimeoutError) as exc:
+        report(f"falling back to the greedy roster: {type(exc).__name__} {exc}")
+        g0 = time.perf_counter()
+        inst = compiled if compiled is not None else compile_problem(problem)
+        roster = greedy_roster(problem, seed, _instance=inst)
+        st = state_from_roster(inst, roster)
+        obj = soft_objective(inst, st.placed)
+        bound = objective_bound(inst, st.placed)
+        report(f"greedy roster in {time.perf_counter() - g0:.2f}s")
+        objective = dict(obj)
+        objective.update({f"bound_{k}": v for k, v in bound.items()})
+        return SolveResult(roster, "GREEDY_FALLBACK", objective, bound["total"], time.perf_counter() - t0,
+                           explain_shortfall(problem, roster, _instance=inst))

@@ -1,0 +1,92 @@
+"""The mutable state of a partial roster: loads and placed visits, changed only through
+`State.place` and `State.remove` so the day and week loads stay exact."""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+
+import numpy as np
+
+from riskplan.solve.instance import Instance
+
+# --------------------------------------------------------------------------------------
+# Mutable state of a partial roster.
+# --------------------------------------------------------------------------------------
+
+
+class State:
+    """Loads and placed visits; every change goes through `place` / `remove`."""
+
+    def __init__(self, inst: Instance):
+        self.inst = inst
+        self.day_load = np.zeros((inst.I, inst.D), dtype=np.int64)
+        self.week_load = np.zeros((inst.I, inst.W), dtype=np.int64)
+        self.placed: dict[int, tuple[int, tuple[int, ...]]] = {}
+        self.ent_visits: list[list[tuple[int, tuple[int, ...], int]]] = [[] for _ in inst.ent_ids]
+        self.stops: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)  # (day, sub) -> inspector -> visits
+        #: the weekly limits placements respect: the true ones, or lower ones while planning
+        self.wcap = inst.wlim
+        self.by_insp_week: dict[tuple[int, int], set[int]] = defaultdict(set)
+        self.by_week: dict[int, set[int]] = defaultdict(set)
+        self._refresh_free()
+
+    def _refresh_free(self) -> None:
+        """free[i, d]: inspector i can take one more visit on day d (rule 3, kept incrementally)."""
+        inst = self.inst
+        wk = inst.week_of_day
+        self.free = (self.day_load < inst.day_limit) & (self.week_load[:, wk] < self.wcap[:, wk])
+
+    def _update_free(self, team: tuple[int, ...], w: int) -> None:
+        inst = self.inst
+        ds = inst.week_days[w]
+        for i in team:
+            self.free[i, ds] = (self.day_load[i, ds] < inst.day_limit) & (self.week_load[i, w] < self.wcap[i, w])
+
+    def even_weeks(self, on: bool) -> None:
+        """While on, weekly limits are rounded down to whole days (multiples of the daily limit),
+        so inspector-weeks fill with full team-days; repair turns it off to use the rest."""
+        k = self.inst.day_limit
+        self.wcap = (self.inst.wlim // k) * k if on else self.inst.wlim
+        self._refresh_free()
+
+    def place(self, r: int, d: int, team: tuple[int, ...]) -> None:
+        inst = self.inst
+        w = int(inst.week_of_day[d])
+        self.placed[r] = (d, team)
+        e = int(inst.req_ent[r])
+        bisect.insort(self.ent_visits[e], (d, team, r))
+        st = self.stops[(d, int(inst.ent_sub[e]))]
+        for i in team:
+            self.day_load[i, d] += 1
+            self.week_load[i, w] += 1
+            st[i] = st.get(i, 0) + 1
+            self.by_insp_week[(i, w)].add(r)
+            # keep `free` current: a full week closes every day of it, a full day closes that day
+            if self.week_load[i, w] >= self.wcap[i, w]:
+                self.free[i, inst.week_days[w]] = False
+            elif self.day_load[i, d] >= inst.day_limit:
+                self.free[i, d] = False
+        self.by_week[w].add(r)
+
+    def remove(self, r: int) -> tuple[int, tuple[int, ...]]:
+        inst = self.inst
+        d, team = self.placed.pop(r)
+        w = inst.week_of_day[d]
+        idx = list(team)
+        self.day_load[idx, d] -= 1
+        self.week_load[idx, w] -= 1
+        e = inst.req_ent[r]
+        self.ent_visits[e].remove((d, team, r))
+        st = self.stops[(d, int(inst.ent_sub[e]))]
+        for i in team:
+            st[i] -= 1
+            if st[i] == 0:
+                del st[i]
+            self.by_insp_week[(i, int(w))].discard(r)
+        self.by_week[int(w)].discard(r)
+        self._update_free(team, int(w))
+        return d, team
+
+    def loads(self) -> np.ndarray:
+        return self.week_load.sum(axis=1)
