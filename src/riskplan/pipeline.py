@@ -52,7 +52,7 @@ def run_plan(district_dir: Path | str, quarter: Quarter | str, seed: int, tiers_
              progress: Callable[..., Any] | None = None,
              solve: Callable[..., SolveResult] | None = None) -> PlanResult:
     """Plan the quarter and write OUT/ (see the module docstring). `solve` replaces
-    `riskplan.solver.solve_roster` (same signature), e.g. for a baseline comparison."""
+    `riskplan.solve.solve.solve_roster` (same signature), e.g. for a baseline comparison."""
     started = time.perf_counter()
     quarter = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
     out_dir = Path(out_dir)

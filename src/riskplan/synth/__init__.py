@@ -53,7 +53,7 @@ the quarter or before, follow-ups (latest visit found a major hazard; serious-or
 accident in the 31 days before the quarter and no visit since) and pinned visits, then
 10 % of eligible yellow and 3 % of eligible blue (not visited in the last 90 days, no
 obligation) — times ``team_size`` = 2 inspector-visits. Supply is computed exactly as the
-planner will (riskplan.calendar: floor(capacity × available days ÷ 5) per ISO week, leave
+planner will (riskplan.domain.calendar: floor(capacity × available days ÷ 5) per ISO week, leave
 removed, certified inspectors only). Weekly capacities are integers ``round(s × w_i)``
 (``w_i`` an inspector's relative capacity) with the smallest scale ``s`` at which the
 *reference* inspector count of the size (S 30 per 2,000 enterprises, M 60 per 8,000, …,

@@ -46,7 +46,7 @@ from riskplan.synth.staff import (
 class SyntheticDistrict:
     """A generated district held in memory.
 
-    Tables use the typed columns of `riskplan.schema` (dates datetime64[ns], ints int64);
+    Tables use the typed columns of `riskplan.domain.schema` (dates datetime64[ns], ints int64);
     `truth` has enterprise_id, p_event_12m; `latent` holds the generator's hidden per-
     enterprise quantities (safety culture, drift, risk at `end`, visit rate) for analysis;
     `capacity` the calibration figures; `future` (only with ``simulate_future=True``) one
