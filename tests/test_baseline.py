@@ -78,3 +78,26 @@ def test_table_is_data_and_renders_for_the_readme():
     md = deduction_table_markdown()
     assert md.count("\n| ") == len(DEDUCTIONS)  # one row per line after the header
     assert "red < 60" in md
+
+
+# "In the 365 days before the as-of date" is, in code, 0 < (as_of − accident date) in days ≤ 365:
+# day −365 counts, day −366 does not, and an accident on the as-of date itself is not yet history.
+# As of 2027-01-01 (2026 is not a leap year): −365 is 2026-01-01, −366 is 2025-12-31.
+@pytest.mark.parametrize("accident, red", [
+    (("E", "2026-01-01", "minor", 1), True),    # a death, exactly 365 days before
+    (("E", "2025-12-31", "minor", 1), False),   # a death, 366 days before
+    (("E", "2026-01-01", "major", 0), True),    # major severity, exactly 365 days before
+    (("E", "2025-12-31", "major", 0), False),   # major severity, 366 days before
+    (("E", "2026-01-01", "extraordinary", 0), True),
+    (("E", "2025-12-31", "extraordinary", 0), False),
+    (("E", "2027-01-01", "major", 3), False),   # on the as-of date: not before it
+    (("E", "2026-12-31", "major", 0), True),    # the day before
+])
+def test_direct_red_window_is_the_365_days_before_inclusive(accident, red):
+    from riskplan.score.baseline import direct_red
+
+    d = toy_district([{"enterprise_id": "E", "standardization_grade": 1}], [accident])
+    assert (list(direct_red(d, "2027-01-01")["enterprise_id"]) == ["E"]) is red
+    g = rule_grade(d, "2027-01-01").iloc[0]
+    assert g.override == int(red)
+    assert (g.tier == "red") is red

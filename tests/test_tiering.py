@@ -90,6 +90,20 @@ def test_direct_red_override_beats_a_low_score(model):
     assert t.loc["F", "probability"] < 0.30    # red by the rule, not the score
 
 
+@pytest.mark.parametrize("severity, deaths", [("minor", 1), ("major", 0), ("extraordinary", 0)])
+def test_direct_red_override_counts_day_minus_365_but_not_day_minus_366(model, severity, deaths):
+    # as of 2027-01-01: 2026-01-01 is exactly 365 days before (counts), 2025-12-31 is 366 (does not)
+    d = toy_district(
+        [{"enterprise_id": "AT365", "standardization_grade": 1},
+         {"enterprise_id": "AT366", "standardization_grade": 1}],
+        accidents=[("AT365", "2026-01-01", severity, deaths), ("AT366", "2025-12-31", severity, deaths)])
+    t = tier_district(d, model, as_of=pd.Timestamp("2027-01-01").date()).set_index("enterprise_id")
+    assert t.loc["AT365", "override"] == 1 and t.loc["AT365", "tier"] == "red"
+    assert t.loc["AT365", "reason_1"].startswith("direct red:")
+    assert t.loc["AT366", "override"] == 0
+    assert not t.loc["AT366", "reason_1"].startswith("direct red:")
+
+
 def test_reasons_are_the_largest_contributions_in_plain_words(sample, model, sample_tiers):
     X = build_features(sample, pd.Timestamp("2027-01-01"))
     contrib = model.contributions(X)

@@ -22,6 +22,8 @@ from pathlib import Path
 import pandas as pd
 
 TABLE_EXTENSIONS = (".csv", ".xlsx")
+#: What an output path is: a folder of files or one file (see `refuse_existing`).
+OUTPUT_KINDS = ("folder", "file")
 
 
 def _umask() -> int:
@@ -126,16 +128,45 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
         atomic_write_bytes(path, frame_to_csv_bytes(frame))
 
 
+def refuse_existing(path: Path | str, force: bool = False, kind: str = "folder", *,
+                    marker: str | None = None, holds: str | None = None) -> None:
+    """The one overwrite guard every `--out` goes through (FileExistsError, exit 2 in the CLI).
+
+    kind "folder": an existing non-empty folder is refused unless `force`; an empty one is
+    fine. kind "file": an existing file is refused unless `force`. Something of the other
+    kind at `path` (a file where a folder goes, a folder where a file goes) is refused even
+    with `force`: replacing it is never what the user meant. `marker` and `holds` name what
+    the folder holds when it contains `marker` (e.g. "plan.json", "a plan") for the message.
+    Called early, before the work, so a refusal costs nothing; the atomic writers call it
+    again just before they move their output into place.
+    """
+    if kind not in OUTPUT_KINDS:
+        raise ValueError(f"kind must be one of {OUTPUT_KINDS}, not {kind!r}")
+    path = Path(path)
+    if not (path.exists() or path.is_symlink()):
+        return
+    if kind == "folder":
+        if not path.is_dir():
+            raise FileExistsError(f"{path} exists and is not a folder")
+        if any(path.iterdir()) and not force:
+            what = f"holds {holds}" if marker and holds and (path / marker).exists() else "exists and is not empty"
+            raise FileExistsError(f"{path} already {what}; use --force to replace it")
+    else:
+        if path.is_dir():
+            raise FileExistsError(f"{path} exists and is a folder, not a file")
+        if not force:
+            raise FileExistsError(f"{path} already exists; use --force to replace it")
+
+
 @contextlib.contextmanager
 def atomic_output_dir(target: Path, force: bool = False) -> Iterator[Path]:
     """Build a whole output folder in a sibling temp folder, then move it into place.
 
     Nothing appears at `target` unless the block finishes; an existing `target` is
-    replaced only with `force`.
+    replaced only with `force` (see `refuse_existing`).
     """
     target = Path(target)
-    if target.exists() and any(target.iterdir()) and not force:
-        raise FileExistsError(f"{target} already exists and is not empty (use --force to replace it)")
+    refuse_existing(target, force, "folder")
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes 0700; the output folder gets the usual mode

@@ -24,7 +24,7 @@ from riskplan.export.plan_files import (
     tiers_output,
     write_plan,
 )
-from riskplan.io import sha256_file
+from riskplan.io import refuse_existing, sha256_file
 from riskplan.load.district import load_district
 from riskplan.load.tiers import load_tiers_csv
 from riskplan.plan.draw import DrawResult
@@ -47,25 +47,16 @@ class PlanResult:
     shortfall: Shortfall
 
 
-def refuse_existing(out_dir: Path, force: bool) -> None:
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise FileExistsError(f"{out_dir} exists and is not a folder")
-    if out_dir.exists() and any(out_dir.iterdir()) and not force:
-        what = "holds a plan" if (out_dir / "plan.json").exists() else "is not empty"
-        raise FileExistsError(f"{out_dir} already {what}; use --force to replace it")
-
-
 def run_plan(district_dir: Path | str, quarter: Quarter | str, seed: int, tiers_path: Path | str | None = None,
              *, out_dir: Path | str, force: bool = False, time_limit: float = DEFAULT_TIME_LIMIT,
              progress: Callable[..., Any] | None = None,
              solve: Callable[..., SolveResult] | None = None) -> PlanResult:
     """Plan the quarter and write OUT/ (see the module docstring). `solve` replaces
-    `riskplan.solver.solve_roster` (same signature), e.g. for a baseline comparison."""
+    `riskplan.solve.solve.solve_roster` (same signature), e.g. for a baseline comparison."""
     started = time.perf_counter()
     quarter = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
     out_dir = Path(out_dir)
-    refuse_existing(out_dir, force)
+    refuse_existing(out_dir, force, "folder", marker="plan.json", holds="a plan")
     district = load_district(district_dir)
     if tiers_path is not None:
         tiers_frame = load_tiers_csv(tiers_path, district)

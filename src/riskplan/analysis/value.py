@@ -17,7 +17,7 @@ Designs compared, each over the same seeds (default 50):
                    the model's, the gap from `ceiling` to `oracle` is what the records cannot tell;
 - `oracle`:        the model's tiers and quotas, the risk-weighted draw on the TRUE probability,
                    same floor and cap: the best any score could do with this design;
-- `baseline`:      the 100-point rule-baseline tiers (riskplan.baseline), uniform draw; its
+- `baseline`:      the 100-point rule-baseline tiers (riskplan.score.baseline), uniform draw; its
                    mandatory set and quotas differ, so compare it on all visits and per visit.
 
 Per design and seed the value is the realised roster's Σ p over its visited enterprises; the

@@ -63,6 +63,7 @@ def _day(value) -> date | None:
 @_reports_model_errors
 def train(district_dir: Path, as_of, out_dir: Path, seed: int, kinds: tuple[str, ...], force: bool) -> None:
     """Train, validate over time and save a risk model (model, card, validation report + PNG)."""
+    from riskplan.io import refuse_existing
     from riskplan.load.district import load_district
     from riskplan.score.model import CANDIDATES
     from riskplan.score.model import train as train_model
@@ -70,8 +71,7 @@ def train(district_dir: Path, as_of, out_dir: Path, seed: int, kinds: tuple[str,
 
     say = _progress()
     out_dir = Path(out_dir)
-    if out_dir.exists() and any(out_dir.iterdir()) and not force:
-        raise FileExistsError(f"{out_dir} already exists and is not empty (use --force to replace it)")
+    refuse_existing(out_dir, force, "folder")  # before the work, not after it
     say(f"loading {district_dir}")
     district = load_district(district_dir)
     result = train_model(district, _day(as_of), seed=seed, kinds=kinds or CANDIDATES, progress=say)
@@ -88,15 +88,17 @@ def train(district_dir: Path, as_of, out_dir: Path, seed: int, kinds: tuple[str,
               help="model folder (default: the shipped models/default)")
 @_AS_OF
 @click.option("--out", "out_file", type=click.Path(path_type=Path), required=True, help="tiers file (.csv or .xlsx)")
+@click.option("--force", is_flag=True, help="replace an existing --out file")
 @reports_bad_input
 @_reports_model_errors
-def tier(district_dir: Path, model_dir: Path | None, as_of, out_file: Path) -> None:
+def tier(district_dir: Path, model_dir: Path | None, as_of, out_file: Path, force: bool) -> None:
     """Tier every enterprise: probability, tier, override, three reasons; counts per subdistrict."""
-    from riskplan.io import write_table
+    from riskplan.io import refuse_existing, write_table
     from riskplan.load.district import load_district
     from riskplan.score.model_files import load_default_model, load_model
     from riskplan.score.tiering import tier_counts, tier_district
 
+    refuse_existing(out_file, force, "file")
     district = load_district(district_dir)
     model = load_model(model_dir) if model_dir else load_default_model()
     tiers = tier_district(district, model, _day(as_of))

@@ -45,11 +45,11 @@ def value(district_dir: Path, out_dir: Path, quarter: str | None, seeds: int, fi
         write_value,
     )
     from riskplan.domain.calendar import Quarter
+    from riskplan.io import refuse_existing
     from riskplan.score.model import ModelError
 
     out_dir = Path(out_dir)
-    if out_dir.exists() and any(out_dir.iterdir()) and not force:
-        raise FileExistsError(f"{out_dir} already exists and is not empty (use --force to replace it)")
+    refuse_existing(out_dir, force, "folder")  # before the work, not after it
     try:
         q = Quarter.parse(quarter) if quarter else None
     except ValueError as exc:

@@ -1,6 +1,6 @@
 """The bureau's policy (`policy.toml`): per-tier visit rules, roster rules, draw and tiering.
 
-The defaults are riskplan's choices where the sources are silent (see README), not law.
+The defaults are riskplan's choices where the sources are silent (docs/policy.md), not law.
 A typo in a key must never silently fall back to a default, so unknown keys are errors
 with the nearest valid key suggested, and every value is range-checked.
 """

@@ -29,7 +29,7 @@ import pandas as pd
 from riskplan import __version__
 from riskplan.domain.calendar import Quarter
 from riskplan.export.record import read_results
-from riskplan.io import atomic_output_dir, atomic_write_text, frame_to_csv_bytes
+from riskplan.io import atomic_output_dir, atomic_write_text, frame_to_csv_bytes, refuse_existing
 from riskplan.load.district import DistrictError, Problem, load_district
 
 STAGES = ("plan", "results")
@@ -335,6 +335,7 @@ def publish(district_dir: Path, plan_dir: Path, stage: str, out_dir: Path, lang:
     """Write the public files of `stage` (CSV per table, one .xlsx, one HTML page)."""
     if stage not in STAGES:
         raise ValueError(f"stage must be one of {STAGES}")
+    refuse_existing(out_dir, force, "folder")
     if stage == "plan":
         doc = build_plan_document(district_dir, plan_dir, lang)
     else:

@@ -24,7 +24,7 @@ import pandas as pd  # noqa: E402
 from riskplan import __version__  # noqa: E402
 from riskplan.domain.calendar import Quarter, WorkCalendar, weekly_limits  # noqa: E402
 from riskplan.domain.schema import TIERS  # noqa: E402
-from riskplan.io import atomic_write_text  # noqa: E402
+from riskplan.io import atomic_write_text, refuse_existing  # noqa: E402
 from riskplan.load.district import load_district  # noqa: E402
 
 TIER_COLOURS = {"red": "#d62728", "orange": "#ff7f0e", "yellow": "#e8c100", "blue": "#1f77b4"}
@@ -188,7 +188,10 @@ def build_report(district_dir: Path, plan_dir: Path, whatif_csv: Path | None = N
         shortfall=shortfall, load=load_table.head(15))
 
 
-def write_report(district_dir: Path, plan_dir: Path, out_path: Path, whatif_csv: Path | None = None) -> Path:
+def write_report(district_dir: Path, plan_dir: Path, out_path: Path, whatif_csv: Path | None = None,
+                 force: bool = False) -> Path:
+    """Write the report to `out_path` atomically; an existing file is replaced only with `force`."""
+    refuse_existing(out_path, force, "file")
     html = build_report(district_dir, plan_dir, whatif_csv)
     atomic_write_text(Path(out_path), html)
     return Path(out_path)

@@ -63,7 +63,7 @@ class DistrictError(ValueError):
 class District:
     """A validated district.
 
-    Tables (pandas DataFrames, columns as in `riskplan.schema`, typed):
+    Tables (pandas DataFrames, columns as in `riskplan.domain.schema`, typed):
     enterprises, accidents, inspections, inspectors, leave, conflicts, pinned
     (the optional ones are empty frames with the right columns when absent).
     `sources` maps each table (and `policy`) to the file it was read from.

@@ -5,7 +5,7 @@ shows); an accident with a death, or of major or extraordinary severity, in the 
 days before the as-of date makes it red directly (`DIRECT_RED`). Bands: red < 60 <=
 orange < 75 <= yellow < 90 <= blue. "3 years" is the 1,095 days before the as-of date;
 "penalised in the last year" deducts once. This is the yardstick the learned model
-must beat over time, so it is kept exactly as the domain summary states it.
+must beat over time, so it is kept exactly as docs/tiers.md states it.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class Deduction:
     cap: int | None = None
 
 
-#: The deduction table (domain.md, "Risk tiers"). Order = how the README lists it.
+#: The deduction table (docs/tiers.md, README "Risk tiers"). Order = how the README lists it.
 DEDUCTIONS: tuple[Deduction, ...] = (
     Deduction("major_hazard_level=1", "major hazard installation, level 1", 15),
     Deduction("major_hazard_level=2", "major hazard installation, level 2", 10),

@@ -67,8 +67,8 @@ MODEL_FORMAT = "riskplan-risk-model"
 MODEL_FORMAT_VERSION = 1
 CANDIDATES = ("logistic", "boosting")
 CALIBRATIONS = ("sigmoid", "isotonic")
-#: Native threads (OpenMP/BLAS) while fitting and scoring. One: on a shared 2-core machine
-#: OpenMP's busy-waiting made boosting 6x slower with 2 threads than with 1 (measured).
+#: Native threads (OpenMP/BLAS) while fitting and scoring. One: on a small shared machine
+#: OpenMP's busy-waiting makes boosting slower with more threads than with one.
 THREADS = 1
 
 

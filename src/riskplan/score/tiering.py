@@ -5,7 +5,7 @@ probability, its tier by the policy's `[tiering]` (probability thresholds or tar
 of the district), `override` = 1 when the direct-red rule applies (an accident with a
 death, or of major or extraordinary severity, in the 365 days before the as-of date: red
 whatever the score), and three main reasons in plain words. The reasons are the feature
-groups with the largest model contributions (see `riskplan.model`) in the direction that
+groups with the largest model contributions (see `riskplan.score.model`) in the direction that
 sets the enterprise apart from the district reference (risk-raising ones for an enterprise
 riskier than the reference, risk-lowering ones for a safer one), each marked as raising or
 lowering the risk; an override puts its rule first.

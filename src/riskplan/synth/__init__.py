@@ -53,7 +53,7 @@ the quarter or before, follow-ups (latest visit found a major hazard; serious-or
 accident in the 31 days before the quarter and no visit since) and pinned visits, then
 10 % of eligible yellow and 3 % of eligible blue (not visited in the last 90 days, no
 obligation) — times ``team_size`` = 2 inspector-visits. Supply is computed exactly as the
-planner will (riskplan.calendar: floor(capacity × available days ÷ 5) per ISO week, leave
+planner will (riskplan.domain.calendar: floor(capacity × available days ÷ 5) per ISO week, leave
 removed, certified inspectors only). Weekly capacities are integers ``round(s × w_i)``
 (``w_i`` an inspector's relative capacity) with the smallest scale ``s`` at which the
 *reference* inspector count of the size (S 30 per 2,000 enterprises, M 60 per 8,000, …,
@@ -61,20 +61,20 @@ scaled to ``n_enterprises`` when that is overridden) is loaded at most ``TARGET_
 (80 %) over the quarter and at most ``MONTH1_LOAD`` (95 %) in month 1. Month 1 is the
 binding one in practice: every red's first visit, every overdue orange (the bureau's past
 visits were not risk-based, so many are overdue), the follow-ups and the early pinned visits
-fall there, while its first ISO week (1 January, a Friday) carries no capacity. So the
-quarter's load comes out at ~75 % (M, L, XL) with month 1 at ~95 %; the roster planner,
-given the true tiers, places every visit at S–XL. Specialists are kept in step: at least
+fall there, while its first ISO week (1 January, a Friday) carries no capacity, so the
+quarter as a whole is loaded at most ``TARGET_LOAD`` while month 1 sits near ``MONTH1_LOAD``
+(`SyntheticDistrict.capacity` records the loads of each generated district). Specialists are kept in step: at least
 35 % of certified inspectors hold hazchem, 20 % dust, 15 % metallurgy. Overriding ``n_inspectors`` keeps the per-inspector capacity, so fewer inspectors
 give a starved district and more give slack. `SyntheticDistrict.capacity` records demand,
 supply and load. Because S is staffed twice as densely as M–XL (30 per 2,000 against
 60 per 8,000), S and the sample district get weekly capacities of about 2, M–XL about 4.
 
-The constants below were tuned (on M, seeds 1–4) so that the truth gives a plausible tier
-mix under the default thresholds — red ~1.5 %, orange ~5 %, yellow ~22 %, blue ~71 % — and
-so that the risk is learnable from the history but not from a deduction table: a
-gradient-boosted model on simple history features, trained on three yearly as-of dates
-before `end`, reaches ~0.88 of the oracle's average precision, a logistic regression
-~0.89 (0.86–0.88 from one year), the 100-point rule ~0.66 (benchmarks/bench_synth.py).
+The constants below were tuned so that the truth gives a plausible tier mix under the
+default thresholds (a small red share, blue the large majority; docs/tiers.md) and so that
+the risk is learnable from the history but not from a deduction table: a model trained on
+the history should clearly beat the 100-point rule baseline. The figures themselves are
+measured by the benchmarks (benchmarks/bench_synth.py), not stated here, so this text stays
+true when the generator changes.
 """
 
 from riskplan.synth.capacity import estimate_demand, quarter_supply

@@ -67,7 +67,7 @@ def estimate_demand(truth_p: np.ndarray, ent_ids: np.ndarray, accidents: pd.Data
 def quarter_supply(inspectors: pd.DataFrame, leave: pd.DataFrame, quarter: Quarter,
                    policy: Policy | None = None, by_month: bool = False) -> np.ndarray:
     """Each inspector's inspector-visit capacity in the quarter (0 for the uncertified), computed
-    exactly as riskplan.calendar.weekly_limits does. With `by_month`, an (inspectors × 3)
+    exactly as riskplan.domain.calendar.weekly_limits does. With `by_month`, an (inspectors × 3)
     array: each week's limit shared among months by the week's available days in each."""
     policy = policy or Policy()
     cal = WorkCalendar.for_quarter(quarter, policy.roster)

@@ -12,7 +12,7 @@ import pandas as pd
 
 from riskplan.domain.calendar import Quarter
 from riskplan.domain.policy import DEFAULT_POLICY_TOML
-from riskplan.io import atomic_output_dir, frame_to_csv_bytes
+from riskplan.io import atomic_output_dir, frame_to_csv_bytes, refuse_existing
 from riskplan.synth.capacity import _calibrate_capacity, estimate_demand, quarter_supply
 from riskplan.synth.common import (
     DEFAULT_END,
@@ -46,7 +46,7 @@ from riskplan.synth.staff import (
 class SyntheticDistrict:
     """A generated district held in memory.
 
-    Tables use the typed columns of `riskplan.schema` (dates datetime64[ns], ints int64);
+    Tables use the typed columns of `riskplan.domain.schema` (dates datetime64[ns], ints int64);
     `truth` has enterprise_id, p_event_12m; `latent` holds the generator's hidden per-
     enterprise quantities (safety culture, drift, risk at `end`, visit rate) for analysis;
     `capacity` the calibration figures; `future` (only with ``simulate_future=True``) one
@@ -208,8 +208,7 @@ def generate_district(out_dir: Path | str, size: str = "S", seed: int = 0, n_ent
     A non-empty `out_dir` is refused (FileExistsError) unless `force`.
     """
     out_dir = Path(out_dir)
-    if out_dir.exists() and any(out_dir.iterdir()) and not force:
-        raise FileExistsError(f"{out_dir} already exists and is not empty (use --force to replace it)")
+    refuse_existing(out_dir, force, "folder")  # before generating, which takes a while
     district = make_district(size, seed, n_enterprises, n_inspectors, years, end)
     with atomic_output_dir(out_dir, force) as staging:
         for name, data in district.files().items():
