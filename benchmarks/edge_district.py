@@ -18,7 +18,9 @@ inspectors) to `folder/district/`, its true tiers to `folder/tiers.csv`, and pla
 - pinned windows: clipped at the quarter start and end, wholly outside, and on a red
   enterprise (served by its month-1 visit);
 - heavy leave (30 % of inspectors, spans of 3-12 days starting mid-week, so many ISO weeks are
-  leave-shortened) and 150 more conflict-of-interest pairs.
+  leave-shortened), conflicts of interest of three inspectors with every red and orange
+  enterprise plus 150 random pairs, and four uncertified auxiliaries with capacity and every
+  qualification.
 
 Every planted case names its enterprises in `folder/edge_cases.json`.
 """
@@ -73,6 +75,12 @@ def write_edge_district(folder: Path, seed: int = 5) -> dict[str, list[str]]:
     # the planted month-1 obligations come on top of a month 1 the generator already fills to
     # about 95 %: half as much capacity again keeps the roster about the rules, not shortfall
     insp["weekly_capacity"] = [str(int(c) * 3 // 2 + 1) for c in insp["weekly_capacity"]]
+    # auxiliaries without a certificate but with capacity and every qualification: only the
+    # certificate rule keeps them off teams
+    aux = pd.DataFrame([{"inspector_id": f"FZ{k:02d}", "name": f"协管员{k}", "squad": "执法大队", "certified": "0",
+                         "qualifications": "hazchem;dust;metallurgy;general", "home_subdistrict": "",
+                         "weekly_capacity": "6"} for k in range(1, 5)])
+    insp = pd.concat([insp, aux], ignore_index=True)
     certified = insp.loc[insp["certified"] == "1", "inspector_id"].tolist()
     # enterprises without accidents or pinned visits, by tier, in a seeded order
     busy = set(acc["enterprise_id"])
@@ -158,7 +166,14 @@ def write_edge_district(folder: Path, seed: int = 5) -> dict[str, list[str]]:
     conflicts = pd.read_csv(folder / "conflicts.csv", dtype=str, keep_default_na=False)
     have = set(zip(conflicts["inspector_id"], conflicts["enterprise_id"]))
     rows = []
-    while len(rows) < 150:
+    # every red and orange enterprise (visited for sure) has conflicts with three inspectors
+    for eid in sorted(e for e, t in tier_of.items() if t in ("red", "orange")):
+        for iid in rng.choice(certified, 3, replace=False):
+            if (str(iid), eid) not in have:
+                have.add((str(iid), eid))
+                rows.append({"inspector_id": str(iid), "enterprise_id": eid, "reason": "曾在该企业任职"})
+    n_mandatory = len(rows)
+    while len(rows) < n_mandatory + 150:
         pair = (str(rng.choice(certified)), str(rng.choice(ent["enterprise_id"].to_numpy())))
         if pair not in have:
             have.add(pair)
