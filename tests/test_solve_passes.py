@@ -18,7 +18,7 @@ enterprises over 4 subdistricts and 16 inspectors (capacity 4-8), then
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -30,7 +30,12 @@ from riskplan.solve.compile import compile_problem
 from riskplan.solve.days import place_week
 from riskplan.solve.greedy import greedy_roster
 from riskplan.solve.objective import load_targets
-from riskplan.solve.polish import balance_pass, improve_pass, pair_singles_pass, relocate_pass
+from riskplan.solve.polish import (
+    balance_pass,
+    improve_pass,
+    pair_singles_pass,
+    relocate_pass,
+)
 from riskplan.solve.repair import repair
 from riskplan.solve.result import build_roster, state_from_roster
 from riskplan.solve.state import State
@@ -40,7 +45,7 @@ SEEDS = (1, 2, 3)
 NEVER = float("inf")  # no deadline: the passes are bounded by counts
 
 
-@lru_cache(maxsize=None)
+@cache
 def hard_problem(seed: int) -> RosterProblem:
     """See the module docstring."""
     pol = make_policy(min_days_between_visits=21, cross_area=True, capacity_reserve=0.1, rotate_inspectors=True)
@@ -49,7 +54,7 @@ def hard_problem(seed: int) -> RosterProblem:
     rng = np.random.default_rng([seed, 77])
     insp = list(p.inspectors["inspector_id"])
     leave = []
-    for iid in rng.choice(insp, int(round(0.6 * len(insp))), replace=False):
+    for iid in rng.choice(insp, round(0.6 * len(insp)), replace=False):
         for _ in range(2):
             s = Q.start + timedelta(days=int(rng.integers(0, 80)))
             leave.append({"inspector_id": iid, "start": pd.Timestamp(s),
@@ -67,7 +72,7 @@ def hard_problem(seed: int) -> RosterProblem:
                          pd.DataFrame(leave), conflicts, pd.DataFrame(past))
 
 
-@lru_cache(maxsize=None)
+@cache
 def start(seed: int):
     """The compiled hard instance and its greedy roster (valid: checked in its own test)."""
     p = hard_problem(seed)
@@ -93,7 +98,7 @@ def assert_valid(p, inst, state):
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_greedy_roster_alone(seed):
-    p, inst, roster = start(seed)
+    p, _, roster = start(seed)
     assert violations(p, roster) == []
     assert len(roster.visits) > 0.5 * len(p.requests)
 
