@@ -76,7 +76,7 @@ def build_week_model(inst: Instance, classes: list[RequestClass], *, week_free=N
     structure forces (a relaxation: its best bound is a lower bound on any roster's travel).
     elastic=True: every mandatory visit must be placed and non-negative slack variables per
     (week, resource) buy extra capacity (used by the shortfall report). singles_penalty adds
-    one boolean per (subdistrict, week) to avoid lone visits; it makes the model ~10x slower
+    one boolean per (subdistrict, week) to avoid lone visits; it makes the model much slower
     for little gain (phase 2 pairs visits within the week), so it is off by default.
     """
     from ortools.sat.python import cp_model
@@ -268,7 +268,7 @@ def merge_lone_visits(inst: Instance, classes: list[RequestClass], quota: dict[t
 
     A lone visit in a subdistrict-week cannot share a team-day, so it costs team_size stops
     instead of about one. Moves stay inside the class window and within each week's slot and
-    qualification capacity (at most 95 % of it); returns the number of moves.
+    qualification capacity (at most 0.95 of it); returns the number of moves.
     """
     t = inst.team_size
     cap = [slot_capacity(inst, ds) for ds in inst.week_days]
