@@ -18,7 +18,7 @@ up. Here no model ever sees that product. The solve runs in three phases:
    roster's, reported as `mandatory_shortfall_bound`); B keeps those totals and minimises
    the inspector stops the weeks' capacity structure forces (stops >= inspector-visits /
    daily limit; inspector-visits beyond what full days absorb cost a stop each) plus load
-   above the quarter's utilisation + 5 %; C adds a penalty per subdistrict-week with a
+   above the quarter's utilisation plus a margin of 0.05; C adds a penalty per subdistrict-week with a
    single visit (a lone visit cannot share a team-day), hinted with B.
    Size: classes x weeks, independent of the number of enterprises and inspectors. A
    subdistrict's lone visit of a week is then moved, within its window and the week
@@ -50,12 +50,14 @@ up. Here no model ever sees that product. The solve runs in three phases:
    subdistrict-day are merged into one full day, the other taking a visit of theirs
    elsewhere in the week so weekly loads stay as they are (`pair_singles_pass`; mostly
    the odd weekly limits and the visits repair added). Whatever is still unplaced goes to `Roster.unplaced` with a
-   diagnosed reason (see `riskplan.shortfall`).
+   diagnosed reason (see `riskplan.solve.shortfall`).
 
-Every hard rule is a function below named after the domain rule (the checker uses the same
-names), and every placement goes through `eligible_inspectors` + `random_assignment`, so a
-roster is valid by construction. The greedy baseline (`riskplan.greedy`) uses the same rule
-functions. If phase 1 finds nothing, time runs out or the user interrupts, the greedy
+Every hard rule is one function of `riskplan.solve.rules`, numbered and named as in
+docs/rules.md (rules 1-9; the checker uses the same names; rule 11, the random team, is
+`teams.random_assignment`). Every pass, the greedy baseline (`riskplan.solve.greedy`) and the
+shortfall diagnosis ask those functions (composed in `eligible_inspectors`,
+`eligible_matrix` and `feasible_days`) and every placement draws its team from their mask,
+so a roster is valid by construction. If phase 1 finds nothing, time runs out or the user interrupts, the greedy
 roster is returned with status GREEDY_FALLBACK.
 
 Determinism: one CP-SAT worker, `random_seed` from the seed and a deterministic time

@@ -10,7 +10,17 @@ from collections import defaultdict
 import numpy as np
 
 from riskplan.solve.instance import Instance
-from riskplan.solve.rules import eligible_inspectors, visit_spacing
+from riskplan.solve.rules import (
+    eligible_inspectors,
+    free_slots,
+    holders_of,
+    inspector_not_on_leave,
+    on_working_day_in_window,
+    required_qualifications_held,
+    team_of_certified_inspectors,
+    visit_spacing,
+    visits_left,
+)
 from riskplan.solve.state import State
 from riskplan.solve.teams import try_place
 
@@ -20,16 +30,17 @@ def place_week(inst: Instance, state: State, rng: np.random.Generator, w: int, r
     """Phase 2 for one week: days, then teams per (subdistrict, day) cluster; returns the failures."""
     wd = inst.week_days[w]
     t = inst.team_size
-    # capacity per day in visits, from inspectors with room this week
-    room = np.maximum(state.wcap[:, w] - state.week_load[:, w], 0) * inst.certified
-    day_cap = {d: max(1e-9, float(np.minimum(room, (inst.day_limit - state.day_load[:, d])
-                                             * ~inst.on_leave[:, d]).sum()) / t) for d in wd}
+    # capacity per day in visits: what certified inspectors off leave can still take that day
+    usable = team_of_certified_inspectors(inst)
+    day_cap = {d: max(1e-9, float((visits_left(inst, state, d) * (usable & inspector_not_on_leave(inst, d))).sum())
+                      / t) for d in wd}
     day_load = {d: 0 for d in wd}
     sub_day: dict[tuple[int, int], int] = defaultdict(int)
     feasible: dict[int, list[int]] = {}
     for r in reqs:
         e = int(inst.req_ent[r])
-        feasible[r] = [d for d in wd if inst.req_lo[r] <= d <= inst.req_hi[r] and visit_spacing(inst, state, e, d)]
+        window = on_working_day_in_window(inst, r)
+        feasible[r] = [d for d in wd if d in window and visit_spacing(inst, state, e, d)]
     rnd = rng.random(len(reqs))
     order = [r for _, _, _, r in sorted(zip([not inst.req_mandatory[r] for r in reqs],
                                             [len(feasible[r]) for r in reqs], rnd, reqs))]
@@ -62,7 +73,7 @@ def place_week(inst: Instance, state: State, rng: np.random.Generator, w: int, r
     # failures: another day of this week
     still = []
     for r in failed:
-        days = [d for d in wd if inst.req_lo[r] <= d <= inst.req_hi[r]]
+        days = [d for d in wd if d in on_working_day_in_window(inst, r)]
         rng.shuffle(days)
         if not any(try_place(inst, state, rng, r, d, weights, None, scarcity) for d in days):
             still.append(r)
@@ -80,7 +91,6 @@ def assign_cluster(inst: Instance, state: State, rng: np.random.Generator, membe
     visits: ab, ca, bc). A visit the pool cannot serve draws extra inspectors. Returns failures.
     """
     t, k = inst.team_size, inst.day_limit
-    w = int(inst.week_of_day[d])
     masks: dict[int, np.ndarray] = {}
     failed = []
     for r in members:
@@ -92,8 +102,7 @@ def assign_cluster(inst: Instance, state: State, rng: np.random.Generator, membe
     todo = [r for r in members if r in masks]
     if not todo:
         return failed
-    uses = np.minimum(k - state.day_load[:, d], state.wcap[:, w] - state.week_load[:, w])
-    uses = np.maximum(uses, 0)
+    uses = visits_left(inst, state, d)
     any_ok = np.zeros(inst.I, bool)
     for r in todo:
         any_ok |= masks[r]
@@ -101,11 +110,13 @@ def assign_cluster(inst: Instance, state: State, rng: np.random.Generator, membe
     pool: list[int] = []
     in_pool = np.zeros(inst.I, bool)
 
+    held = {q: holders_of(inst, q) for q in sorted(set(scarcity) | {q for r in todo for q in inst.ent_need[inst.req_ent[r]]})}
+
     def draw(cands: np.ndarray, n: int, penal: tuple[str, ...]) -> None:
         wts = weights.copy()
         for q, f in scarcity.items():
             if q not in penal:
-                wts = wts * np.where(inst.qual[q], f, 1.0)
+                wts = wts * np.where(held[q], f, 1.0)
         idx = np.flatnonzero(cands & ~in_pool & (uses > 0))
         if not len(idx):
             return
@@ -119,14 +130,14 @@ def assign_cluster(inst: Instance, state: State, rng: np.random.Generator, membe
         for q in inst.ent_need[inst.req_ent[r]]:
             needs[q] += 1
     for q in sorted(needs):
-        have = int((in_pool & inst.qual[q]).sum())
+        have = int((in_pool & held[q]).sum())
         want = math.ceil(needs[q] / k) - have
         if want > 0:
             elig = np.zeros(inst.I, bool)
             for r in todo:
                 if q in inst.ent_need[inst.req_ent[r]]:
                     elig |= masks[r]
-            draw(elig & inst.qual[q], want, (q,))
+            draw(elig & held[q], want, (q,))
     # fill the pool until it has team_size members and enough uses for every visit's team
     full = any_ok & (uses >= k)
     while len(pool) < t or int(uses[in_pool].sum()) < t * len(todo):
@@ -151,9 +162,9 @@ def assign_cluster(inst: Instance, state: State, rng: np.random.Generator, membe
             team = []
             cand = m & in_pool
             for q in inst.ent_need[e]:
-                if any(inst.qual[q][i] for i in team):
+                if any(held[q][i] for i in team):
                     continue
-                c = np.flatnonzero(cand & inst.qual[q])
+                c = np.flatnonzero(cand & held[q])
                 c = [i for i in c if i not in team]
                 if not c:
                     break
@@ -172,7 +183,7 @@ def assign_cluster(inst: Instance, state: State, rng: np.random.Generator, membe
                     if n_partial >= cap_partial:
                         continue
                     n_partial += 1
-                if scarcity and any(inst.qual[q][i] and scarcity.get(q, 1.0) < 0.5 for q in scarcity
+                if scarcity and any(held[q][i] and scarcity.get(q, 1.0) < 0.5 for q in scarcity
                                     if q not in inst.ent_need[e]) and len(rest) > t:
                     continue  # keep scarce holders for those who need them when others are there
                 team.append(i)
@@ -181,16 +192,15 @@ def assign_cluster(inst: Instance, state: State, rng: np.random.Generator, membe
                     break
                 if i not in team:
                     team.append(i)
-            covered = all(any(inst.qual[q][i] for i in team) for q in inst.ent_need[e])
-            if len(team) == t and covered:
+            if len(team) == t and required_qualifications_held(inst, e, tuple(team)):
                 break
             if attempt == 0:  # grow the pool for this visit
-                missing_q = tuple(q for q in inst.ent_need[e] if not any(inst.qual[q][i] for i in team))
+                missing_q = tuple(q for q in inst.ent_need[e] if not any(held[q][i] for i in team))
                 need_n = t - len(team) if not missing_q else max(1, t - len(team))
-                draw(m & (inst.qual[missing_q[0]] if missing_q else True), need_n, missing_q[:1])
+                draw(m & (held[missing_q[0]] if missing_q else True), need_n, missing_q[:1])
                 if missing_q and len(team) + 1 < t:
                     draw(m, t - len(team) - 1, ())
-        if len(team) == t and all(any(inst.qual[q][i] for i in team) for q in inst.ent_need[e]):
+        if len(team) == t and required_qualifications_held(inst, e, tuple(team)):
             state.place(r, d, tuple(sorted(team)))
             for i in team:
                 left[i] -= 1
@@ -211,14 +221,9 @@ def qualification_scarcity(inst: Instance, state: State, reqs: list[int], days: 
     out = {}
     if not days:
         return out
-    free_day = np.maximum(inst.day_limit - state.day_load[:, days], 0) * ~inst.on_leave[:, days]
-    weeks = sorted({int(inst.week_of_day[d]) for d in days})
-    free_week = np.maximum(state.wcap[:, weeks] - state.week_load[:, weeks], 0).sum(axis=1)
-    free = np.minimum(free_day.sum(axis=1), free_week) * inst.certified
+    free = free_slots(inst, state, days)
     for q, n in sorted(demand.items()):
-        holders = inst.qual.get(q)
-        if holders is None:
-            continue
+        holders = holders_of(inst, q)
         cap = float(free[holders].sum())
         pressure = min(1.0, n / cap) if cap > 0 else 1.0
         out[q] = float(np.clip((1.0 - pressure) ** 2, 0.02, 1.0))

@@ -1,13 +1,15 @@
 """Randomized greedy roster: the solver's fallback and the benchmarks' baseline.
 
-Requests are taken mandatory first (rule 9), each group in a seeded random order; for each
-request the rules are evaluated on every day of its window at once (an inspectors x days
-mask), a random feasible day is taken and `random_assignment` draws the team (up to
-`MAX_DAY_TRIES` feasible days when a multi-qualification team cannot be covered). Rotation
-is applied strictly (no member of any of the enterprise's teams), which is valid and simple. Unplaced requests get a short
-reason; `riskplan.shortfall.explain_shortfall` diagnoses them in full. It uses the solver's rule
-functions, so its rosters are valid by construction; it just does not plan capacity ahead,
-share team-days or balance load. Valid in well under a second at XL.
+Requests are taken mandatory first (rule 9), each group in a seeded random order; a request
+first tries a few random days of its window, then the rules are evaluated on every day of
+the window at once (`rules.eligible_matrix`, an inspectors x days mask), a random feasible
+day is taken and `random_assignment` draws the team (up to `MAX_DAY_TRIES` feasible days
+when a multi-qualification team cannot be covered). On the whole-window step rotation is
+applied strictly (`rotate_inspectors(strict=True)`: no member of any of the enterprise's
+teams), which is valid and cheap. Unplaced requests get a short reason;
+`riskplan.solve.shortfall.explain_shortfall` diagnoses them in full. Only the solver's rule
+functions decide eligibility, so its rosters are valid by construction; it just does not
+plan capacity ahead, share team-days or balance load.
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ def greedy_roster(problem: RosterProblem, seed: int, *, _instance=None) -> Roste
     from riskplan.solve.result import build_roster
     from riskplan.solve.rules import (
         eligible_inspectors,
+        eligible_matrix,
         mandatory_coverage,
+        on_working_day_in_window,
         tier_visit_maximum,
     )
     from riskplan.solve.shortfall import diagnose
@@ -43,11 +47,9 @@ def greedy_roster(problem: RosterProblem, seed: int, *, _instance=None) -> Roste
     state = State(inst)
     order = mandatory_coverage(inst, rng)
     left = []
-    t = inst.team_size
-    avail = ~inst.on_leave
     for r in order:
         r = int(r)
-        days = np.arange(inst.req_lo[r], inst.req_hi[r] + 1)
+        days = np.array(on_working_day_in_window(inst, r), dtype=np.int64)
         e = int(inst.req_ent[r])
         if not len(days) or not tier_visit_maximum(inst, state, e):
             left.append(r)
@@ -65,23 +67,9 @@ def greedy_roster(problem: RosterProblem, seed: int, *, _instance=None) -> Roste
                 break
         if quick:
             continue
-        # ... then every day of the window at once: rules 1-8 as an inspectors x days mask
-        o = inst.day_ord[days]
-        ok = o - inst.ent_last_past[e] >= inst.min_gap
-        for v in state.ent_visits[e]:
-            ok &= np.abs(o - inst.day_ord[v[0]]) >= inst.min_gap
-        M = avail[:, days] & state.free[:, days]
-        M &= inst.sub_mask[inst.ent_sub[e]][:, None]
-        if inst.ent_conflict[e].size:
-            M[inst.ent_conflict[e], :] = False
-        if inst.rotate:  # stricter than needed, still valid: avoid every team of the enterprise
-            for v in state.ent_visits[e]:
-                M[list(v[1]), :] = False
-            if inst.ent_prev_team[e]:
-                M[list(inst.ent_prev_team[e]), :] = False
-        ok &= M.sum(axis=0) >= t
-        for q in inst.ent_need[e]:
-            ok &= (M & inst.qual[q][:, None]).any(axis=0)
+        # ... then every day of the window at once: rules 1-8 as an inspectors x days mask,
+        # rotation strict (every team of the enterprise avoided: stricter than needed, valid)
+        days, M, ok = eligible_matrix(inst, state, r, strict_rotation=True)
         cand = np.flatnonzero(ok)
         placed = False
         for k in rng.permutation(cand)[:MAX_DAY_TRIES]:
@@ -93,7 +81,7 @@ def greedy_roster(problem: RosterProblem, seed: int, *, _instance=None) -> Roste
         if not placed:
             left.append(r)
     # a full diagnosis per request is the shortfall report's job (`explain_shortfall`); here a
-    # cheap reason keeps the fallback under a second even when thousands do not fit
+    # cheap reason keeps the fallback quick even when thousands do not fit
     reasons = {}
     for r in left:
         n = int(inst.req_hi[r] - inst.req_lo[r] + 1)

@@ -12,6 +12,7 @@ from collections import defaultdict
 import numpy as np
 
 from riskplan.solve.instance import Instance
+from riskplan.solve.rules import team_of_certified_inspectors, weekly_slots
 from riskplan.solve.weekplan import _solver_params, build_week_model, request_classes
 
 # --------------------------------------------------------------------------------------
@@ -57,10 +58,7 @@ def objective_bound(inst: Instance, placed: dict[int, tuple[int, tuple[int, ...]
     total = t * len(placed)
     # inspector-week structure: a stop serves at most `daily limit` visits and an inspector-week
     # with limit L offers floor(L / k) full stops plus one stop of L mod k visits
-    L = np.zeros_like(inst.wlim)
-    for w, ds in enumerate(inst.week_days):
-        L[:, w] = np.minimum(inst.wlim[:, w], k * (~inst.on_leave[:, ds]).sum(axis=1))
-    L = L[inst.certified]
+    L = weekly_slots(inst)[team_of_certified_inspectors(inst)]
     full_stops = int((L // k).sum())
     if total <= k * full_stops:
         week_bound = math.ceil(total / k)

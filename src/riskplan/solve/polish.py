@@ -11,12 +11,15 @@ from riskplan.solve.instance import Instance
 from riskplan.solve.objective import load_targets
 from riskplan.solve.progress import _check_deadline
 from riskplan.solve.rules import (
+    cross_area,
     eligible_inspectors,
-    exclude_neighbour_teams,
+    inspector_daily_limit,
+    inspector_not_on_leave,
     inspector_weekly_capacity,
     no_conflict_of_interest,
     on_working_day_in_window,
     required_qualifications_held,
+    team_of_certified_inspectors,
 )
 from riskplan.solve.state import State
 from riskplan.solve.teams import random_assignment
@@ -46,22 +49,21 @@ def balance_pass(inst: Instance, state: State, target: np.ndarray, deadline: flo
                 if loads[i] - target[i] < n / 2:
                     continue
                 cand = (loads + n - target) < (target - loads)  # j strictly better off after the move
-                cand &= inst.certified & ~inst.on_leave[:, d] & (state.day_load[:, d] == 0)
+                # j takes i's whole day: j has none of its own (travel unchanged) and room for n
+                cand &= inspector_daily_limit(inst, state, d, inst.day_limit)
                 cand &= inspector_weekly_capacity(inst, state, d, n)
                 for r in rs:
                     e = int(inst.req_ent[r])
-                    cand &= inst.sub_mask[inst.ent_sub[e]] & no_conflict_of_interest(inst, e)
-                    d0, team = state.placed[r]
+                    elig = eligible_inspectors(inst, state, r, d, capacity=False, visit=r)
+                    if elig is None:
+                        cand[:] = False
+                        break
+                    cand &= elig
+                    _, team = state.placed[r]
                     cand[list(team)] = False
-                    # rotation: neighbours' teams of this visit
-                    if inst.rotate:
-                        exclude_neighbour_teams(inst, state, e, (d0, team, r), cand)
                     if not cand.any():
                         break
-                    for q in inst.ent_need[e]:
-                        holders = inst.qual.get(q)
-                        if not any(holders[m] for m in team if m != i):
-                            cand &= holders
+                    cand = required_qualifications_held(inst, e, tuple(m for m in team if m != i), cand)
                 if not cand.any():
                     continue
                 j = int(np.flatnonzero(cand)[np.argmax((target - loads)[cand])])
@@ -98,21 +100,16 @@ def improve_pass(inst: Instance, state: State, rng: np.random.Generator, deadlin
             d, team = state.placed[r]
             e = int(inst.req_ent[r])
             s_ = int(inst.ent_sub[e])
-            w = int(inst.week_of_day[d])
             # a replacement gains at most 1 (balance) on its side: skip visits where no member's
             # leaving gains anything (under target and not a lone stop)
             stops_here = state.stops.get((d, s_), {})
             if all(abs(loads[i] - 1 - target[i]) - abs(loads[i] - target[i]) - (stops_here.get(i, 0) == 1)
                    >= 1 - 1e-9 for i in team):
                 continue
-            base = inst.sub_mask[s_] & ~inst.on_leave[:, d] & no_conflict_of_interest(inst, e)
-            base &= (state.day_load[:, d] < inst.day_limit) & (state.week_load[:, w] < inst.wlim[:, w])
+            base = eligible_inspectors(inst, state, r, d, visit=r)
+            if base is None:
+                continue
             base[list(team)] = False
-            if inst.rotate:
-                vis = exclude_neighbour_teams(inst, state, e, (d, team, r), base)
-                for v in vis:
-                    if v[0] == d:
-                        base[list(v[1])] = False
             if not base.any():
                 continue
             has_stop = np.zeros(inst.I, bool)
@@ -122,10 +119,7 @@ def improve_pass(inst: Instance, state: State, rng: np.random.Generator, deadlin
             best = None
             for i in team:
                 rest = tuple(m for m in team if m != i)
-                cand = base.copy()
-                for q in inst.ent_need[e]:
-                    if not any(inst.qual[q][m] for m in rest):
-                        cand &= inst.qual[q]
+                cand = required_qualifications_held(inst, e, rest, base)
                 idx = np.flatnonzero(cand)
                 if not len(idx):
                     continue
@@ -161,7 +155,6 @@ def pair_singles_pass(inst: Instance, state: State, deadline: float, rounds: int
     place when j has room in the week: one stop less, loads shift by one visit. Returns the
     moves made.
     """
-    k = inst.day_limit
     moves = 0
 
     def has(i: int, d: int, s: int) -> bool:
@@ -169,6 +162,10 @@ def pair_singles_pass(inst: Instance, state: State, deadline: float, rounds: int
 
     def sub_of(r: int) -> int:
         return int(inst.ent_sub[inst.req_ent[r]])
+
+    def allowed(e: int, s: int) -> np.ndarray:
+        """Rules 2, 4 and 7, whatever the day: a cheap filter before the exact `put`."""
+        return team_of_certified_inspectors(inst) & cross_area(inst, s) & no_conflict_of_interest(inst, e)
 
     def put(r: int, d: int, team: tuple[int, ...]) -> bool:
         mask = eligible_inspectors(inst, state, r, d)
@@ -185,7 +182,8 @@ def pair_singles_pass(inst: Instance, state: State, deadline: float, rounds: int
             w = int(inst.week_of_day[d])
             st = state.stops.get((d, s), {})
             singles = [i for i in sorted(st) if st[i] == 1]  # i gives v1 away: any day load
-            takers = [j for j in singles if state.day_load[j, d] < k]  # j takes it: room that day
+            room_d = inspector_daily_limit(inst, state, d)
+            takers = [j for j in singles if room_d[j]]  # j takes it: room that day
             if len(singles) < 2 or not takers:
                 continue
             done = False
@@ -203,24 +201,24 @@ def pair_singles_pass(inst: Instance, state: State, deadline: float, rounds: int
                     new1 = tuple(sorted(j if m == i else m for m in team1))
                     # v3: none (j has room this week) or one of j's other visits of the week
                     e1 = int(inst.req_ent[v1])
-                    if j in inst.ent_conflict[e1] or not inst.sub_mask[s, j]:
+                    if not allowed(e1, s)[j]:
                         continue
                     # i on v3 instead of j: gain 1 + (i already out there) - (j stays out there)
                     options = []
                     for v3 in sorted(state.by_insp_week[(j, w)]):
                         d3, team3 = state.placed[v3]
                         s3 = sub_of(v3)
-                        if d3 == d or i in team3 or state.day_load[i, d3] >= k or inst.on_leave[i, d3]:
+                        if d3 == d or i in team3 or not inspector_daily_limit(inst, state, d3)[i] \
+                                or not inspector_not_on_leave(inst, d3)[i]:
                             continue
-                        e3 = int(inst.req_ent[v3])
-                        if i in inst.ent_conflict[e3] or not inst.sub_mask[s3, i]:
+                        if not allowed(int(inst.req_ent[v3]), s3)[i]:
                             continue
                         here3 = state.stops[(d3, s3)]
                         gain = 1 + (i in here3) - (here3[j] > 1)
                         if gain > 0:
                             options.append((-gain, v3))
                     options.sort()
-                    if plain and state.week_load[j, w] < state.wcap[j, w]:
+                    if plain and inspector_weekly_capacity(inst, state, d)[j]:
                         state.remove(v1)
                         if put(v1, d, new1):  # j has room: a plain replacement, one stop less
                             moves += 1

@@ -13,13 +13,10 @@ from riskplan.solve.progress import _check_deadline
 from riskplan.solve.rules import (
     eligible_inspectors,
     feasible_days,
+    holders_of,
     inspector_daily_limit,
-    inspector_not_on_leave,
     inspector_weekly_capacity,
-    no_conflict_of_interest,
-    rotate_inspectors,
-    tier_visit_maximum,
-    visit_spacing,
+    required_qualifications_held,
 )
 from riskplan.solve.state import State
 from riskplan.solve.teams import try_place
@@ -128,10 +125,9 @@ def _swap_free(inst: Instance, state: State, rng: np.random.Generator, r: int, d
     e = int(inst.req_ent[r])
     tries = 0
     for d in days:
-        if not visit_spacing(inst, state, e, d) or not tier_visit_maximum(inst, state, e):
+        static = eligible_inspectors(inst, state, r, d, capacity=False)
+        if static is None:
             continue
-        static = inst.sub_mask[inst.ent_sub[e]] & inspector_not_on_leave(inst, d)
-        static &= no_conflict_of_interest(inst, e) & rotate_inspectors(inst, state, e, d)
         day_ok = inspector_daily_limit(inst, state, d)
         week_ok = inspector_weekly_capacity(inst, state, d)
         blocked = static & ~(day_ok & week_ok)
@@ -140,7 +136,7 @@ def _swap_free(inst: Instance, state: State, rng: np.random.Generator, r: int, d
         need = inst.ent_need[e]
         prio = np.zeros(inst.I)
         for q in need:
-            prio += inst.qual[q]
+            prio += holders_of(inst, q)
         hs = np.flatnonzero(blocked)
         hs = hs[np.argsort(-prio[hs] + rng.random(len(hs)) * 0.5, kind="stable")]
         w = int(inst.week_of_day[d])
@@ -160,10 +156,7 @@ def _swap_free(inst: Instance, state: State, rng: np.random.Generator, r: int, d
                     mask[list(team)] = False
                     mask[h] = False
                     rest = tuple(m for m in team if m != h)
-                    still_need = tuple(q for q in inst.ent_need[ev] if not any(inst.qual[q][m] for m in rest))
-                    cand = np.flatnonzero(mask)
-                    for q in still_need:
-                        cand = cand[inst.qual[q][cand]]
+                    cand = np.flatnonzero(required_qualifications_held(inst, ev, rest, mask))
                     if len(cand):
                         k = int(cand[int(rng.integers(len(cand)))])
                         state.place(v, dv, tuple(sorted(rest + (k,))))

@@ -6,7 +6,7 @@ in the window, qualification (no certified holder), cross_area, leave, conflicts
 is fully booked that week or day).
 
 For capacity shortfalls `explain_shortfall` re-solves the solver's aggregate week model
-(`riskplan.solver.build_week_model`) on the capacity the roster leaves free (drawn visits
+(`riskplan.solve.weekplan.build_week_model`) on the capacity the roster leaves free (drawn visits
 count as free: mandatory visits come first) in elastic form: every missing mandatory visit
 must be placed, and slack variables per (week, all inspectors) and per (week,
 qualification) buy extra inspector-visit slots at unit cost. The minimal slack, summed per
@@ -28,90 +28,66 @@ COLUMNS = ("rule", "tier", "subdistrict", "month", "missing", "reason", "suggest
 RULE_ORDER = ("red_monthly", "orange_due", "follow_up", "pinned", "mandatory", "drawn")
 
 
-def _team_possible(inst, M: np.ndarray, need: tuple[str, ...]) -> np.ndarray:
-    """Per column of M (inspectors x days): can team_size members of M hold every needed qualification?"""
-    ok = M.sum(axis=0) >= inst.team_size
-    for q in need:
-        holders = inst.qual.get(q)
-        if holders is None:
-            return np.zeros(M.shape[1], bool)
-        ok &= (M & holders[:, None]).any(axis=0)
-    if len(need) > inst.team_size:  # rare: can team_size people cover them all? (greedy cover)
-        H = np.stack([inst.qual[q] for q in need], axis=1)  # I x nq
-        for k in np.flatnonzero(ok):
-            open_q = np.ones(len(need), bool)
-            rows = H[M[:, k]]
-            for _ in range(inst.team_size):
-                if not open_q.any() or not len(rows):
-                    break
-                best = int(np.argmax((rows & open_q).sum(axis=1)))
-                open_q &= ~rows[best]
-            ok[k] = not open_q.any()
-    return ok
-
-
 def diagnose(inst, state, r: int) -> tuple[str, str]:
-    """(reason category, sentence) for why request r cannot be placed in the current roster."""
+    """(reason category, sentence) for why request r cannot be placed in the current roster.
+
+    The rules are added one at a time, in the order of the module doc, each through its
+    function in `solve.rules`; the first that leaves no day with a possible team is named."""
     from riskplan.solve.rules import (
         cross_area,
+        holders_of,
         inspector_daily_limit,
+        inspector_not_on_leave,
         inspector_weekly_capacity,
         no_conflict_of_interest,
+        on_working_day_in_window,
         rotate_inspectors,
+        team_of_certified_inspectors,
+        team_possible,
         tier_visit_maximum,
         visit_spacing,
     )
 
     req = inst.requests[r]
-    days = list(range(int(inst.req_lo[r]), int(inst.req_hi[r]) + 1))
-    if not days:
+    days = np.array(on_working_day_in_window(inst, r), dtype=np.int64)
+    if not len(days):
         return "no working day", f"no working day between {req.window_start} and {req.window_end}"
     e = int(inst.req_ent[r])
     need = inst.ent_need[e]
     sub = inst.subs[int(inst.ent_sub[e])]
-    cert = inst.certified
+    cert = team_of_certified_inspectors(inst)
     if cert.sum() < inst.team_size:
         return "capacity", (f"the district has {int(cert.sum())} certified inspectors; a team needs "
                             f"{inst.team_size}")
-    if not _team_possible(inst, cert[:, None], need)[0]:
-        missing = [q for q in need if not (cert & inst.qual.get(q, np.zeros(inst.I, bool))).any()]
+    if not team_possible(inst, e, cert[:, None], exact=True)[0]:
+        missing = [q for q in need if not (cert & holders_of(inst, q)).any()]
         if missing:
             return "qualification", f"no certified inspector holds {', '.join(missing)}"
         return "qualification", f"no team of {inst.team_size} certified inspectors covers {' + '.join(need)}"
     base = cert & cross_area(inst, int(inst.ent_sub[e]))
-    if not _team_possible(inst, base[:, None], need)[0]:
+    if not team_possible(inst, e, base[:, None], exact=True)[0]:
         return "cross_area", f"too few qualified certified inspectors based outside {sub}"
-    M = base[:, None] & ~inst.on_leave[:, days]
-    ok = _team_possible(inst, M, need)
+    M = base[:, None] & inspector_not_on_leave(inst, days)
+    ok = team_possible(inst, e, M, exact=True)
     if not ok.any():
         return "leave", "too few qualified certified inspectors off leave on any day of the window"
     M &= no_conflict_of_interest(inst, e)[:, None]
-    ok &= _team_possible(inst, M, need)
+    ok &= team_possible(inst, e, M, exact=True)
     if not ok.any():
         return "conflicts", "conflicts of interest leave too few qualified inspectors on every day of the window"
     if not tier_visit_maximum(inst, state, e):
         return "spacing", f"the enterprise already has its tier's maximum of {int(inst.ent_max[e])} visits"
-    spaced = np.array([visit_spacing(inst, state, e, d) for d in days])
-    ok &= spaced
+    ok &= visit_spacing(inst, state, e, days)
     if not ok.any():
         return "spacing", f"every day of the window is within {inst.min_gap} days of another visit"
-    cache: dict[tuple, np.ndarray] = {}
-    for k in np.flatnonzero(ok):
-        # the rotation mask only depends on which placed visits are the day's neighbours
-        o = int(inst.day_ord[days[k]])
-        key = (sum(1 for v in state.ent_visits[e] if int(inst.day_ord[v[0]]) < o),
-               sum(1 for v in state.ent_visits[e] if int(inst.day_ord[v[0]]) == o))
-        if key not in cache:
-            cache[key] = rotate_inspectors(inst, state, e, days[k])
-        M[:, k] &= cache[key]
-    ok &= _team_possible(inst, M, need)
+    M &= rotate_inspectors(inst, state, e, days)
+    ok &= team_possible(inst, e, M, exact=True)
     if not ok.any():
         return "rotation", "rotation excludes too many of the remaining qualified inspectors"
-    for k in np.flatnonzero(ok):
-        M[:, k] &= inspector_daily_limit(inst, state, days[k]) & inspector_weekly_capacity(inst, state, days[k])
-    if _team_possible(inst, M[:, ok], need).any():
+    M &= inspector_daily_limit(inst, state, days) & inspector_weekly_capacity(inst, state, days)
+    if team_possible(inst, e, M[:, ok], exact=True).any():
         return "capacity", "a team fits but was not found by the search (mandatory visits took the slots)"
-    short = [q for q in need if not (M[:, ok] & inst.qual[q][:, None]).any()]
+    short = [q for q in need if not (M[:, ok] & holders_of(inst, q)[:, None]).any()]
     if short:
         return "capacity", f"every eligible {', '.join(short)}-qualified inspector is fully booked in the window"
     return "capacity", "every eligible inspector is fully booked in the window"
@@ -123,6 +99,7 @@ def _month_label(d) -> str:
 
 def capacity_suggestions(inst, state, requests: list[int], seed: int = 0) -> dict[str, str]:
     """month label -> the smallest extra capacity (from the elastic aggregate model) that places `requests`."""
+    from riskplan.solve.rules import team_of_certified_inspectors
     from riskplan.solve.weekplan import (
         _solver_params,
         build_week_model,
@@ -132,8 +109,8 @@ def capacity_suggestions(inst, state, requests: list[int], seed: int = 0) -> dic
     if not requests:
         return {}
     # capacity left free by the roster's mandatory visits (drawn visits yield to mandatory ones)
-    day_load = np.zeros_like(state.day_load)
-    week_load = np.zeros_like(state.week_load)
+    day_load = np.zeros((inst.I, inst.D), dtype=np.int64)
+    week_load = np.zeros((inst.I, inst.W), dtype=np.int64)
     for r, (d, team) in state.placed.items():
         if inst.req_mandatory[r]:
             day_load[list(team), d] += 1
@@ -148,7 +125,7 @@ def capacity_suggestions(inst, state, requests: list[int], seed: int = 0) -> dic
     status = solver.Solve(model)
     if solver.StatusName(status) not in ("OPTIMAL", "FEASIBLE"):
         return {}
-    full = inst.wlim.max(axis=1)[inst.certified]
+    full = inst.wlim.max(axis=1)[team_of_certified_inspectors(inst)]
     typical = float(np.median(full)) if len(full) else 1.0
     typical = max(typical, 1.0)
 
@@ -200,6 +177,7 @@ def explain_shortfall(problem: RosterProblem, roster: Roster, *, _instance=None,
     from riskplan.domain.obligation_kinds import rule_of
     from riskplan.solve.compile import compile_problem
     from riskplan.solve.result import state_from_roster
+    from riskplan.solve.rules import team_of_certified_inspectors
 
     if not roster.unplaced:
         return pd.DataFrame({c: pd.Series(dtype="int64" if c == "missing" else object) for c in COLUMNS})
@@ -224,15 +202,16 @@ def explain_shortfall(problem: RosterProblem, roster: Roster, *, _instance=None,
     for key in sorted(rows, key=lambda k: (RULE_ORDER.index(k[0]) if k[0] in RULE_ORDER else 99,) + k):
         rule, tier, sub, month, cat = key
         n = len(rows[key])
-        if cat == "capacity" and int(inst.certified.sum()) < inst.team_size:
-            s = f"{texts[key]}: certify at least {inst.team_size - int(inst.certified.sum())} more"
+        n_cert = int(team_of_certified_inspectors(inst).sum())
+        if cat == "capacity" and n_cert < inst.team_size:
+            s = f"{texts[key]}: certify at least {inst.team_size - n_cert} more"
         elif cat == "capacity" and rule != "drawn":
             s = sugg.get(month) or "; ".join(v for v in sugg.values()) or texts[key]
         elif cat == "capacity":
             s = "drawn visits yield to mandatory ones; more inspector-weeks would place them"
         elif cat == "qualification":
             # enough holders to serve these visits: one holder slot per visit, a typical week each
-            full = inst.wlim.max(axis=1)[inst.certified]
+            full = inst.wlim.max(axis=1)[team_of_certified_inspectors(inst)]
             per_person = max(1.0, float(np.median(full)) if len(full) else 1.0) * max(1, inst.W)
             qs = texts[key].removeprefix("no certified inspector holds ")
             people = max(1, math.ceil(sum(len(v) for k2, v in rows.items() if k2[4] == "qualification") / per_person))

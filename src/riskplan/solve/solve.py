@@ -21,6 +21,7 @@ from riskplan.solve.polish import (
 from riskplan.solve.progress import Progress, _check_deadline, _Reporter
 from riskplan.solve.repair import repair
 from riskplan.solve.result import build_roster, state_from_roster
+from riskplan.solve.rules import team_of_certified_inspectors, weekly_slots
 from riskplan.solve.state import State
 from riskplan.solve.teams import _load_weights
 from riskplan.solve.weekplan import (
@@ -73,10 +74,7 @@ def solve_roster(
         state = State(inst)
         planned = len(week_req)
         target = load_targets(inst, inst.team_size * planned)
-        cap_weeks = np.zeros_like(inst.wlim, dtype=float)
-        for w, ds in enumerate(inst.week_days):
-            cap_weeks[:, w] = np.minimum(inst.wlim[:, w], inst.day_limit * (~inst.on_leave[:, ds]).sum(axis=1))
-        cap_weeks *= inst.certified[:, None]
+        cap_weeks = weekly_slots(inst).astype(float) * team_of_certified_inspectors(inst)[:, None]
         cum = np.cumsum(cap_weeks, axis=1) / np.maximum(cap_weeks.sum(axis=1, keepdims=True), 1e-9)
         reqs_by_week: dict[int, list[int]] = defaultdict(list)
         for r, w in sorted(week_req.items()):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from riskplan.solve.instance import Instance
-from riskplan.solve.rules import eligible_inspectors
+from riskplan.solve.rules import eligible_inspectors, holders_of, inspector_has_room
 from riskplan.solve.state import State
 
 
@@ -33,9 +33,9 @@ def random_assignment(
     cand = np.flatnonzero(mask)
     if len(cand) < t:
         return None
+    held = {q: holders_of(inst, q) for q in need}
     for q in need:  # cheap refusal before any random draw
-        holders = inst.qual.get(q)
-        if holders is None or not holders[cand].any():
+        if not held[q][cand].any():
             return None
     u = rng.random(len(cand))
     if weights is None and not scarcity and (preferred is None or not len(preferred)):
@@ -43,12 +43,12 @@ def random_assignment(
         keys = u.copy()
         team: list[int] = []
         for q in need:
-            if any(inst.qual[q][i] for i in team):
+            if any(held[q][i] for i in team):
                 continue
             if len(team) >= t:
                 return None
-            j = int(np.argmax(np.where(inst.qual[q][cand], keys, -1.0)))
-            if keys[j] < 0 or not inst.qual[q][cand[j]]:
+            j = int(np.argmax(np.where(held[q][cand], keys, -1.0)))
+            if keys[j] < 0 or not held[q][cand[j]]:
                 return None
             team.append(int(cand[j]))
             keys[j] = -1.0
@@ -65,7 +65,7 @@ def random_assignment(
         # holders of a scarce qualification this visit does not need are kept for visits that do;
         # once a needed qualification is covered, further holders of it are not needed either
         for q, factor in scarcity.items():
-            pen = np.where(inst.qual[q][cand], factor, 1.0)
+            pen = np.where(holders_of(inst, q)[cand], factor, 1.0)
             w_fill = w_fill * pen
             if q not in need:
                 w = w * pen
@@ -99,9 +99,7 @@ def random_assignment(
         return False
 
     for q in need:
-        holders = inst.qual.get(q)
-        if holders is None:
-            return None
+        holders = held[q]
         if any(holders[i] for i in team):
             continue
         if len(team) >= t or not pick(holders):
@@ -123,7 +121,7 @@ def try_place(
     scarcity: dict[str, float] | None = None,
 ) -> bool:
     """Place request r on day d with a random eligible team, sharing the subdistrict's day if possible."""
-    if state.free[:, d].sum() < inst.team_size:  # the day is full: skip the rule checks
+    if inspector_has_room(inst, state, d).sum() < inst.team_size:  # the day is full: skip the other rules
         return False
     mask = eligible_inspectors(inst, state, r, d)
     if mask is None:

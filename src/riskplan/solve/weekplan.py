@@ -11,6 +11,13 @@ import numpy as np
 from riskplan.domain.obligation_kinds import rule_of
 from riskplan.solve.instance import Instance
 from riskplan.solve.progress import _Reporter
+from riskplan.solve.rules import (
+    cross_area,
+    holders_of,
+    inspector_not_on_leave,
+    team_of_certified_inspectors,
+    weekly_slots,
+)
 
 # --------------------------------------------------------------------------------------
 # Phase 1: the aggregate week plan.
@@ -51,8 +58,9 @@ def slot_capacity(inst: Instance, days: list[int], mask: np.ndarray | None = Non
     if not days:
         return 0
     w = inst.week_of_day[days[0]]
-    m = inst.certified if mask is None else (inst.certified & mask)
-    avail = ~inst.on_leave[:, days]
+    cert = team_of_certified_inspectors(inst)
+    m = cert if mask is None else (cert & mask)
+    avail = inspector_not_on_leave(inst, days)
     per_day = (inst.day_limit if day_free is None else day_free[:, days]) * avail
     wk = inst.wlim[:, w] if week_free is None else week_free[:, w]
     return int(np.minimum(wk, per_day.sum(axis=1))[m].sum())
@@ -68,7 +76,7 @@ def build_week_model(inst: Instance, classes: list[RequestClass], *, week_free=N
     structure forces (a relaxation: its best bound is a lower bound on any roster's travel).
     elastic=True: every mandatory visit must be placed and non-negative slack variables per
     (week, resource) buy extra capacity (used by the shortfall report). singles_penalty adds
-    one boolean per (subdistrict, week) to avoid lone visits; it makes the model ~10x slower
+    one boolean per (subdistrict, week) to avoid lone visits; it makes the model much slower
     for little gain (phase 2 pairs visits within the week), so it is off by default.
     """
     from ortools.sat.python import cp_model
@@ -96,6 +104,8 @@ def build_week_model(inst: Instance, classes: list[RequestClass], *, week_free=N
     stops_vars = []
     # load level: a little above the quarter's overall utilisation, so weeks fill evenly
     total_cap = sum(slot_capacity(inst, ds) for ds in inst.week_days)
+    slots = weekly_slots(inst)
+    cert = team_of_certified_inspectors(inst)
     level = min(0.95, t * sum(len(c.members) for c in classes) / max(total_cap, 1) + 0.05)
     for w, cis in sorted(by_week.items()):
         wd = inst.week_days[w]
@@ -121,8 +131,7 @@ def build_week_model(inst: Instance, classes: list[RequestClass], *, week_free=N
                     penalties.append(over)
                 # travel: stops this week >= inspector-visits / daily limit, and every inspector-visit
                 # beyond what full days (daily limit visits each) can take costs a stop of its own
-                pairs = int((np.minimum(inst.wlim[:, w], inst.day_limit * (~inst.on_leave[:, wd]).sum(axis=1))
-                             // inst.day_limit)[inst.certified].sum())
+                pairs = int((slots[:, w] // inst.day_limit)[cert].sum())
                 stops = m.NewIntVar(0, 10**6, f"stops{w}")
                 m.Add(inst.day_limit * stops >= expr)
                 if inst.day_limit == 2:  # ceil(l / 2) >= l - floor(L / 2) per inspector-week
@@ -135,7 +144,7 @@ def build_week_model(inst: Instance, classes: list[RequestClass], *, week_free=N
             qcis = [ci for ci in cis if q in classes[ci].need]
             if not qcis:
                 continue
-            cap = slot_capacity(inst, full, inst.qual.get(q, np.zeros(inst.I, bool)), week_free, day_free)
+            cap = slot_capacity(inst, full, holders_of(inst, q), week_free, day_free)
             expr = sum(x[ci, w] for ci in qcis)
             if elastic:
                 slack[q, w] = m.NewIntVar(0, 10**6, f"e_{q}_{w}")
@@ -145,7 +154,7 @@ def build_week_model(inst: Instance, classes: list[RequestClass], *, week_free=N
         if inst.cross:
             for s in sorted({classes[ci].sub for ci in cis}):
                 scis = [ci for ci in cis if classes[ci].sub == s]
-                cap = slot_capacity(inst, full, inst.home != s, week_free, day_free)
+                cap = slot_capacity(inst, full, cross_area(inst, s), week_free, day_free)
                 if elastic:
                     slack["cross", s, w] = m.NewIntVar(0, 10**6, f"e_x{s}_{w}")
                     m.Add(t * sum(x[ci, w] for ci in scis) <= cap + slack["cross", s, w])
@@ -259,11 +268,11 @@ def merge_lone_visits(inst: Instance, classes: list[RequestClass], quota: dict[t
 
     A lone visit in a subdistrict-week cannot share a team-day, so it costs team_size stops
     instead of about one. Moves stay inside the class window and within each week's slot and
-    qualification capacity (at most 95 % of it); returns the number of moves.
+    qualification capacity (at most 0.95 of it); returns the number of moves.
     """
     t = inst.team_size
     cap = [slot_capacity(inst, ds) for ds in inst.week_days]
-    qcap = {q: [slot_capacity(inst, ds, inst.qual[q]) for ds in inst.week_days]
+    qcap = {q: [slot_capacity(inst, ds, holders_of(inst, q)) for ds in inst.week_days]
             for q in sorted({q for c in classes for q in c.need})}
     n_w = defaultdict(int)
     n_qw = defaultdict(int)
