@@ -23,7 +23,12 @@ from riskplan.check.checker import (
     rotate_inspectors,
 )
 from riskplan.check.coverage import match_visits
-from riskplan.check.draw import capped_design, quotas_by_largest_remainder, rerun_draw, systematic_pick
+from riskplan.check.draw import (
+    capped_design,
+    quotas_by_largest_remainder,
+    rerun_draw,
+    systematic_pick,
+)
 from riskplan.check.obligations import derive_obligations
 from riskplan.domain.policy import Policy
 from riskplan.domain.roster import Obligation

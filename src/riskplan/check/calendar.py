@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from datetime import date, timedelta
 from fractions import Fraction
-from typing import Iterable
 
 _FORM = re.compile(r"\s*(\d{4})-?[Qq]([1-4])\s*")
 
@@ -30,7 +30,7 @@ class CheckQuarter:
         self.end = self.months[2][1]
 
     @classmethod
-    def parse(cls, text: str) -> "CheckQuarter":
+    def parse(cls, text: str) -> CheckQuarter:
         m = _FORM.fullmatch(str(text))
         if m is None:
             raise ValueError(f"quarter '{text}' is not of the form 2027Q1")

@@ -13,8 +13,8 @@ Rule 11 (who inspects whom is random) is statistical: it is tested over many see
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from riskplan.load.district import District
 

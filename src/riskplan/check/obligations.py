@@ -29,7 +29,12 @@ from riskplan.domain.roster import Obligation
 from riskplan.domain.schema import SERIOUS_OR_WORSE, TIERS
 from riskplan.load.district import District
 
-from .calendar import CheckQuarter, as_check_quarter, last_working_day_on_or_before, working_days
+from .calendar import (
+    CheckQuarter,
+    as_check_quarter,
+    last_working_day_on_or_before,
+    working_days,
+)
 
 LOOKBACK_DAYS = 31  # an accident on quarter start − 31 days still counts
 
