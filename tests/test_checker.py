@@ -146,6 +146,17 @@ ADVERSARIAL = {
                       {"exact_draw"}),
     "drawn_missing": (lambda r: r.drop(index="V00013"), {"exact_draw"}),
     "wrong_tier_column": (setv(V00013={"tier": "blue"}), {"roster_well_formed"}),
+    # R1 visited twice in February (both claims and windows consistent) and not in March
+    "red_twice_in_one_month": (setv(V00006={"date": "2027-02-22", "obligations": "red_month_2",
+                                            "window_start": "2027-02-01", "window_end": "2027-02-28"}),
+                               {"mandatory_coverage"}),
+    "window_column_tampered": (setv(V00004={"window_end": "2027-01-20"}), {"roster_well_formed"}),
+    "drawn_window_tampered": (setv(V00013={"window_end": "2027-02-28"}), {"roster_well_formed"}),
+    "claims_another_month": (setv(V00004={"obligations": "red_month_2"}),
+                             {"on_working_day_in_window", "roster_well_formed"}),
+    "mandatory_serving_nothing": (setv(V00004={"obligations": ""}), {"mandatory_coverage"}),
+    "team_of_one": (setv(V00013={"inspectors": "I05"}), {"team_of_certified_inspectors"}),
+    "spacing_13_days": (setv(V00004={"date": "2027-01-19"}), {"visit_spacing"}),
     "duplicate_visit_id": (lambda r: pd.concat([r, r.loc[["V00013"]]]),
                            {"roster_well_formed", "exact_draw", "visit_spacing", "rotate_inspectors",
                             "inspector_daily_limit", "inspector_weekly_capacity"}),
@@ -228,3 +239,39 @@ def test_tampered_tiers_csv_is_caught(base, tmp_path):
     tiers = (out / "tiers.csv").read_text(encoding="utf-8").replace("R1,red", "R1,blue")
     (out / "tiers.csv").write_text(tiers, encoding="utf-8")
     assert "inputs_match_plan" in rules_broken(district, out)
+
+
+def test_every_rule_has_a_planted_case_that_fires_it_alone(base):
+    alone = {next(iter(rules)) for _, rules in ADVERSARIAL.values() if len(rules) == 1}
+    others = {"inputs_match_plan", "cross_area"}  # test_changed_inputs_are_caught, test_cross_area_...
+    assert alone | others == {r.__name__ for r in ROSTER_RULES}
+
+
+@pytest.mark.parametrize("key, rule", [("obligations", "mandatory_coverage"), ("drawn_by_tier", "exact_draw"),
+                                       ("eligible_by_tier", "exact_draw")])
+def test_tampered_plan_counts_are_caught(base, tmp_path, key, rule):
+    def tamper(plan):
+        if key == "obligations":
+            plan["counts"]["obligations"] += 1
+        else:
+            plan["counts"][key]["yellow"] += 1
+
+    assert set(rules_broken(*variant(base, tmp_path, edit_plan=tamper))) == {rule}
+
+
+def test_a_shortfall_naming_an_obligation_that_does_not_exist_is_caught(base, tmp_path):
+    def report(plan):
+        plan["shortfall"]["unmet_obligations"].append(
+            {"enterprise_id": "B02", "obligation": "follow_up_accident", "visit_id": "", "reason": "capacity"})
+
+    found = rules_broken(*variant(base, tmp_path, edit_plan=report))
+    assert set(found) == {"mandatory_coverage"} and "do not give" in found["mandatory_coverage"][0].message
+
+
+def test_a_tampered_inclusion_probability_in_draw_csv_is_caught(base, tmp_path):
+    def shift(draw):
+        draw.loc[draw["enterprise_id"] == "Y08", "inclusion_probability"] = "0.600000"
+        return draw
+
+    found = rules_broken(*variant(base, tmp_path, edit_draw=shift))
+    assert set(found) == {"exact_draw"} and "Y08" in str(found["exact_draw"][0])

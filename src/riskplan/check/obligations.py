@@ -1,0 +1,149 @@
+"""The checker's own reading of the obligations: who must be visited this quarter, and when.
+
+Derived enterprise by enterprise from the raw tables (its past visits, its accidents, its
+pinned rows) with plain date arithmetic, instead of the planner's table-wide pandas pass,
+so the two readings can be compared and a slip in either shows up:
+
+- a tier with `visits_per_month` (red by default): that many visits in each calendar month
+  (kinds `<tier>_month_<k>`, `<tier>_month_<k>_<j>` for the j-th, j ≥ 2);
+- a tier with `max_days_between_visits` (orange): due by the last past visit + that many
+  days when that falls in the quarter, moved back to the last working day of the quarter on
+  or before it; overdue, never visited, or no working day on or before the due date: due by
+  the end of month 1 (kind `<tier>_due`);
+- `follow_up_hazard`: the latest past date's visits found ≥ 1 major hazard between them;
+- `follow_up_accident`: a serious-or-worse accident dated in the 31 days before the quarter
+  start, with no past visit on a later day than it;
+- `pinned_<row>`: a pinned row (row = its spreadsheet row, header = 1) clipped to the
+  quarter; a row wholly outside the quarter belongs to another quarter.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+
+import pandas as pd
+
+from riskplan.domain.policy import Policy
+from riskplan.domain.roster import Obligation
+from riskplan.domain.schema import SERIOUS_OR_WORSE, TIERS
+from riskplan.load.district import District
+
+from .calendar import (
+    CheckQuarter,
+    as_check_quarter,
+    last_working_day_on_or_before,
+    working_days,
+)
+
+LOOKBACK_DAYS = 31  # an accident on quarter start − 31 days still counts
+
+
+def _day(value: object) -> date:
+    return pd.Timestamp(value).date()
+
+
+def slot_of(kind: str) -> str:
+    """Obligations that need separate visits share a slot: `red_month_2` and `red_month_2_2`
+    (a second visit in that month) are one slot; every other kind is its own slot."""
+    parts = kind.split("_")
+    if len(parts) >= 4 and parts[-3] == "month" and parts[-2].isdigit() and parts[-1].isdigit():
+        return "_".join(parts[:-1])
+    return kind
+
+
+class _History:
+    """Per enterprise: its past visits by date (major hazards summed per date) and its
+    serious-or-worse accidents in the look-back window."""
+
+    def __init__(self, district: District, quarter: CheckQuarter):
+        self.hazards_on: dict[str, dict[date, int]] = defaultdict(dict)
+        for eid, when, majors in district.inspections[["enterprise_id", "date", "major_hazards_found"]].itertuples(
+                index=False):
+            day = _day(when)
+            if day >= quarter.start:
+                continue  # only the past counts
+            per_day = self.hazards_on[eid]
+            per_day[day] = per_day.get(day, 0) + int(majors)
+        earliest = quarter.start - timedelta(days=LOOKBACK_DAYS)
+        self.accidents: dict[str, list[tuple[date, str]]] = defaultdict(list)
+        for eid, when, severity in district.accidents[["enterprise_id", "date", "severity"]].itertuples(index=False):
+            day = _day(when)
+            if severity in SERIOUS_OR_WORSE and earliest <= day < quarter.start:
+                self.accidents[eid].append((day, severity))
+
+    def last_visit(self, eid: str) -> date | None:
+        days = self.hazards_on.get(eid)
+        return max(days) if days else None
+
+
+def _tier_rules(eid: str, tier: str, policy: Policy, quarter: CheckQuarter, workdays: list[date],
+                last: date | None) -> list[Obligation]:
+    rules = policy.tier(tier)
+    out = []
+    for k in (1, 2, 3):
+        first, final = quarter.month(k)
+        for j in range(1, rules.visits_per_month + 1):
+            kind = f"{tier}_month_{k}" if j == 1 else f"{tier}_month_{k}_{j}"
+            out.append(Obligation(eid, kind, "mandatory", first, final,
+                                  f"{tier}: visit {j} of {rules.visits_per_month} in {first:%B %Y}"))
+    gap = rules.max_days_between_visits
+    if gap is None:
+        return out
+    month_one_end = quarter.month(1)[1]
+    if last is None:
+        out.append(Obligation(eid, f"{tier}_due", "mandatory", quarter.start, month_one_end,
+                              f"{tier}: no past visit, due by {month_one_end}"))
+        return out
+    due = last + timedelta(days=gap)
+    if due > quarter.end:
+        return out  # due in a later quarter
+    moved = last_working_day_on_or_before(workdays, due) if due >= quarter.start else None
+    if moved is None:
+        out.append(Obligation(eid, f"{tier}_due", "mandatory", quarter.start, month_one_end,
+                              f"{tier}: due {due} (last visit {last} + {gap} days), overdue: by {month_one_end}"))
+    else:
+        out.append(Obligation(eid, f"{tier}_due", "mandatory", quarter.start, moved,
+                              f"{tier}: due {due} (last visit {last} + {gap} days), last working day {moved}"))
+    return out
+
+
+def derive_obligations(district: District, tiers: pd.Series, quarter: object) -> list[Obligation]:
+    """Every obligation of the quarter, enterprise by enterprise (tiers: enterprise_id -> tier)."""
+    quarter = as_check_quarter(quarter)
+    policy = district.policy
+    rules = policy.roster
+    workdays = working_days(quarter, rules.holidays, rules.extra_workdays)
+    history = _History(district, quarter)
+    pinned: dict[str, list[tuple[int, str, date, date]]] = defaultdict(list)
+    for position, (eid, reason, earliest, latest) in enumerate(
+            district.pinned[["enterprise_id", "reason", "earliest", "latest"]].itertuples(index=False)):
+        pinned[eid].append((position + 2, reason, _day(earliest), _day(latest)))
+    tier_names = {t.value for t in TIERS}
+    tier_of = {str(e): str(t).lower() for e, t in tiers.items()}
+    month_one = (quarter.start, quarter.month(1)[1])
+
+    out: list[Obligation] = []
+    for eid in sorted(set(tier_of) | set(history.hazards_on) | set(history.accidents) | set(pinned)):
+        tier = tier_of.get(eid)
+        last = history.last_visit(eid)
+        if tier in tier_names:
+            out.extend(_tier_rules(eid, tier, policy, quarter, workdays, last))
+        if policy.follow_up.after_major_hazard and last is not None:
+            found = history.hazards_on[eid][last]
+            if found >= 1:
+                out.append(Obligation(eid, "follow_up_hazard", "follow_up", *month_one,
+                                      f"the visit of {last} found {found} major hazard(s)"))
+        if policy.follow_up.after_accident:
+            unseen = [(day, sev) for day, sev in history.accidents.get(eid, []) if last is None or last <= day]
+            if unseen:
+                day, severity = max(unseen)
+                out.append(Obligation(eid, "follow_up_accident", "follow_up", *month_one,
+                                      f"{severity} accident on {day} and no visit since"))
+        for row, reason, earliest, latest in pinned.get(eid, []):
+            if latest < quarter.start or earliest > quarter.end:
+                continue
+            start, end = max(earliest, quarter.start), min(latest, quarter.end)
+            out.append(Obligation(eid, f"pinned_{row}", "pinned", start, end,
+                                  f"pinned: {reason} ({earliest} to {latest})"))
+    return out
