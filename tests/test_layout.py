@@ -2,7 +2,8 @@
 checker shares nothing with the planner, and no module grows past the size limit unexplained.
 
 Imports are read from the source (every `import` and `from ... import`, function-local ones
-included: a cycle hidden inside a function is still a cycle).
+included: a cycle hidden inside a function is still a cycle; only imports under
+`if TYPE_CHECKING:`, which never run, are left out).
 """
 
 from __future__ import annotations
@@ -57,7 +58,12 @@ def imports_of(path: Path, name: str) -> set[str]:
     is_pkg = path.name == "__init__.py"
     out: set[str] = set()
     known = modules()
+    type_only = {id(n) for block in ast.walk(tree) if isinstance(block, ast.If)
+                 and ast.unparse(block.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING")
+                 for stmt in block.body for n in ast.walk(stmt)}
     for node in ast.walk(tree):
+        if id(node) in type_only:  # imports for type hints only: never executed, no cycle
+            continue
         if isinstance(node, ast.Import):
             out.update(a.name for a in node.names if a.name.startswith("riskplan"))
         elif isinstance(node, ast.ImportFrom):

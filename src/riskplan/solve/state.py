@@ -9,6 +9,7 @@ from collections import defaultdict
 import numpy as np
 
 from riskplan.solve.instance import Instance
+from riskplan.solve.rules import inspector_daily_limit, inspector_weekly_capacity
 
 # --------------------------------------------------------------------------------------
 # Mutable state of a partial roster.
@@ -32,16 +33,17 @@ class State:
         self._refresh_free()
 
     def _refresh_free(self) -> None:
-        """free[i, d]: inspector i can take one more visit on day d (rule 3, kept incrementally)."""
-        inst = self.inst
-        wk = inst.week_of_day
-        self.free = (self.day_load < inst.day_limit) & (self.week_load[:, wk] < self.wcap[:, wk])
+        """free[i, d]: inspector i can take one more visit on day d: rule 3 (both limits, from
+        `solve.rules`), cached here and kept current by `place` / `remove`."""
+        days = np.arange(self.inst.D)
+        self.free = inspector_daily_limit(self.inst, self, days) & inspector_weekly_capacity(self.inst, self, days)
 
     def _update_free(self, team: tuple[int, ...], w: int) -> None:
-        inst = self.inst
-        ds = inst.week_days[w]
-        for i in team:
-            self.free[i, ds] = (self.day_load[i, ds] < inst.day_limit) & (self.week_load[i, w] < self.wcap[i, w])
+        """Re-evaluate rule 3 for the team's members on every day of week w."""
+        ds = np.asarray(self.inst.week_days[w])
+        rows = np.asarray(team, dtype=np.int64)
+        ok = inspector_daily_limit(self.inst, self, ds) & inspector_weekly_capacity(self.inst, self, ds)
+        self.free[np.ix_(rows, ds)] = ok[rows]
 
     def even_weeks(self, on: bool) -> None:
         """While on, weekly limits are rounded down to whole days (multiples of the daily limit),
@@ -62,11 +64,7 @@ class State:
             self.week_load[i, w] += 1
             st[i] = st.get(i, 0) + 1
             self.by_insp_week[(i, w)].add(r)
-            # keep `free` current: a full week closes every day of it, a full day closes that day
-            if self.week_load[i, w] >= self.wcap[i, w]:
-                self.free[i, inst.week_days[w]] = False
-            elif self.day_load[i, d] >= inst.day_limit:
-                self.free[i, d] = False
+        self._update_free(team, w)
         self.by_week[w].add(r)
 
     def remove(self, r: int) -> tuple[int, tuple[int, ...]]:
