@@ -188,20 +188,14 @@ def test_the_checkers_design_equals_the_planners(w, n_frac, low, high, power):
         with pytest.raises(DrawRefused):
             capped_design(w, n, low, high)
         return
-    except ArithmeticError:  # the planner's known failure (test below): the checker still designs
-        mine = capped_design(w, n, low, high)
-        assert sum(mine) == n * 10**9 and low <= min(mine) and max(mine) <= high
-        return
     assert capped_design(w, n, low, high) == theirs
 
 
-@pytest.mark.xfail(strict=True, raises=ArithmeticError,
-                   reason="planner's inclusion_units does not settle when one weight is ~3.6e16 times another")
 def test_the_planner_settles_a_design_with_extreme_weight_ratios():
     """Found by comparing the two designs: probabilities 0.000000 (weight 1) and 0.013803 with
-    weight_power = 4 give weights 1 and 13803⁴; the planner's fixed-point loop oscillates and
-    raises ArithmeticError (its 'cannot happen' branch), so `riskplan plan` would crash on such a
-    stratum. The exact design is [0, 10⁹]; the checker finds it."""
+    weight_power = 4 give weights 1 and 13803⁴; the planner's fixed-point loop oscillated from
+    its floating-point start and raised ArithmeticError, so `riskplan plan` crashed on such a
+    stratum. It now settles such a design by an exact sweep; both give [0, 10⁹]."""
     w = [1, 13803**4]
     assert capped_design(w, 1, 0, 10**9) == [0, 10**9]
     district, tiers = weighted_case(1, 4, {"A": 2})

@@ -212,8 +212,10 @@ def inclusion_units(weights: Sequence[int], n: int, floor: int, cap: int) -> lis
         if new_capped == capped and new_floored == floored:
             break
         capped, floored = new_capped, new_floored
-    else:  # pragma: no cover - the fixed point is reached from the floating-point start
-        raise ArithmeticError("inclusion probabilities did not settle")
+    else:  # a float start too far off to settle from (weight ratios near 1e16): sweep exactly
+        capped, floored = _exact_sets(w, total, floor, cap)
+        num = total - cap * len(capped) - floor * len(floored)
+        den = sum(w[i] for i in range(N) if i not in capped and i not in floored)
     a = [cap if i in capped else floor if i in floored else 0 for i in range(N)]
     free = [i for i in range(N) if i not in capped and i not in floored]
     remainders = []
@@ -227,6 +229,26 @@ def inclusion_units(weights: Sequence[int], n: int, floor: int, cap: int) -> lis
     if sum(a) != total or min(a) < floor or max(a) > cap:  # pragma: no cover - guaranteed above
         raise ArithmeticError("inclusion probabilities do not meet the design")
     return a
+
+
+def _exact_sets(w: list[int], total: int, floor: int, cap: int) -> tuple[set[int], set[int]]:
+    """The capped and floored sets of the one c with Σ clip(c·w_i, F, K) = total, found by
+    sweeping the breakpoints F/w_i (leaves the floor) and K/w_i (reaches the cap) in exact
+    fractions: between two breakpoints the sum is linear in c."""
+    events = sorted([(Fraction(floor, x), 0, i) for i, x in enumerate(w)]
+                    + [(Fraction(cap, x), 1, i) for i, x in enumerate(w)])
+    floored, capped = set(range(len(w))), set()
+    free_weight = 0
+    for value, kind, i in events:
+        if floor * len(floored) + cap * len(capped) + value * free_weight >= total:
+            break  # c lies between the previous breakpoint and this one
+        if kind == 0:
+            floored.discard(i)
+            free_weight += w[i]
+        else:
+            capped.add(i)
+            free_weight -= w[i]
+    return capped, floored
 
 
 def start_units(u: float) -> int:
