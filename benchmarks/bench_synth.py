@@ -6,7 +6,7 @@
 Generation is timed end to end (`generate_district`: build, serialise, write atomically).
 The learnability check trains a quick HistGradientBoostingClassifier on simple features,
 the way the scoring model will learn, and compares its average precision with the oracle
-(ranking by `truth.csv`) and with the 100-point deduction rule of domain.md.
+(ranking by `truth.csv`) and with the 100-point deduction rule (docs/tiers.md).
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def event_labels(d, as_of) -> np.ndarray:
 
 
 def rule_risk(d, as_of) -> np.ndarray:
-    """domain.md's 100-point deduction table (higher = riskier; direct red on top)."""
+    """The 100-point deduction table (docs/tiers.md) (higher = riskier; direct red on top)."""
     T = pd.Timestamp(as_of)
     e = d.enterprises.set_index("enterprise_id")
     s = pd.Series(100.0, index=e.index)

@@ -1,9 +1,9 @@
 """The roster solver: every hard rule on random instances, priorities, determinism, randomness.
 
 Problems are built by hand (`make_problem`) so each test controls the rule it exercises.
-Every roster a test produces is checked by `violations` (below): the independent checker
-`riskplan.checker.check_roster` when it is installed, plus this file's own first-principles
-reading of domain.md's roster rules.
+Every roster a test produces is checked by `violations` (below): the rule functions of the
+independent checker (`riskplan.check`), plus this file's own first-principles
+reading of the roster rules (docs/rules.md).
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ def make_problem(
 
 
 def own_violations(problem: RosterProblem, roster: Roster) -> list[str]:
-    """domain.md's roster rules read from first principles (DataFrames, not solver internals)."""
+    """The roster rules (docs/rules.md) read from first principles (DataFrames, not solver internals)."""
     pol = problem.policy.roster
     cal = problem.calendar
     out = []

@@ -1,6 +1,6 @@
 """Who must be visited this quarter, and in how few visits (pipeline step: tier -> obligations).
 
-`find_obligations` reads the policy's rules ("Obligations" in the domain notes):
+`find_obligations` reads the policy's rules (docs/obligations.md):
 
 - a tier with `visits_per_month` (red): that many visits in each calendar month of the quarter;
 - a tier with `max_days_between_visits` (orange): due by last past visit + that many days when
