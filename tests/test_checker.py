@@ -275,3 +275,13 @@ def test_a_tampered_inclusion_probability_in_draw_csv_is_caught(base, tmp_path):
 
     found = rules_broken(*variant(base, tmp_path, edit_draw=shift))
     assert set(found) == {"exact_draw"} and "Y08" in str(found["exact_draw"][0])
+
+
+def test_a_swapped_drawn_visit_names_both_enterprises(base, tmp_path):
+    """Each half of the swap is its own finding: the visit to an enterprise the draw did not
+    select, and the selected enterprise left without a visit or a shortfall entry."""
+    edit = ADVERSARIAL["drawn_swapped"][0]
+    found = rules_broken(*variant(base, tmp_path, edit_roster=edit))
+    messages = sorted((v.enterprise_id, v.message) for v in found["exact_draw"])
+    assert ("Y08", "drawn visit to an enterprise the seeded draw did not select") in messages
+    assert any(eid == "Y07" and "neither placed nor reported" in m for eid, m in messages)
