@@ -52,7 +52,7 @@ def whatif(district_dir: Path, quarter: str, seed: int, tiers_path: Path | None,
 
     from riskplan.io import refuse_existing
 
-    refuse_existing(out_dir, force, "folder")  # before the scenarios, not after them
+    refuse_existing(out_dir, force, "folder", inputs=(district_dir, tiers_path, *policies))  # before the scenarios
     try:
         inspectors = parse_range(inspectors_range, int) if inspectors_range else None
         scales = parse_range(capacity_range) if capacity_range else None
