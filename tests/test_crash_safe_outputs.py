@@ -199,3 +199,21 @@ def test_the_next_command_on_an_interrupted_plan_restores_it_and_says_so(interru
     if command != "plan --force":
         assert (plan_dir / "plan.json").read_bytes() == old
     assert not any(p.name.startswith(".plan.") for p in tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("command", ["validate", "whatif"])
+def test_a_generated_district_whose_replace_was_killed_is_restored_by_its_next_reader(tmp_path, command):
+    from riskplan.synth.district import generate_district
+
+    district = tmp_path / "district"
+    generate_district(district, seed=1, n_enterprises=40, n_inspectors=4, years=2)
+    old = (district / "enterprises.csv").read_bytes()
+    regenerate = lambda: generate_district(district, seed=2, n_enterprises=40, n_inspectors=4, years=2, force=True)  # noqa: E731
+    assert killed_at("swap", regenerate) == KILLED
+    assert not district.exists()
+    args = {"validate": ["validate", str(district)],
+            "whatif": ["whatif", str(district), "--quarter", "2027Q1", "--out", str(district)]}[command]
+    result = CliRunner().invoke(main, args)
+    assert f"restored {district.resolve()}" in result.output
+    assert result.exit_code == (0 if command == "validate" else 2), result.output  # whatif: --out is its input
+    assert (district / "enterprises.csv").read_bytes() == old

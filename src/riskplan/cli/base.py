@@ -32,9 +32,9 @@ def reports_bad_input(func):
     return wrapper
 
 
-class OutputFolder(click.Path):
-    """An existing folder riskplan wrote (a plan, public files): a replace a crash cut short
-    there is finished first (`riskplan.io.restore_interrupted`), so the folder is found again."""
+class ExistingFolder(click.Path):
+    """An existing folder argument (a district, a plan, public files): a replace a crash cut
+    short there is finished first (`riskplan.io.restore_interrupted`), so the folder is found again."""
 
     def __init__(self) -> None:
         super().__init__(exists=True, file_okay=False, path_type=Path)
