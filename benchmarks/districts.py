@@ -10,6 +10,7 @@ carries a stamp of the generator's source; a folder made by another version of
 from __future__ import annotations
 
 import hashlib
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -50,7 +51,9 @@ def district_path(size: str, seed: int = 1, **overrides) -> Path:
     if isinstance(kwargs.get("end"), str):
         kwargs["end"] = date.fromisoformat(kwargs["end"])
     CACHE.mkdir(parents=True, exist_ok=True)
-    synth.generate_district(path, size=size.upper(), seed=seed, force=True, **kwargs)
+    if path.exists():  # a stale cache entry (maybe from before outputs carried riskplan's marker)
+        shutil.rmtree(path)
+    synth.generate_district(path, size=size.upper(), seed=seed, **kwargs)
     (path / STAMP).write_text(stamp, encoding="utf-8")
     return path
 

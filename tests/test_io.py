@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 from riskplan.io import (
+    OUTPUT_MARKER,
     atomic_output_dir,
     atomic_write_text,
     read_table_text,
@@ -38,9 +39,14 @@ def test_output_dir_refuses_to_overwrite_without_force(tmp_path):
         with atomic_output_dir(target):
             pass
     assert (target / "old.csv").read_text() == "keep me"
+    with pytest.raises(FileExistsError, match="was not written by riskplan"), atomic_output_dir(target, force=True):
+        pass
+    assert sorted(os.listdir(target)) == ["old.csv"]
+    (target / OUTPUT_MARKER).write_text("")
     with atomic_output_dir(target, force=True) as staging:
         (staging / "new.csv").write_text("new")
-    assert sorted(os.listdir(target)) == ["new.csv"]
+    assert sorted(os.listdir(target)) == [OUTPUT_MARKER, "new.csv"]
+    assert sorted(os.listdir(tmp_path)) == ["out"]  # the old folder is gone, no staging left
 
 
 @pytest.mark.parametrize("ext", ["csv", "xlsx"])

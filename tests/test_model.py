@@ -15,6 +15,7 @@ from sklearn.neighbors import KNeighborsClassifier
 
 import riskplan.score.model as M
 import riskplan.score.model_files as F
+from riskplan.io import OUTPUT_MARKER
 from riskplan.load.district import load_district
 from riskplan.score.features import (
     FEATURE_GROUPS,
@@ -60,7 +61,8 @@ def test_temporal_validation_trains_only_on_complete_past_labels(trained):
 
 def test_saved_folder_has_model_card_report_and_plot(saved, trained, district):
     names = {p.name for p in saved.iterdir()}
-    assert names == {"model.skops", "model_card.json", "MODEL_CARD.md", "validation_report.txt", "validation.png"}
+    assert names == {"model.skops", "model_card.json", "MODEL_CARD.md", "validation_report.txt", "validation.png",
+                     OUTPUT_MARKER}
     card = json.loads((saved / "model_card.json").read_text(encoding="utf-8"))
     assert card["features"] == list(FEATURE_NAMES) and card["feature_version"] == M.FEATURE_VERSION
     assert card["training"]["fingerprint"]["files"]["enterprises.csv"]

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 from conftest import QUARTER
 
 from riskplan.cli import main
-from riskplan.io import atomic_output_dir, refuse_existing
+from riskplan.io import OUTPUT_MARKER, atomic_output_dir, refuse_existing
 from riskplan.pipeline import run_plan
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
@@ -22,6 +22,9 @@ def test_folders_missing_or_empty_pass_and_non_empty_need_force(tmp_path):
     (full / "x.csv").write_text("x")
     with pytest.raises(FileExistsError, match="already exists and is not empty; use --force"):
         refuse_existing(full, False, "folder")
+    with pytest.raises(FileExistsError, match="was not written by riskplan"):
+        refuse_existing(full, True, "folder")
+    (full / OUTPUT_MARKER).write_text("")
     refuse_existing(full, True, "folder")
     (full / "plan.json").write_text("{}")
     with pytest.raises(FileExistsError, match="already holds a plan; use --force"):

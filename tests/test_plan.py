@@ -13,6 +13,7 @@ from conftest import first_fit_solve
 from riskplan.check.checker import check_roster
 from riskplan.cli import main
 from riskplan.export.plan_files import PLAN_FILES, deterministic_part
+from riskplan.io import OUTPUT_MARKER
 from riskplan.load.district import DistrictError
 from riskplan.load.tiers import load_tiers_csv
 from riskplan.pipeline import run_plan
@@ -46,7 +47,7 @@ def test_same_seed_gives_byte_identical_outputs_with_the_real_solver(tiny_distri
     ja, jb = (json.loads((x.out_dir / "plan.json").read_text(encoding="utf-8")) for x in (a, b))
     assert deterministic_part(ja) == deterministic_part(jb)
     assert set(ja["timing"]) == {"solver_wall_time_s", "total_wall_time_s"}
-    assert sorted(p.name for p in a.out_dir.iterdir()) == sorted(PLAN_FILES)
+    assert sorted(p.name for p in a.out_dir.iterdir()) == sorted([*PLAN_FILES, OUTPUT_MARKER])
     assert check_roster(t.path, a.out_dir) == []
 
 

@@ -21,6 +21,7 @@ from riskplan.domain import credit_code
 from riskplan.domain.calendar import Quarter, WorkCalendar, weekly_limits
 from riskplan.domain.policy import DEFAULT_POLICY_TOML, Policy
 from riskplan.domain.schema import QUALIFICATIONS, split_list
+from riskplan.io import OUTPUT_MARKER
 from riskplan.load.district import load_district
 from riskplan.synth.capacity import estimate_demand, quarter_supply
 from riskplan.synth.common import SIZES, true_tiers
@@ -52,7 +53,7 @@ def test_same_seed_gives_byte_identical_files_and_another_seed_differs(tmp_path)
     generate_district(tmp_path / "c", seed=10, **kwargs)
     names = sorted(p.name for p in (tmp_path / "a").iterdir())
     assert names == sorted(["enterprises.csv", "accidents.csv", "inspections.csv", "inspectors.csv", "leave.csv",
-                            "conflicts.csv", "pinned.csv", "truth.csv", "policy.toml"])
+                            "conflicts.csv", "pinned.csv", "truth.csv", "policy.toml", OUTPUT_MARKER])
     for name in names:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     for name in ("enterprises.csv", "inspections.csv", "truth.csv"):
@@ -82,8 +83,14 @@ def test_existing_folder_is_refused_without_force_and_nothing_partial_appears(tm
     with pytest.raises(FileExistsError):
         generate_district(out, size="S", seed=1, n_enterprises=50, n_inspectors=4)
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    with pytest.raises(FileExistsError, match="was not written by riskplan"):  # --force replaces only riskplan's
+        generate_district(out, size="S", seed=1, n_enterprises=50, n_inspectors=4, force=True)
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    (out / "keep.txt").unlink()
+    generate_district(out, size="S", seed=2, n_enterprises=50, n_inspectors=4)  # an empty folder is fine
+    before = (out / "enterprises.csv").read_bytes()
     generate_district(out, size="S", seed=1, n_enterprises=50, n_inspectors=4, force=True)
-    assert not (out / "keep.txt").exists() and (out / "enterprises.csv").exists()
+    assert (out / "enterprises.csv").read_bytes() != before
     assert [p.name for p in tmp_path.iterdir()] == ["d"]  # no staging folder left behind
 
 

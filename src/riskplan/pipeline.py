@@ -56,7 +56,7 @@ def run_plan(district_dir: Path | str, quarter: Quarter | str, seed: int, tiers_
     started = time.perf_counter()
     quarter = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
     out_dir = Path(out_dir)
-    refuse_existing(out_dir, force, "folder", marker="plan.json", holds="a plan")
+    refuse_existing(out_dir, force, "folder", marker="plan.json", holds="a plan", inputs=(district_dir, tiers_path))
     district = load_district(district_dir)
     if tiers_path is not None:
         tiers_frame = load_tiers_csv(tiers_path, district)

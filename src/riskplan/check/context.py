@@ -18,7 +18,7 @@ import pandas as pd
 from riskplan.domain.policy import Policy
 from riskplan.domain.roster import Obligation
 from riskplan.domain.schema import split_list
-from riskplan.io import read_table_text
+from riskplan.io import read_table_text, restore_interrupted
 from riskplan.load.district import District, DistrictError, Problem, load_district
 from riskplan.load.tiers import load_tiers_csv
 
@@ -175,6 +175,7 @@ def read_roster_csv(path: Path) -> tuple[pd.DataFrame, list[Visit]]:
 def build_context(district: District | Path | str, out_dir: Path | str) -> CheckContext:
     district = district if isinstance(district, District) else load_district(district)
     out_dir = Path(out_dir)
+    restore_interrupted(out_dir)  # a replace a crash cut short: put the old plan back first
     plan = read_plan_json(out_dir)
     try:
         quarter = CheckQuarter.parse(str(plan["quarter"]))

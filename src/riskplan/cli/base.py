@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
+from pathlib import Path
 
 import click
 
@@ -28,6 +30,21 @@ def reports_bad_input(func):
             sys.exit(EXIT_BAD_INPUT)
 
     return wrapper
+
+
+class ExistingFolder(click.Path):
+    """An existing folder argument (a district, a plan, public files): a replace a crash cut
+    short there is finished first (`riskplan.io.restore_interrupted`), so the folder is found again."""
+
+    def __init__(self) -> None:
+        super().__init__(exists=True, file_okay=False, path_type=Path)
+
+    def convert(self, value, param, ctx):
+        from riskplan.io import restore_interrupted
+
+        with contextlib.suppress(OSError):  # a folder that cannot be restored is reported as missing
+            restore_interrupted(value)
+        return super().convert(value, param, ctx)
 
 
 @click.group()

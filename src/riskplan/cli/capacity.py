@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from .base import main, reports_bad_input
+from .base import ExistingFolder, main, reports_bad_input
 
 
 @main.command()
-@click.argument("district_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("district_dir", type=ExistingFolder())
 @click.option("--quarter", required=True, help="e.g. 2027Q1")
 @click.option("--seed", type=int, default=1, show_default=True, help="seed of the draws and the solver")
 @click.option("--tiers", "tiers_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -52,7 +52,7 @@ def whatif(district_dir: Path, quarter: str, seed: int, tiers_path: Path | None,
 
     from riskplan.io import refuse_existing
 
-    refuse_existing(out_dir, force, "folder")  # before the scenarios, not after them
+    refuse_existing(out_dir, force, "folder", inputs=(district_dir, tiers_path, *policies))  # before the scenarios
     try:
         inspectors = parse_range(inspectors_range, int) if inspectors_range else None
         scales = parse_range(capacity_range) if capacity_range else None

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 
-from .base import main, reports_bad_input
+from .base import ExistingFolder, main, reports_bad_input
 
 
 @main.command()
-@click.argument("district_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.argument("plan_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("district_dir", type=ExistingFolder())
+@click.argument("plan_dir", type=ExistingFolder())
 @click.option("--stage", type=click.Choice(["plan", "results"]), required=True,
               help="plan: the spot-check plan (no dates, no inspectors); results: outcomes after the visits")
 @click.option("--results", "results_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -32,8 +32,8 @@ def publish(district_dir: Path, plan_dir: Path, stage: str, results_path: Path |
 
 
 @main.command("verify-draw")
-@click.argument("public_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.argument("district_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("public_dir", type=ExistingFolder())
+@click.argument("district_dir", type=ExistingFolder())
 @reports_bad_input
 def verify_draw(public_dir: Path, district_dir: Path) -> None:
     """Re-run the draw published in PUBLIC_DIR from its sampling frame and seed, check it

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 
-from .base import main, reports_bad_input
+from .base import ExistingFolder, main, reports_bad_input
 
 
 @main.command()
-@click.argument("district_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.argument("plan_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("district_dir", type=ExistingFolder())
+@click.argument("plan_dir", type=ExistingFolder())
 @click.argument("results", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @reports_bad_input
 def record(district_dir: Path, plan_dir: Path, results: Path) -> None:

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 
-from .base import main, reports_bad_input
+from .base import ExistingFolder, main, reports_bad_input
 
 
 @main.command()
-@click.argument("district_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.argument("plan_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("district_dir", type=ExistingFolder())
+@click.argument("plan_dir", type=ExistingFolder())
 @click.option("--whatif", "whatif_csv", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="a whatif.csv to chart (default: PLAN_DIR/whatif.csv when present)")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True,

@@ -57,6 +57,7 @@ class _Progress:
 def plan(district_dir: Path, quarter, seed: int, tiers_path: Path | None, time_limit: float, force: bool,
          out_dir: Path) -> None:
     """Build the quarter's double-random inspection roster for DISTRICT_DIR."""
+    from riskplan.io import OUTPUT_MARKER
     from riskplan.pipeline import run_plan
     from riskplan.score.tiering import TieringError
 
@@ -85,7 +86,7 @@ def plan(district_dir: Path, quarter, seed: int, tiers_path: Path | None, time_l
                        f"{row['missing']} missing — {row['reason']}; {row['suggestion']}")
     else:
         click.echo("Shortfall: none — every obligation and every drawn visit is placed")
-    click.echo(f"Wrote {', '.join(sorted(f.name for f in result.out_dir.iterdir()))} to {result.out_dir}")
+    click.echo(f"Wrote {', '.join(sorted(f.name for f in result.out_dir.iterdir() if f.name != OUTPUT_MARKER))} to {result.out_dir}")
 
 
 @main.command()

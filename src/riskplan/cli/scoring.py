@@ -71,7 +71,7 @@ def train(district_dir: Path, as_of, out_dir: Path, seed: int, kinds: tuple[str,
 
     say = _progress()
     out_dir = Path(out_dir)
-    refuse_existing(out_dir, force, "folder")  # before the work, not after it
+    refuse_existing(out_dir, force, "folder", inputs=(district_dir,))  # before the work, not after it
     say(f"loading {district_dir}")
     district = load_district(district_dir)
     result = train_model(district, _day(as_of), seed=seed, kinds=kinds or CANDIDATES, progress=say)
@@ -93,12 +93,12 @@ def train(district_dir: Path, as_of, out_dir: Path, seed: int, kinds: tuple[str,
 @_reports_model_errors
 def tier(district_dir: Path, model_dir: Path | None, as_of, out_file: Path, force: bool) -> None:
     """Tier every enterprise: probability, tier, override, three reasons; counts per subdistrict."""
-    from riskplan.io import refuse_existing, write_table
+    from riskplan.io import TABLE_EXTENSIONS, refuse_existing, write_table
     from riskplan.load.district import load_district
     from riskplan.score.model_files import load_default_model, load_model
     from riskplan.score.tiering import tier_counts, tier_district
 
-    refuse_existing(out_file, force, "file")
+    refuse_existing(out_file, force, "file", inputs=(district_dir, model_dir), suffixes=TABLE_EXTENSIONS)
     district = load_district(district_dir)
     model = load_model(model_dir) if model_dir else load_default_model()
     tiers = tier_district(district, model, _day(as_of))

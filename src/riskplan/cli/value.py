@@ -45,11 +45,11 @@ def value(district_dir: Path, out_dir: Path, quarter: str | None, seeds: int, fi
         write_value,
     )
     from riskplan.domain.calendar import Quarter
-    from riskplan.io import refuse_existing
+    from riskplan.io import OUTPUT_MARKER, refuse_existing
     from riskplan.score.model import ModelError
 
     out_dir = Path(out_dir)
-    refuse_existing(out_dir, force, "folder")  # before the work, not after it
+    refuse_existing(out_dir, force, "folder", inputs=(district_dir,))  # before the work, not after it
     try:
         q = Quarter.parse(quarter) if quarter else None
     except ValueError as exc:
@@ -76,4 +76,4 @@ def value(district_dir: Path, out_dir: Path, quarter: str | None, seeds: int, fi
         sys.exit(EXIT_BAD_INPUT)
     write_value(result, out_dir, force=force)
     click.echo(format_table(result))
-    click.echo(f"Wrote {', '.join(p.name for p in sorted(out_dir.iterdir()))} to {out_dir}")
+    click.echo(f"Wrote {', '.join(p.name for p in sorted(out_dir.iterdir()) if p.name != OUTPUT_MARKER)} to {out_dir}")

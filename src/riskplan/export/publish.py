@@ -29,7 +29,13 @@ import pandas as pd
 from riskplan import __version__
 from riskplan.domain.calendar import Quarter
 from riskplan.export.record import read_results
-from riskplan.io import atomic_output_dir, atomic_write_text, frame_to_csv_bytes, refuse_existing
+from riskplan.io import (
+    atomic_output_dir,
+    atomic_write_text,
+    frame_to_csv_bytes,
+    refuse_existing,
+    restore_interrupted,
+)
 from riskplan.load.district import DistrictError, Problem, load_district
 
 STAGES = ("plan", "results")
@@ -173,6 +179,7 @@ def check_items_for(row: pd.Series, lang: str) -> str:
 
 
 def _read_plan(plan_dir: Path) -> tuple[dict, pd.DataFrame]:
+    restore_interrupted(plan_dir)  # a replace a crash cut short: put the old plan back first
     plan = json.loads((plan_dir / "plan.json").read_text(encoding="utf-8"))
     draw = pd.read_csv(plan_dir / "draw.csv", dtype=str, keep_default_na=False)
     return plan, draw
@@ -335,7 +342,8 @@ def publish(district_dir: Path, plan_dir: Path, stage: str, out_dir: Path, lang:
     """Write the public files of `stage` (CSV per table, one .xlsx, one HTML page)."""
     if stage not in STAGES:
         raise ValueError(f"stage must be one of {STAGES}")
-    refuse_existing(out_dir, force, "folder")
+    inputs = (district_dir, plan_dir, results_path)
+    refuse_existing(out_dir, force, "folder", inputs=inputs)
     if stage == "plan":
         doc = build_plan_document(district_dir, plan_dir, lang)
     else:
@@ -343,7 +351,7 @@ def publish(district_dir: Path, plan_dir: Path, stage: str, out_dir: Path, lang:
             raise DistrictError([Problem("results.csv", "the results stage needs a results file (--results)")])
         doc = build_results_document(district_dir, plan_dir, results_path, lang)
     out_dir = Path(out_dir)
-    with atomic_output_dir(out_dir, force=force) as staging:
+    with atomic_output_dir(out_dir, force=force, inputs=inputs) as staging:
         for name, table in doc.tables.items():
             (staging / f"{name}.csv").write_bytes(frame_to_csv_bytes(table))
         (staging / f"{doc.stem}.xlsx").write_bytes(_workbook(doc))

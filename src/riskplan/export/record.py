@@ -18,7 +18,7 @@ import pandas as pd
 
 from riskplan.domain.calendar import Quarter
 from riskplan.domain.schema import INSPECTIONS, Column, split_list
-from riskplan.io import find_table, read_table_text, write_table
+from riskplan.io import find_table, read_table_text, restore_interrupted, write_table
 from riskplan.load.district import DistrictError, Problem, _convert, load_district
 
 RESULTS_COLUMNS = (
@@ -75,6 +75,7 @@ def read_results(path: Path, roster: pd.DataFrame, quarter: Quarter) -> pd.DataF
 def record_results(district_dir: Path, plan_dir: Path, results_path: Path) -> RecordResult:
     """Append the quarter's completed visits to the district's inspections table."""
     district_dir, plan_dir = Path(district_dir), Path(plan_dir)
+    restore_interrupted(plan_dir)  # a replace a crash cut short: put the old plan back first
     district = load_district(district_dir)  # refuse to extend a history that is itself invalid
     plan = json.loads((plan_dir / "plan.json").read_text(encoding="utf-8"))
     quarter = Quarter.parse(plan["quarter"])

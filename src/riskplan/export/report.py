@@ -24,7 +24,7 @@ import pandas as pd  # noqa: E402
 from riskplan import __version__  # noqa: E402
 from riskplan.domain.calendar import Quarter, WorkCalendar, weekly_limits  # noqa: E402
 from riskplan.domain.schema import TIERS  # noqa: E402
-from riskplan.io import atomic_write_text, refuse_existing  # noqa: E402
+from riskplan.io import atomic_write_text, refuse_existing, restore_interrupted  # noqa: E402
 from riskplan.load.district import load_district  # noqa: E402
 
 TIER_COLOURS = {"red": "#d62728", "orange": "#ff7f0e", "yellow": "#e8c100", "blue": "#1f77b4"}
@@ -148,6 +148,7 @@ def build_report(district_dir: Path, plan_dir: Path, whatif_csv: Path | None = N
     """The report's HTML text."""
     use_report_fonts()
     plan_dir = Path(plan_dir)
+    restore_interrupted(plan_dir)  # a replace a crash cut short: put the old plan back first
     district = load_district(district_dir)
     plan = json.loads((plan_dir / "plan.json").read_text(encoding="utf-8"))
     quarter = Quarter.parse(plan["quarter"])
@@ -191,7 +192,7 @@ def build_report(district_dir: Path, plan_dir: Path, whatif_csv: Path | None = N
 def write_report(district_dir: Path, plan_dir: Path, out_path: Path, whatif_csv: Path | None = None,
                  force: bool = False) -> Path:
     """Write the report to `out_path` atomically; an existing file is replaced only with `force`."""
-    refuse_existing(out_path, force, "file")
+    refuse_existing(out_path, force, "file", inputs=(district_dir, plan_dir, whatif_csv), suffixes=(".html", ".htm"))
     html = build_report(district_dir, plan_dir, whatif_csv)
     atomic_write_text(Path(out_path), html)
     return Path(out_path)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from riskplan.export.publish import MANIFEST, inclusion_text_units
+from riskplan.io import restore_interrupted
 from riskplan.load.district import load_district
 
 
@@ -44,6 +45,7 @@ def verify_draw(public_dir: Path, district_dir: Path) -> DrawVerification:
     from riskplan.plan.draw import draw_spot_checks
 
     public_dir, district_dir = Path(public_dir), Path(district_dir)
+    restore_interrupted(public_dir)  # a replace a crash cut short: put the old files back first
     manifest = json.loads((public_dir / MANIFEST).read_text(encoding="utf-8"))
     frame = pd.read_csv(public_dir / "sampling_frame.csv", dtype=str, keep_default_na=False)
     published = pd.read_csv(public_dir / "drawn.csv", dtype=str, keep_default_na=False)

@@ -24,7 +24,13 @@ from riskplan.domain.schema import (
     TableSpec,
     split_list,
 )
-from riskplan.io import TableReadError, find_table, read_table_text, sha256_file
+from riskplan.io import (
+    TableReadError,
+    find_table,
+    read_table_text,
+    restore_interrupted,
+    sha256_file,
+)
 
 POLICY_FILE = "policy.toml"
 MAX_PROBLEMS_SHOWN = 50
@@ -199,6 +205,7 @@ def _check_order(frame: pd.DataFrame, first: str, last: str, file: str, problems
 def load_district(path: Path | str) -> District:
     """Read and validate every file of the district folder at `path`."""
     folder = Path(path)
+    restore_interrupted(folder)  # a generated district whose replace a crash cut short
     if not folder.is_dir():
         raise DistrictError([Problem(str(folder), "is not a folder")])
     problems: list[Problem] = []

@@ -208,9 +208,9 @@ def generate_district(out_dir: Path | str, size: str = "S", seed: int = 0, n_ent
     A non-empty `out_dir` is refused (FileExistsError) unless `force`.
     """
     out_dir = Path(out_dir)
-    refuse_existing(out_dir, force, "folder")  # before generating, which takes a while
+    refuse_existing(out_dir, force, "folder", district_out=True)  # before generating, which takes a while
     district = make_district(size, seed, n_enterprises, n_inspectors, years, end)
-    with atomic_output_dir(out_dir, force) as staging:
+    with atomic_output_dir(out_dir, force, district_out=True) as staging:
         for name, data in district.files().items():
             (staging / name).write_bytes(data)
     return f"Wrote {out_dir}: " + district.summary()
