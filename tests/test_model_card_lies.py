@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,11 +15,13 @@ from riskplan.cli import main
 from riskplan.score import model_files as F
 from riskplan.score.model import ModelError
 
+SHIPPED = Path(__file__).resolve().parents[1] / "models" / "default"  # also when src/ is a copy elsewhere
+
 
 @pytest.fixture
 def model_dir(tmp_path):
     folder = tmp_path / "model"
-    shutil.copytree(F.default_model_dir(), folder)
+    shutil.copytree(SHIPPED, folder)
     return folder
 
 
@@ -63,7 +66,7 @@ def test_tier_writes_nothing_with_a_lying_card(model_dir, tiny_district, tmp_pat
 
 
 def test_a_payload_that_lies_about_its_kind_is_refused(tmp_path):
-    model = F.load_default_model()
+    model = F.load_model(SHIPPED)
     model.kind = "boosting"  # the payload now claims boosting around a logistic regression
     F.write_model_files(model, tmp_path / "m")
     with pytest.raises(ModelError, match=r"the model file's 'kind' says 'boosting'.*LogisticRegression"):
@@ -71,7 +74,7 @@ def test_a_payload_that_lies_about_its_kind_is_refused(tmp_path):
 
 
 def test_a_payload_that_lies_about_its_calibrator_is_refused(tmp_path):
-    model = F.load_default_model()
+    model = F.load_model(SHIPPED)
     model.calibration = "isotonic"
     F.write_model_files(model, tmp_path / "m")
     with pytest.raises(ModelError, match=r"'calibration' says 'isotonic'"):
@@ -79,7 +82,7 @@ def test_a_payload_that_lies_about_its_calibrator_is_refused(tmp_path):
 
 
 def test_an_estimator_fitted_on_other_features_is_refused(tmp_path):
-    model = F.load_default_model()
+    model = F.load_model(SHIPPED)
     pre = model.base.steps[0][1]
     pre.feature_names_in_ = np.array(list(pre.feature_names_in_[:-1]) + ["inspector_id"], dtype=object)
     F.write_model_files(model, tmp_path / "m")

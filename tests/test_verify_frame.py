@@ -203,3 +203,16 @@ def test_a_published_quota_that_is_not_the_rules_is_named(tiny_district, tmp_pat
     quotas.to_csv(public / "quotas.csv", index=False)
     bad = failed(verify_draw(public, district.path, out / "tiers.csv"))
     assert set(bad) == {"quotas"} and f"subdistrict {quotas.loc[0, 'subdistrict']}" in bad["quotas"]
+
+
+def test_a_model_tiered_plan_is_re_derived_with_the_model_tiers(tiny_district, tmp_path):
+    district = tiny_district(policy=UNIFORM_POLICY)
+    out = tmp_path / "plan"
+    run_plan(district.path, "2027Q1", 5, None, out_dir=out, time_limit=10)
+    public = tmp_path / "public"
+    publish(district.path, out, "plan", public, lang="en")
+    result = verify_draw(public, district.path)  # the tiers come from the model, as plan's did
+    assert result.ok, result.checks
+    assert ("sampling frame derived from the district", True) in {(n, ok) for n, ok, _ in result.checks}
+    omit_a_drawn_enterprise(public)
+    assert "sampling frame derived from the district" in failed(verify_draw(public, district.path))
