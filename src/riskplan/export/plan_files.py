@@ -224,8 +224,10 @@ def fallback_notice(plan: dict[str, Any]) -> str | None:
     fb = plan.get("solver", {}).get("fallback") if isinstance(plan.get("solver"), dict) else None
     if not isinstance(fb, dict):
         return None
+    advice = {"time limit": "re-run plan with a larger --time-limit",
+              "user interrupt": "re-run plan and let it finish"}.get(fb.get("reason"), "re-run plan")
     return (f"the roster is the greedy fallback, not the optimised roster: the solve stopped early "
-            f"({fb.get('reason', 'unknown reason')}: {fb.get('detail', '')}); re-run plan to get the full roster")
+            f"({fb.get('reason', 'unknown reason')}: {fb.get('detail', '')}); {advice} for the optimised roster")
 
 
 def deterministic_part(plan: dict[str, Any]) -> dict[str, Any]:
