@@ -43,6 +43,9 @@ CALENDAR_TESTS = ("tests/test_calendar.py", "tests/test_solver.py", "tests/test_
                   "tests/test_solve_*.py")
 CHECK_TESTS = ("tests/test_checker.py", "tests/test_check_*.py", "tests/test_solver.py", "tests/test_solve_*.py",
                "tests/test_greedy.py", "tests/test_plan.py")
+VERIFY_TESTS = ("tests/test_verify_frame.py", "tests/test_publish.py")
+MODEL_TESTS = ("tests/test_model_card_lies.py",)
+FALLBACK_TESTS = ("tests/test_fallback_marked.py", "tests/test_plan.py")
 
 
 @dataclass(frozen=True)
@@ -201,6 +204,18 @@ MUTANTS: tuple[Mutant, ...] = (
       [("        if day in extra or (weekday <= 5 and day not in off):", "        if day in extra or weekday <= 5:"),
        ("if (day.weekday() < 5 and day not in holidays) or day in extra:", "if day.weekday() < 5 or day in extra:")],
       CHECK_TESTS, files=("check/checker.py", "check/calendar.py")),
+    # ------------------------------------------------------------------ honest outputs
+    M("verify_frame_omission_blind", "checker", "verify-draw does not see an eligible enterprise left out of the frame",
+      "export/verify.py", [("same = not (missing or added or moved)", "same = not (added or moved)")], VERIFY_TESTS),
+    M("verify_chances_blind", "checker", "verify-draw does not hold published chances against the design",
+      "export/verify.py", [("off = sorted(e for e in want if units.get(e) != want[e].inclusion_units)", "off = []")],
+      VERIFY_TESTS),
+    M("model_card_kind_blind", "checker", "the model loader believes a card's kind and calibration",
+      "score/model_files.py", [("if field in claims and claims[field] != facts[field]:", "if False:")], MODEL_TESTS),
+    M("fallback_unmarked", "checker", "plan.json calls a fallback roster by the solver's generic status",
+      "export/plan_files.py",
+      [('"status": FALLBACK_REASONS.get(result.fallback, result.status) if result.fallback else result.status,',
+        '"status": result.status,')], FALLBACK_TESTS),
 )
 
 

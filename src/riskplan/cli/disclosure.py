@@ -34,16 +34,21 @@ def publish(district_dir: Path, plan_dir: Path, stage: str, results_path: Path |
 @main.command("verify-draw")
 @click.argument("public_dir", type=ExistingFolder())
 @click.argument("district_dir", type=ExistingFolder())
+@click.option("--tiers", "tiers_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="the plan's tiers (OUT/tiers.csv), to re-derive the frame and every published chance; "
+                   "default: the scoring model's tiers, as plan derives them")
 @reports_bad_input
-def verify_draw(public_dir: Path, district_dir: Path) -> None:
-    """Re-run the draw published in PUBLIC_DIR from its sampling frame and seed, check it
-    against DISTRICT_DIR's files, and say whether it matches (exit 0) or not (exit 1)."""
+def verify_draw(public_dir: Path, district_dir: Path, tiers_path: Path | None) -> None:
+    """Re-run the draw published in PUBLIC_DIR from its sampling frame and seed, re-derive the
+    frame from DISTRICT_DIR, and say whether everything matches (exit 0) or not (exit 1)."""
     import sys
 
     from riskplan.export.verify import verify_draw as verify
 
-    result = verify(public_dir, district_dir)
+    result = verify(public_dir, district_dir, tiers_path)
     for name, passed, detail in result.checks:
         click.echo(f"{'ok  ' if passed else 'FAIL'} {name}: {detail}")
+    for note in result.notes:
+        click.echo(f"note {note}")
     click.echo("The published draw is reproduced." if result.ok else "The published draw does NOT match.")
     sys.exit(0 if result.ok else 1)

@@ -9,6 +9,8 @@ import click
 
 from .base import EXIT_BAD_INPUT, main, reports_bad_input
 
+EXIT_FALLBACK = 3  # plan wrote a complete plan, but its roster is the greedy fallback
+
 
 def _quarter(ctx, param, value):
     from riskplan.domain.calendar import Quarter
@@ -20,7 +22,8 @@ def _quarter(ctx, param, value):
 
 
 class _Progress:
-    """A status line on stderr the solver updates (phase, best objective, time)."""
+    """A status line on stderr the solver updates (phase, best objective, time); on a stderr that
+    is not a terminal (a log file, a pipe) one line per update instead, so logs show progress."""
 
     def __init__(self):
         from rich.console import Console
@@ -29,17 +32,23 @@ class _Progress:
         self.status = None
 
     def __enter__(self):
-        self.status = self.console.status("planning…")
-        self.status.__enter__()
+        if self.console.is_terminal:
+            self.status = self.console.status("planning…")
+            self.status.__enter__()
         return self
 
     def __exit__(self, *exc):
-        self.status.__exit__(*exc)
+        if self.status is not None:
+            self.status.__exit__(*exc)
 
     def __call__(self, *args, **kwargs):
         parts = [str(a) for a in args] + [f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}"
                                           for k, v in kwargs.items()]
-        self.status.update(" ".join(parts) or "solving…")
+        text = " ".join(parts) or "solving…"
+        if self.status is not None:
+            self.status.update(text)
+        else:
+            click.echo(text, err=True)
 
 
 @main.command()
@@ -53,10 +62,15 @@ class _Progress:
               help="solver time limit in seconds")
 @click.option("--force", is_flag=True, help="replace an existing plan in --out")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="folder to write the plan to")
+@click.option("--accept-fallback", is_flag=True,
+              help="exit 0 even if the solve was interrupted or timed out (the plan is still marked)")
 @reports_bad_input
 def plan(district_dir: Path, quarter, seed: int, tiers_path: Path | None, time_limit: float, force: bool,
-         out_dir: Path) -> None:
-    """Build the quarter's double-random inspection roster for DISTRICT_DIR."""
+         out_dir: Path, accept_fallback: bool) -> None:
+    """Build the quarter's double-random inspection roster for DISTRICT_DIR.
+
+    Exit 3 when the roster is the greedy fallback (interrupt, time limit), unless --accept-fallback."""
+    from riskplan.export.plan_files import fallback_notice
     from riskplan.io import OUTPUT_MARKER
     from riskplan.pipeline import run_plan
     from riskplan.score.tiering import TieringError
@@ -87,6 +101,11 @@ def plan(district_dir: Path, quarter, seed: int, tiers_path: Path | None, time_l
     else:
         click.echo("Shortfall: none — every obligation and every drawn visit is placed")
     click.echo(f"Wrote {', '.join(sorted(f.name for f in result.out_dir.iterdir() if f.name != OUTPUT_MARKER))} to {result.out_dir}")
+    notice = fallback_notice(p)
+    if notice:
+        click.echo(f"warning: {notice}", err=True)
+        if not accept_fallback:
+            sys.exit(EXIT_FALLBACK)
 
 
 @main.command()
@@ -98,6 +117,7 @@ def check(district_dir: Path, out_dir: Path) -> None:
     from riskplan.check.checker import ROSTER_RULES, check_roster
 
     violations = check_roster(district_dir, out_dir)
+    _warn_if_fallback(out_dir)
     if not violations:
         click.echo(f"{out_dir}: all {len(ROSTER_RULES)} roster checks pass")
         return
@@ -108,3 +128,18 @@ def check(district_dir: Path, out_dir: Path) -> None:
         by_rule[v.rule] = by_rule.get(v.rule, 0) + 1
     click.echo(f"{len(violations)} violation(s): " + ", ".join(f"{k} {n}" for k, n in by_rule.items()), err=True)
     sys.exit(1)
+
+
+def _warn_if_fallback(out_dir: Path) -> None:
+    """A fallback roster can pass every rule and still be far weaker: say so, exit unchanged."""
+    import json
+
+    from riskplan.export.plan_files import fallback_notice
+
+    try:
+        plan = json.loads((Path(out_dir) / "plan.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return  # the checker has already judged plan.json
+    notice = fallback_notice(plan) if isinstance(plan, dict) else None
+    if notice:
+        click.echo(f"warning: {out_dir}: {notice}", err=True)

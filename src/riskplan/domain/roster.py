@@ -113,6 +113,9 @@ class SolveResult:
     objective: the soft objective's parts by name; bound: a lower bound on the total (None if
     none was computed). shortfall: one row per unmet need with columns
     rule, tier, subdistrict, month, missing, reason, suggestion.
+    fallback: why the roster is the greedy fallback (one of FALLBACK_REASONS), None when the
+    solver finished: a plan built on a fallback must say so, or nobody can tell it is weaker.
+    fallback_detail: the message of what stopped the solve.
     """
 
     roster: Roster
@@ -121,6 +124,13 @@ class SolveResult:
     bound: float | None
     wall_time: float
     shortfall: "pd.DataFrame"
+    fallback: str | None = None
+    fallback_detail: str = ""
+
+
+# why a solve fell back to the greedy roster -> the status plan.json records for it
+FALLBACK_REASONS = {"user interrupt": "INTERRUPTED", "time limit": "TIME_LIMIT",
+                    "no week plan": "NO_WEEK_PLAN"}
 
 
 def required_qualifications(enterprise: "pd.Series | dict", policy: "Policy") -> frozenset[str]:

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from riskplan import __version__
-from riskplan.domain.roster import BASES, RosterProblem, SolveResult, Unplaced
+from riskplan.domain.roster import BASES, FALLBACK_REASONS, RosterProblem, SolveResult, Unplaced
 from riskplan.domain.schema import TIERS
 from riskplan.io import atomic_output_dir
 from riskplan.load.district import District
@@ -200,13 +200,34 @@ def plan_record(prep: Prepared, result: SolveResult, roster: pd.DataFrame, short
             "unmet_obligations": shortfall.unmet_obligations,
             "drawn_not_placed": shortfall.drawn_not_placed,
         },
-        "solver": {
-            "status": result.status,
-            "objective": {k: _round(float(v)) for k, v in sorted(result.objective.items())},
-            "bound": None if result.bound is None else _round(float(result.bound)),
-        },
+        "solver": solver_record(result),
         "timing": {"solver_wall_time_s": round(float(result.wall_time), 3), "total_wall_time_s": round(wall_time, 3)},
     }
+
+
+def solver_record(result: SolveResult) -> dict[str, Any]:
+    """plan.json's "solver": a fallback roster gets its own status and a "fallback" entry
+    (only then, so a finished solve's plan.json is what it always was)."""
+    record: dict[str, Any] = {
+        "status": FALLBACK_REASONS.get(result.fallback, result.status) if result.fallback else result.status,
+        "objective": {k: _round(float(v)) for k, v in sorted(result.objective.items())},
+        "bound": None if result.bound is None else _round(float(result.bound)),
+    }
+    if result.fallback:
+        record["fallback"] = {"roster": "greedy", "reason": result.fallback, "detail": result.fallback_detail}
+    return record
+
+
+def fallback_notice(plan: dict[str, Any]) -> str | None:
+    """One line saying the plan's roster is the greedy fallback and why, None for a finished
+    solve; the plan, check and report commands all show it."""
+    fb = plan.get("solver", {}).get("fallback") if isinstance(plan.get("solver"), dict) else None
+    if not isinstance(fb, dict):
+        return None
+    advice = {"time limit": "re-run plan with a larger --time-limit",
+              "user interrupt": "re-run plan and let it finish"}.get(fb.get("reason"), "re-run plan")
+    return (f"the roster is the greedy fallback, not the optimised roster: the solve stopped early "
+            f"({fb.get('reason', 'unknown reason')}: {fb.get('detail', '')}); {advice} for the optimised roster")
 
 
 def deterministic_part(plan: dict[str, Any]) -> dict[str, Any]:

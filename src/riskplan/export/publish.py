@@ -28,6 +28,7 @@ import pandas as pd
 
 from riskplan import __version__
 from riskplan.domain.calendar import Quarter
+from riskplan.export.draw_inputs import frame_inputs
 from riskplan.export.record import read_results
 from riskplan.io import (
     atomic_output_dir,
@@ -225,6 +226,11 @@ def build_plan_document(district_dir: Path, plan_dir: Path, lang: str = "zh") ->
         "sample_shares": shares, "input_sha256": plan.get("inputs", {}),
         "riskplan_version": plan.get("riskplan_version", __version__),
         "drawn": sorted(drawn["credit_code"]),
+        # what the frame is derived from, so verify-draw can tell later edits apart from a
+        # frame that was tampered with (export.draw_inputs)
+        "frame_inputs": frame_inputs(district, Quarter.parse(quarter).start, plan["policy"],
+                                     plan.get("tiers", {}).get("tiers_csv_sha256")),
+        "tiers_source": plan.get("tiers", {}).get("source"),
     }
     if method == "risk_weighted":
         # the cap, and the fingerprint of the (unpublished) tiers whose probabilities gave the

@@ -24,6 +24,7 @@ import pandas as pd  # noqa: E402
 from riskplan import __version__  # noqa: E402
 from riskplan.domain.calendar import Quarter, WorkCalendar, weekly_limits  # noqa: E402
 from riskplan.domain.schema import TIERS  # noqa: E402
+from riskplan.export.plan_files import fallback_notice  # noqa: E402
 from riskplan.io import atomic_write_text, refuse_existing, restore_interrupted  # noqa: E402
 from riskplan.load.district import load_district  # noqa: E402
 
@@ -185,7 +186,7 @@ def build_report(district_dir: Path, plan_dir: Path, whatif_csv: Path | None = N
     env = jinja2.Environment(loader=jinja2.PackageLoader("riskplan", "templates"),
                              autoescape=jinja2.select_autoescape(["html", "j2"]))
     return env.get_template("report.html.j2").render(
-        quarter=str(quarter), facts=facts, figures=figures, mix=mix, by_basis=by_basis,
+        quarter=str(quarter), facts=facts, fallback=fallback_notice(plan), figures=figures, mix=mix, by_basis=by_basis,
         shortfall=shortfall, load=load_table.head(15))
 
 

@@ -1,83 +1,306 @@
 """Anyone can re-run the published draw: `verify_draw` re-derives it from the public files.
 
 The public folder carries the sampling frame, the quotas and the seed; re-running the
-documented algorithm (`plan.draw`) on them must give the published list, and the input
-fingerprints must match the district's files."""
+documented algorithm (`plan.draw`) on them must give the published list. That alone proves
+only the lottery, not who was let into it, so with the district at hand the frame itself is
+re-derived (the checker's independent derivation of obligations and eligibility, `check/`,
+so a slip in the planner's code cannot vouch for itself), and so is every published chance
+when the tiers are at hand. The manifest's fingerprints of the frame's inputs tell edits made
+since publication apart from a draw that does not reproduce."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from riskplan.domain.calendar import Quarter
+from riskplan.export.draw_inputs import FRAME_INPUTS, frame_inputs
 from riskplan.export.publish import MANIFEST, inclusion_text_units
-from riskplan.io import restore_interrupted
-from riskplan.load.district import load_district
+from riskplan.io import restore_interrupted, sha256_file
+from riskplan.load.district import District, DistrictError, Problem, load_district
+
+FRAME_FILE = "sampling_frame.csv"
+DRAWN_FILE = "drawn.csv"
+METHODS = ("uniform", "risk_weighted")
+SHOWN = 20  # enterprises named per finding before "and N more"
 
 
 @dataclass
 class DrawVerification:
-    """What `verify-draw` found; `ok` only when every check passed."""
+    """What `verify-draw` found; `ok` only when every check passed. `notes`: input files that
+    changed since publication without touching what the frame is derived from."""
 
     checks: list[tuple[str, bool, str]]
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return all(passed for _, passed, _ in self.checks)
 
 
-def verify_draw(public_dir: Path, district_dir: Path) -> DrawVerification:
-    """Re-run the published draw from the published sampling frame and seed, and compare.
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def read_manifest(public_dir: Path) -> dict[str, Any]:
+    """The manifest, or DistrictError naming the file and each key that is missing or wrong."""
+    path = Path(public_dir) / MANIFEST
+    if not path.exists():
+        raise DistrictError([Problem(MANIFEST, f"missing from {public_dir}: publish the plan stage first")])
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise DistrictError([Problem(MANIFEST, "not UTF-8 text")]) from None
+    except json.JSONDecodeError as exc:
+        raise DistrictError([Problem(MANIFEST, f"not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")]) from None
+    if not isinstance(manifest, dict):
+        raise DistrictError([Problem(MANIFEST, "must be a JSON object")])
+    problems = []
+
+    def bad(key: str, what: str) -> None:
+        problems.append(Problem(MANIFEST, what, column=key))
+
+    for key in ("quarter", "seed", "sample_shares"):
+        if key not in manifest:
+            bad(key, f"the key '{key}' is missing")
+    if "quarter" in manifest:
+        if not isinstance(manifest["quarter"], str):
+            bad("quarter", f"must be text like 2027Q1, not {manifest['quarter']!r}")
+        else:
+            try:
+                Quarter.parse(manifest["quarter"])
+            except ValueError as exc:
+                bad("quarter", f"{exc}")
+    seed = manifest.get("seed")
+    if "seed" in manifest and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
+        bad("seed", f"must be a non-negative integer, not {seed!r}")
+    shares = manifest.get("sample_shares")
+    if "sample_shares" in manifest and (not isinstance(shares, dict) or not all(
+            isinstance(k, str) and (v is None or _is_number(v)) for k, v in shares.items())):
+        bad("sample_shares", f"must map tier names to numbers, not {shares!r}")
+    if manifest.get("method", "uniform") not in METHODS:
+        bad("method", f"must be one of {', '.join(METHODS)}, not {manifest.get('method')!r}")
+    for key in ("min_inclusion", "max_inclusion"):
+        if manifest.get(key) is not None and not _is_number(manifest[key]):
+            bad(key, f"must be a number, not {manifest[key]!r}")
+    for key in ("input_sha256", "frame_inputs"):
+        value = manifest.get(key, {})
+        if not isinstance(value, dict) or not all(isinstance(v, (str, type(None))) for v in value.values()):
+            bad(key, f"must map names to sha256 text, not {value!r}")
+    drawn = manifest.get("drawn", [])
+    if not isinstance(drawn, list) or not all(isinstance(d, str) for d in drawn):
+        bad("drawn", f"must be a list of credit codes, not {drawn!r}")
+    if problems:
+        raise DistrictError(problems)
+    return manifest
+
+
+def _read_public(public_dir: Path, name: str, columns: tuple[str, ...]) -> pd.DataFrame:
+    path = Path(public_dir) / name
+    if not path.exists():
+        raise DistrictError([Problem(name, f"missing from {public_dir}")])
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DistrictError([Problem(name, f"the column '{c}' is missing", row=1, column=c) for c in missing])
+    return frame
+
+
+def _named(ids: list[str]) -> str:
+    more = f" and {len(ids) - SHOWN} more" if len(ids) > SHOWN else ""
+    return ", ".join(ids[:SHOWN]) + more
+
+
+def verify_draw(public_dir: Path, district_dir: Path, tiers_path: Path | None = None) -> DrawVerification:
+    """Re-run the published draw from the published sampling frame and seed, re-derive the frame
+    (and, with the tiers, every published chance) from the district, and compare.
 
     The draw depends only on the eligible enterprises per tier and subdistrict, the shares and
-    the seed, so a district made of just the sampling frame reproduces it exactly. The input
-    fingerprints tie the published frame to the bureau's files in `district_dir`. A
+    the seed, so a district made of just the sampling frame reproduces it exactly. A
     risk-weighted draw also depends on each eligible enterprise's inclusion probability, which
     the frame publishes exactly: they are checked against the published floor and cap and
     against each stratum's quota (they must sum to it), then the draw is re-run from them.
+    `tiers_path`: the plan's tiers (OUT/tiers.csv); without it, the scoring model's tiers as
+    `plan` derives them by default.
     """
-    from riskplan.domain.policy import Policy
-    from riskplan.domain.schema import INSPECTIONS
-    from riskplan.io import sha256_file
-    from riskplan.load.district import District
-    from riskplan.plan.draw import draw_spot_checks
-
     public_dir, district_dir = Path(public_dir), Path(district_dir)
     restore_interrupted(public_dir)  # a replace a crash cut short: put the old files back first
-    manifest = json.loads((public_dir / MANIFEST).read_text(encoding="utf-8"))
-    frame = pd.read_csv(public_dir / "sampling_frame.csv", dtype=str, keep_default_na=False)
-    published = pd.read_csv(public_dir / "drawn.csv", dtype=str, keep_default_na=False)
-    checks: list[tuple[str, bool, str]] = []
-
-    for name, digest in sorted(manifest["input_sha256"].items()):
-        path = district_dir / name
-        if not path.exists():
-            checks.append((f"input {name}", False, "missing from the district folder"))
-            continue
-        same = sha256_file(path) == digest
-        checks.append((f"input {name}", same, "matches the published fingerprint" if same
-                       else "differs from the published fingerprint: the inputs changed after publication"))
-
+    manifest = read_manifest(public_dir)
+    method = manifest.get("method", "uniform")
+    frame_cols = ("tier", "subdistrict", "enterprise_id") + (("inclusion_probability",)
+                                                            if method == "risk_weighted" else ())
+    frame = _read_public(public_dir, FRAME_FILE, frame_cols)
+    published = _read_public(public_dir, DRAWN_FILE, ("credit_code",))
+    result = DrawVerification([])
     district = load_district(district_dir)
+    quarter = Quarter.parse(manifest["quarter"])
+
+    tiers, tiers_problem = _tiers(district, quarter, tiers_path, manifest.get("tiers_source"))
+    _check_inputs(result, manifest, district, district_dir, quarter, tiers_path, tiers)
+
     known = dict(zip(district.enterprises["enterprise_id"], district.enterprises["subdistrict"]))
     strays = [e for e, s in zip(frame["enterprise_id"], frame["subdistrict"]) if known.get(e) != s]
-    checks.append(("sampling frame", not strays, "every enterprise is in the district, in its subdistrict" if not strays
-                   else f"{len(strays)} enterprise(s) not in the district or in another subdistrict, "
-                        f"e.g. {strays[0]}"))
-
-    shares = manifest["sample_shares"]
-    method = manifest.get("method", "uniform")
+    result.checks.append(("sampling frame", not strays,
+                          "every enterprise is in the district, in its subdistrict" if not strays
+                          else f"{len(strays)} enterprise(s) not in the district or in another subdistrict: "
+                               f"{_named(strays)}"))
     units = None
     if method == "risk_weighted":
         units, check = _published_units(frame, manifest)
-        checks.append(check)
-    tiers = Policy().tiers.model_copy(update={
-        t: getattr(Policy().tiers, t).model_copy(update={"sample_share": shares.get(t)})
+        result.checks.append(check)
+    _check_derived_frame(result, public_dir, district, quarter, manifest, frame, units, tiers, tiers_problem)
+    _rerun_from_frame(result, public_dir, manifest, frame, published, units)
+    return result
+
+
+def _tiers(district: District, quarter: Quarter, tiers_path: Path | None,
+           source: str | None) -> tuple[pd.DataFrame | None, str]:
+    """The tiers the plan used, or None and why they are not at hand (they are not public)."""
+    from riskplan.load.tiers import load_tiers_csv
+
+    if tiers_path is not None:
+        return load_tiers_csv(tiers_path, district), ""
+    if source == "file":
+        return None, "the plan was tiered from a file; pass it (or the plan's tiers.csv) with --tiers"
+    from riskplan.score.tiering import TieringError, model_tiers
+
+    try:
+        return model_tiers(district, quarter)[0], ""
+    except TieringError as exc:
+        return None, f"{exc}"
+
+
+def _check_inputs(result: DrawVerification, manifest: dict, district: District, district_dir: Path,
+                  quarter: Quarter, tiers_path: Path | None, tiers: pd.DataFrame | None) -> None:
+    """Inputs changed since publication: a failure when what the frame derives from changed,
+    a note when only a file did (e.g. results recorded after the quarter started)."""
+    import hashlib
+
+    from riskplan.export.plan_files import tiers_output
+
+    published = manifest.get("frame_inputs") or {}
+    changed_files = []
+    for name, digest in sorted(manifest.get("input_sha256", {}).items()):
+        path = district_dir / name
+        if not path.exists() or sha256_file(path) != digest:
+            changed_files.append(name if path.exists() else f"{name} (missing)")
+    if not published:  # a manifest from before frame fingerprints: whole files are all there is
+        for name in changed_files:
+            result.checks.append((f"input {name}", False, "differs from the published fingerprint: the inputs "
+                                                           "changed since publication"))
+        return
+    tiers_sha = None
+    if tiers_path is not None:
+        tiers_sha = sha256_file(Path(tiers_path))
+        if tiers_sha != published.get("tiers") and tiers is not None:
+            tiers_sha = hashlib.sha256(tiers_output(tiers)).hexdigest()
+    elif tiers is not None:
+        tiers_sha = hashlib.sha256(tiers_output(tiers)).hexdigest()
+    now = frame_inputs(district, quarter.start, district.policy.to_dict(), tiers_sha)
+    differ = [k for k in sorted(published) if k in now and published[k] is not None and now[k] is not None
+              and published[k] != now[k]]
+    files = {k: district.sources[t].name for k, t in _SOURCE_OF.items() if t in district.sources}
+    where = [f"{FRAME_INPUTS[k]} ({files[k]})" if k in files else FRAME_INPUTS[k] for k in differ]
+    result.checks.append(("inputs changed since publication", not differ,
+                          "what the frame is derived from matches the published fingerprints" if not differ else
+                          "these differ from the published fingerprints: " + "; ".join(where)))
+    touched = {files[k] for k in differ if k in files}
+    for name in changed_files:
+        if name not in touched:
+            result.notes.append(f"{name} changed since publication, but not in what the sampling frame is "
+                                "derived from (e.g. results recorded since)")
+
+
+#: frame_inputs key -> the district table it fingerprints
+_SOURCE_OF = {"enterprises": "enterprises", "accidents": "accidents", "inspections_before_quarter": "inspections",
+              "pinned": "pinned", "policy": "policy"}
+
+
+def _check_derived_frame(result: DrawVerification, public_dir: Path, district: District, quarter: Quarter,
+                         manifest: dict, frame: pd.DataFrame, units: dict[str, int] | None, tiers: pd.DataFrame | None,
+                         tiers_problem: str) -> None:
+    """The frame (and each published chance) as the documented eligibility rule derives it."""
+    from riskplan.check.draw import D, DrawRefused, rerun_draw
+    from riskplan.check.obligations import derive_obligations
+
+    if tiers is None:
+        result.notes.append(f"the sampling frame was not re-derived from the district: {tiers_problem}")
+        return
+    series = tiers.set_index("enterprise_id")["tier"]
+    try:
+        obligations = derive_obligations(district, series, quarter)
+        draw = rerun_draw(district, tiers, quarter, obligations, int(manifest["seed"]))
+    except DrawRefused as exc:
+        result.checks.append(("sampling frame derived from the district", False, f"cannot re-run the draw: {exc}"))
+        return
+    want = {e: r for e, r in draw.rows.items() if r.eligible}
+    listed = dict(zip(frame["enterprise_id"], frame["tier"]))
+    missing = sorted(set(want) - set(listed))
+    added = sorted(set(listed) - set(want))
+    moved = sorted(e for e in set(want) & set(listed) if want[e].tier != listed[e])
+    same = not (missing or added or moved)
+    detail = [f"{len(missing)} eligible but missing from the published frame: {_named(missing)}" if missing else "",
+              f"{len(added)} in the published frame but not eligible: {_named(added)}" if added else "",
+              f"{len(moved)} published under another tier: {_named(moved)}" if moved else ""]
+    result.checks.append(("sampling frame derived from the district", same,
+                          f"the published frame is exactly the {len(want)} eligible enterprises" if same
+                          else "; ".join(d for d in detail if d)))
+    if not same:
+        return
+    sizes = frame.groupby(["tier", "subdistrict"]).size()
+    _check_quotas(result, public_dir, draw.quotas, {k: int(v) for k, v in sizes.items()})
+    if units is None:
+        return
+    off = sorted(e for e in want if units.get(e) != want[e].inclusion_units)
+    result.checks.append(("published chances", not off,
+                          f"every published chance is the documented design's ({D} units)" if not off
+                          else f"{len(off)} published chance(s) differ from the documented design: "
+                               + _named([f"{e} ({units.get(e)} instead of {want[e].inclusion_units})" for e in off])))
+
+
+def _check_quotas(result: DrawVerification, public_dir: Path, quotas: dict[tuple[str, str], int],
+                  eligible: dict[tuple[str, str], int]) -> None:
+    """quotas.csv: each stratum's published n of N (the uniform chance n / N) against the rule."""
+    from riskplan.export.publish import TIER_LABEL
+
+    path = public_dir / "quotas.csv"
+    if not path.exists():
+        return
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if not {"tier", "subdistrict", "eligible", "drawn"} <= set(table.columns):
+        return  # a labelled (translated) table: the drawn list and the frame are checked above
+    tier_of = {label: t for labels in TIER_LABEL.values() for t, label in labels.items()}
+    published = {(tier_of.get(t, t), s): (e, d) for t, s, e, d in
+                 zip(table["tier"], table["subdistrict"], table["eligible"], table["drawn"])}
+    wrong = []
+    for key, n in sorted(quotas.items()):
+        got, size = published.get(key), eligible.get(key, 0)
+        if got != (str(size), str(n)):
+            shown = f"{got[1]} of {got[0]}" if got else "nothing"
+            wrong.append(f"tier {key[0]}, subdistrict {key[1]}: published {shown}, the rule gives {n} of {size}")
+    wrong += [f"tier {k[0]}, subdistrict {k[1]}: published but not a stratum" for k in sorted(set(published) - set(quotas))]
+    result.checks.append(("quotas", not wrong, f"every stratum's published quota is the rule's ({len(quotas)} strata)"
+                          if not wrong else f"{len(wrong)} stratum quota(s) differ: " + _named(wrong)))
+
+
+def _rerun_from_frame(result: DrawVerification, public_dir: Path, manifest: dict, frame: pd.DataFrame,
+                      published: pd.DataFrame, units: dict[str, int] | None) -> None:
+    """The lottery itself: the documented draw on a district made of just the published frame."""
+    from riskplan.domain.policy import Policy
+    from riskplan.domain.schema import INSPECTIONS
+    from riskplan.plan.draw import draw_spot_checks
+
+    shares = manifest["sample_shares"]
+    method = manifest.get("method", "uniform")
+    base = Policy()
+    tiers = base.tiers.model_copy(update={
+        t: getattr(base.tiers, t).model_copy(update={"sample_share": shares.get(t)})
         for t in ("red", "orange", "yellow", "blue")})
-    policy = Policy().model_copy(update={"tiers": tiers,
-                                         "draw": Policy().draw.model_copy(update={"avoid_recent_days": 0})})
+    policy = base.model_copy(update={"tiers": tiers, "draw": base.draw.model_copy(update={"avoid_recent_days": 0})})
     frame_district = District(
         path=public_dir,
         enterprises=pd.DataFrame({"enterprise_id": frame["enterprise_id"], "name": frame["enterprise_id"],
@@ -90,20 +313,19 @@ def verify_draw(public_dir: Path, district_dir: Path) -> DrawVerification:
         rerun = draw_spot_checks(frame_district, tier_series, manifest["quarter"], [], int(manifest["seed"]),
                                  method=method, units=units)
     except ValueError as exc:  # e.g. inclusion probabilities that do not add up to a quota
-        checks.append(("drawn list", False, f"cannot re-run the draw: {exc}"))
-        return DrawVerification(checks)
+        result.checks.append(("drawn list", False, f"cannot re-run the draw: {exc}"))
+        return
     expected = sorted(rerun.drawn_ids)
     listed = sorted(published["credit_code"])
     missing = sorted(set(expected) - set(listed))
     extra = sorted(set(listed) - set(expected))
     same = not missing and not extra
-    checks.append(("drawn list", same, f"all {len(expected)} drawn enterprises reproduced from the seed" if same else
-                   f"not what the seed draws: {len(missing)} missing (e.g. {missing[:1]}), "
-                   f"{len(extra)} not drawn by the seed (e.g. {extra[:1]})"))
+    result.checks.append(("drawn list", same, f"all {len(expected)} drawn enterprises reproduced from the seed"
+                          if same else f"not what the seed draws from the published frame: {len(missing)} missing "
+                                       f"({_named(missing)}), {len(extra)} not drawn by the seed ({_named(extra)})"))
     consistent = sorted(manifest.get("drawn", [])) == listed
-    checks.append(("manifest", consistent, "drawn.csv and the manifest agree" if consistent
-                   else "drawn.csv and the manifest's drawn list differ"))
-    return DrawVerification(checks)
+    result.checks.append(("manifest", consistent, "drawn.csv and the manifest agree" if consistent
+                          else "drawn.csv and the manifest's drawn list differ"))
 
 
 def _published_units(frame: pd.DataFrame, manifest: dict) -> tuple[dict[str, int], tuple[str, bool, str]]:
@@ -111,9 +333,6 @@ def _published_units(frame: pd.DataFrame, manifest: dict) -> tuple[dict[str, int
     published floor and cap."""
     from riskplan.plan.draw import UNITS
 
-    if "inclusion_probability" not in frame.columns:
-        return {}, ("inclusion probabilities", False, "a risk-weighted draw's sampling_frame.csv must list each "
-                                                      "enterprise's inclusion_probability")
     units: dict[str, int] = {}
     bad: list[str] = []
     for eid, text in zip(frame["enterprise_id"], frame["inclusion_probability"]):
@@ -122,12 +341,12 @@ def _published_units(frame: pd.DataFrame, manifest: dict) -> tuple[dict[str, int
         except ValueError:
             bad.append(eid)
     if bad:
-        return units, ("inclusion probabilities", False, f"{len(bad)} unreadable, e.g. {bad[0]}")
+        return units, ("inclusion probabilities", False, f"{len(bad)} unreadable: {_named(bad)}")
     floor = manifest.get("min_inclusion") or 0.0
     cap = manifest.get("max_inclusion") if manifest.get("max_inclusion") is not None else 1.0
     lo, hi = float(floor) * UNITS, float(cap) * UNITS
     outside = [e for e, u in units.items() if u < lo - 0.5 or u > hi + 0.5]
     if outside:
         return units, ("inclusion probabilities", False,
-                       f"{len(outside)} outside the published floor {floor} and cap {cap}, e.g. {outside[0]}")
+                       f"{len(outside)} outside the published floor {floor} and cap {cap}: {_named(outside)}")
     return units, ("inclusion probabilities", True, f"every enterprise's probability is within [{floor}, {cap}]")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import skops.io as sio
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
@@ -216,21 +217,82 @@ def load_model(path: Path | str) -> LoadedModel:
         raise ModelError(f"{file}: unknown model kind {obj.get('kind')!r} / calibration {obj.get('calibration')!r}")
     if not isinstance(obj["base"], Pipeline) or not isinstance(obj["calibrator"], (IsotonicRegression, LogisticRegression)):
         raise ModelError(f"{file}: the model's estimator is not the pipeline it claims to be")
+    facts = estimator_facts(obj["base"], obj["calibrator"], file)
+    _refuse_mismatch(file, "the model file", {"kind": obj["kind"], "calibration": obj["calibration"],
+                                              "feature_names": list(obj["feature_names"])}, facts)
     card: dict = {}
     if card_path is not None and card_path.exists():
         try:
             card = json.loads(card_path.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ModelError(f"{card_path}: model card is not valid JSON ({exc})") from None
+        if not isinstance(card, dict):
+            raise ModelError(f"{card_path}: model card is not a JSON object")
         if card.get("model_sha256") and card["model_sha256"] != sha256_file(file):
             raise ModelError(f"{card_path}: the model card describes a different model file "
                              f"(sha256 mismatch with {file.name})")
+        claims = {k: card[k] for k in ("kind", "calibration") if k in card}
+        if "features" in card:
+            claims["features"] = card["features"]
+        if "feature_groups" in card:
+            groups = card["feature_groups"]
+            claims["feature_groups"] = ([c for cols in groups.values() for c in cols]
+                                        if isinstance(groups, dict) else groups)
+        if "feature_version" in card and card["feature_version"] != obj["feature_version"]:
+            raise ModelError(f"{card_path}: the model card's 'feature_version' says {card['feature_version']!r}, "
+                             f"but {file.name} was built on feature set version {obj['feature_version']!r}")
+        _refuse_mismatch(card_path, "the model card", claims, facts)
     ref = {c: [float(v)] for c, v in zip(NUMERIC, obj["reference_numeric"])}
     for c, v in zip(CATEGORICAL, obj["reference_categorical"]):
         ref[c] = [str(v)]
     reference = pd.DataFrame(ref)[list(FEATURE_NAMES)]
     return LoadedModel(kind=obj["kind"], calibration=obj["calibration"], base=obj["base"],
                        calibrator=obj["calibrator"], reference=reference, card=card, path=file.parent)
+
+
+_KINDS = {LogisticRegression: "logistic", HistGradientBoostingClassifier: "boosting"}
+_CALIBRATORS = {IsotonicRegression: "isotonic", LogisticRegression: "sigmoid"}
+
+
+def estimator_facts(base: Pipeline, calibrator, file: Path) -> dict:
+    """What the fitted estimator inside the file is, read from the estimator itself (never
+    from what the file or its card say about it), to hold the claims against."""
+    clf = base.steps[-1][1] if base.steps else None
+    kind = _KINDS.get(type(clf))
+    if kind is None:
+        raise ModelError(f"{file}: the pipeline's final estimator {type(clf).__name__} is not a riskplan model kind")
+    names = getattr(base, "feature_names_in_", None)
+    if names is None:
+        raise ModelError(f"{file}: the pipeline was not fitted on named features")
+    return {"kind": kind, "calibration": _CALIBRATORS[type(calibrator)], "feature_names": [str(n) for n in names],
+            "estimator": type(clf).__name__, "calibrator": type(calibrator).__name__}
+
+
+def _refuse_mismatch(where: Path, what: str, claims: dict, facts: dict) -> None:
+    """ModelError naming the first field whose claim the estimator contradicts."""
+    for field in ("kind", "calibration"):
+        if field in claims and claims[field] != facts[field]:
+            held = facts["estimator"] if field == "kind" else facts["calibrator"]
+            raise ModelError(f"{where}: {what}'s '{field}' says {claims[field]!r}, but the fitted model is "
+                             f"{facts[field]!r} ({held})")
+    names = facts["feature_names"]
+    for field in ("feature_names", "features", "feature_groups"):
+        if field not in claims:
+            continue
+        said = claims[field]
+        if not isinstance(said, list) or len(said) != len(names):
+            count = len(said) if isinstance(said, (list, dict)) else said
+            raise ModelError(f"{where}: {what}'s '{field}' lists {count!r} features, but the fitted model "
+                             f"takes {len(names)}")
+        ordered = field != "feature_groups"  # groups are a partition, listed by group
+        if (list(said) != names) if ordered else (sorted(map(str, said)) != sorted(names)):
+            extra = [str(f) for f in said if f not in names]
+            missing = [f for f in names if f not in said]
+            parts = ([f"listed but not taken by the model: {', '.join(extra[:3])}"] if extra else []) + \
+                ([f"taken by the model but not listed: {', '.join(missing[:3])}"] if missing else [])
+            detail = "; ".join(parts) or "the same features in another order"
+            raise ModelError(f"{where}: {what}'s '{field}' does not match the features the fitted model takes "
+                             f"({detail})")
 
 
 def default_model_dir() -> Path:

@@ -67,7 +67,7 @@ def solve_roster(
         report(f"phase 1 week plan: {len(classes)} request classes x {inst.W} weeks")
         quota, status, p1_obj = plan_weeks(inst, classes, seed, det, max(wall, 2 * det), report, num_workers)
         if not quota and status not in ("OPTIMAL", "FEASIBLE"):
-            raise TimeoutError(f"phase 1 found no week plan ({status})")
+            raise _NoWeekPlan(f"phase 1 found no week plan ({status})")
         merged = merge_lone_visits(inst, classes, quota)
         report(f"phase 1 week plan: {status}, {sum(quota.values())} visits planned, {merged} lone visits merged")
         week_req = assign_weeks(inst, classes, quota, rng)
@@ -131,7 +131,8 @@ def solve_roster(
         return SolveResult(roster, "FEASIBLE",
                            objective, bound["total"], time.perf_counter() - t0, shortfall)
     except (KeyboardInterrupt, TimeoutError) as exc:
-        report(f"falling back to the greedy roster: {type(exc).__name__} {exc}")
+        reason = _fallback_reason(exc)
+        report(f"falling back to the greedy roster ({reason}): {type(exc).__name__} {exc}")
         g0 = time.perf_counter()
         inst = compiled if compiled is not None else compile_problem(problem)
         roster = greedy_roster(problem, seed, _instance=inst)
@@ -142,4 +143,19 @@ def solve_roster(
         objective = dict(obj)
         objective.update({f"bound_{k}": v for k, v in bound.items()})
         return SolveResult(roster, "GREEDY_FALLBACK", objective, bound["total"], time.perf_counter() - t0,
-                           explain_shortfall(problem, roster, _instance=inst))
+                           explain_shortfall(problem, roster, _instance=inst), fallback=reason,
+                           fallback_detail=str(exc) or type(exc).__name__)
+
+
+class _NoWeekPlan(TimeoutError):
+    """Phase 1 ended without a week plan: a fallback, but neither the clock nor the user."""
+
+
+def _fallback_reason(exc: BaseException) -> str:
+    """The key of FALLBACK_REASONS for what stopped the solve, so plan.json can tell a user's
+    interrupt from the time limit."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "user interrupt"
+    if isinstance(exc, _NoWeekPlan):
+        return "no week plan"
+    return "time limit"

@@ -196,6 +196,9 @@ def _solver_params(seed: int, det_time: float, wall: float):
     s.parameters.random_seed = int(seed) % (2**31 - 1)
     s.parameters.max_deterministic_time = float(det_time)
     s.parameters.max_time_in_seconds = float(wall)
+    # CP-SAT would otherwise take Ctrl-C itself and return its best plan as if it had finished:
+    # the interrupt must reach the solve, which marks the plan as a fallback
+    s.parameters.catch_sigint_signal = False
     return s
 
 
