@@ -18,7 +18,7 @@ import pandas as pd
 
 from riskplan.domain.calendar import Quarter
 from riskplan.domain.schema import INSPECTIONS, Column, split_list
-from riskplan.io import find_table, read_table_text, write_table
+from riskplan.io import find_table, read_csv_text, read_table_text, write_table
 from riskplan.load.district import DistrictError, Problem, _convert, load_district
 
 RESULTS_COLUMNS = (
@@ -78,7 +78,7 @@ def record_results(district_dir: Path, plan_dir: Path, results_path: Path) -> Re
     district = load_district(district_dir)  # refuse to extend a history that is itself invalid
     plan = json.loads((plan_dir / "plan.json").read_text(encoding="utf-8"))
     quarter = Quarter.parse(plan["quarter"])
-    roster = pd.read_csv(plan_dir / "roster.csv", dtype=str, keep_default_na=False)
+    roster = read_csv_text(plan_dir / "roster.csv")
     results = read_results(results_path, roster, quarter)
 
     history_path = find_table(district_dir, INSPECTIONS.name)

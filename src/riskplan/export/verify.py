@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from riskplan.export.publish import MANIFEST, inclusion_text_units
+from riskplan.io import read_csv_text
 from riskplan.load.district import load_district
 
 
@@ -45,8 +46,8 @@ def verify_draw(public_dir: Path, district_dir: Path) -> DrawVerification:
 
     public_dir, district_dir = Path(public_dir), Path(district_dir)
     manifest = json.loads((public_dir / MANIFEST).read_text(encoding="utf-8"))
-    frame = pd.read_csv(public_dir / "sampling_frame.csv", dtype=str, keep_default_na=False)
-    published = pd.read_csv(public_dir / "drawn.csv", dtype=str, keep_default_na=False)
+    frame = read_csv_text(public_dir / "sampling_frame.csv")
+    published = read_csv_text(public_dir / "drawn.csv")
     checks: list[tuple[str, bool, str]] = []
 
     for name, digest in sorted(manifest["input_sha256"].items()):
