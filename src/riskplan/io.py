@@ -18,6 +18,7 @@ timestamps), so the same plan publishes the same files.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import hashlib
 import io
 import os
@@ -33,6 +34,9 @@ import pandas as pd
 TABLE_EXTENSIONS = (".csv", ".xlsx")
 #: What an output path is: a folder of files or one file (see `refuse_existing`).
 OUTPUT_KINDS = ("folder", "file")
+#: Limits a table file must keep (non-blank data rows, columns): beyond them it is not a table.
+MAX_ROWS = 1_000_000
+MAX_COLUMNS = 200
 #: Leading characters that make a spreadsheet program read a text cell as a formula.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 #: What a neutralised CSV cell starts with (the OWASP CSV-injection advice).
@@ -131,14 +135,79 @@ def read_table_text(path: Path) -> pd.DataFrame:
             raise TableReadError(path, f"is not a well-formed CSV file: {exc}") from None
         frame = unquote_frame(frame) if len(frame.columns) else frame
     elif path.suffix.lower() == ".xlsx":
-        try:
-            frame = pd.read_excel(path, dtype=str, na_filter=False, engine="openpyxl")
-        except Exception as exc:  # openpyxl raises many types for a broken workbook
-            raise TableReadError(path, f"is not a readable .xlsx workbook: {exc}") from None
+        frame = _read_xlsx_text(path)
     else:
         raise TableReadError(path, "has an unsupported extension (use .csv or .xlsx)")
+    if frame.shape[1] > MAX_COLUMNS:
+        raise TableReadError(path, f"has {frame.shape[1]} columns; a table has at most {MAX_COLUMNS}")
+    if len(frame) > MAX_ROWS:
+        raise TableReadError(path, f"has more than {MAX_ROWS} rows; split it or remove the rows that are not data")
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame.apply(lambda col: col.str.strip()) if len(frame.columns) else frame
+
+
+def _cell_text(value) -> str:
+    """A workbook cell as the text a CSV export of it would hold."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime.datetime):
+        return str(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _read_xlsx_text(path: Path) -> pd.DataFrame:
+    """The first sheet as text, streamed (a workbook's styled or blank rows cost no memory),
+    trailing blank rows and columns dropped, refused beyond `MAX_ROWS` / `MAX_COLUMNS`."""
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a broken workbook
+        raise TableReadError(path, f"is not a readable .xlsx workbook: {exc}") from None
+    try:
+        rows: list[list[str]] = []
+        pending_blank = 0  # blank rows kept only if data follows them
+        width = 0
+        for values in book.worksheets[0].iter_rows(values_only=True):
+            cells = [_cell_text(v) for v in values]
+            used = [i for i, c in enumerate(cells) if c.strip()]
+            if not used:
+                pending_blank += 1
+                continue
+            width = max(width, used[-1] + 1)
+            if width > MAX_COLUMNS:
+                raise TableReadError(path, f"has a cell in column {width}; a table has at most {MAX_COLUMNS} columns")
+            if len(rows) - 1 >= MAX_ROWS:
+                raise TableReadError(path, f"has more than {MAX_ROWS} rows; split it or remove the rows "
+                                           f"that are not data")
+            if rows:
+                rows.extend([[]] * pending_blank)
+            pending_blank = 0
+            rows.append(cells)
+    except TableReadError:
+        raise
+    except Exception as exc:
+        raise TableReadError(path, f"is not a readable .xlsx workbook: {exc}") from None
+    finally:
+        book.close()
+    if not rows:
+        raise TableReadError(path, "is empty (no header row)")
+    padded = [(r + [""] * width)[:width] for r in rows]
+    header: list[str] = []
+    for i, name in enumerate(padded[0]):
+        name = name or f"Unnamed: {i}"
+        base, n = name, 0
+        while name in header:  # as pandas names a repeated header
+            n += 1
+            name = f"{base}.{n}"
+        header.append(name)
+    return pd.DataFrame(padded[1:], columns=header, dtype=str)
 
 
 def sha256_file(path: Path) -> str:

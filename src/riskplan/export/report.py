@@ -36,6 +36,8 @@ FONT_FALLBACK = ["DejaVu Sans", "Noto Sans CJK SC", "Source Han Sans SC", "WenQu
 
 
 def use_report_fonts() -> None:
+    """Fonts that show Chinese, and labels shown as typed: a name holding `$` is text, not
+    mathtext that can fail to parse and crash the chart."""
     import logging
     import warnings
 
@@ -43,6 +45,7 @@ def use_report_fonts() -> None:
 
     installed = {f.name for f in font_manager.fontManager.ttflist}
     plt.rcParams["font.family"] = [f for f in FONT_FALLBACK if f in installed] or ["DejaVu Sans"]
+    plt.rcParams["text.parse_math"] = False
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # absent fallbacks are expected
     warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
 
