@@ -6,20 +6,30 @@ text so the validator can report each bad cell with its spreadsheet row.
 
 Writing: every output goes through a temporary file in the same folder and an
 `os.replace`, so a crash or a refused input never leaves a half-written file.
+
+Safe for the people who open them: a text cell that a spreadsheet program would take for a
+formula (leading `=`, `+`, `-`, `@`, tab or carriage return) is written to CSV with a leading
+single quote, which Excel and WPS show as text; reading riskplan's own CSVs back drops that
+one quote again (`unquote_cell`). Workbook cells are typed as text, number or date, never
+as formulas, and a workbook's bytes depend only on its content (fixed zip and document
+timestamps), so the same plan publishes the same files.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime
 import glob
 import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +37,17 @@ import pandas as pd
 TABLE_EXTENSIONS = (".csv", ".xlsx")
 #: What an output path is: a folder of files or one file (see `refuse_existing`).
 OUTPUT_KINDS = ("folder", "file")
+#: Limits a table file must keep (non-blank data rows, columns): beyond them it is not a table.
+MAX_ROWS = 1_000_000
+MAX_COLUMNS = 200
+#: Leading characters that make a spreadsheet program read a text cell as a formula.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+#: What a neutralised CSV cell starts with (the OWASP CSV-injection advice).
+TEXT_PREFIX = "'"
+#: The zip entry time of every workbook riskplan writes (the earliest a zip can hold).
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+#: The created/modified time of a workbook whose writer names none.
+WORKBOOK_EPOCH = "2000-01-01T00:00:00Z"
 
 
 def _umask() -> int:
@@ -61,8 +82,51 @@ def decode_csv_bytes(raw: bytes, path: Path) -> str:
     raise TableReadError(path, "is neither UTF-8 nor GB18030 text; save it as CSV UTF-8 from Excel")
 
 
+def neutralise_cell(value):
+    """A text cell a spreadsheet would run as a formula gets the text prefix; others unchanged.
+
+    A cell that already looks neutralised gets one more quote, so reading back is exact.
+    """
+    if isinstance(value, str) and (value.startswith(FORMULA_TRIGGERS) or unquote_cell(value) != value):
+        return TEXT_PREFIX + value
+    return value
+
+
+def unquote_cell(value):
+    """Undo `neutralise_cell`: of quotes before a formula trigger, one is dropped."""
+    if isinstance(value, str) and value.startswith(TEXT_PREFIX) and value.lstrip(TEXT_PREFIX).startswith(FORMULA_TRIGGERS):
+        return value[1:]
+    return value
+
+
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with every text cell neutralised (header too); numeric columns untouched."""
+    out = frame.copy()
+    for i in range(out.shape[1]):
+        col = out.iloc[:, i]
+        if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_datetime64_any_dtype(col)):
+            out.isetitem(i, col.map(neutralise_cell))
+    out.columns = [neutralise_cell(c) if isinstance(c, str) else c for c in out.columns]
+    return out
+
+
+def unquote_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Read-back side of `neutralise_frame` for an all-text frame."""
+    frame = frame.map(unquote_cell)
+    frame.columns = [unquote_cell(c) for c in frame.columns]
+    return frame
+
+
+def read_csv_text(path: Path) -> pd.DataFrame:
+    """One of riskplan's own CSV outputs, every cell as text exactly as written (unquoted)."""
+    return unquote_frame(pd.read_csv(path, dtype=str, keep_default_na=False))
+
+
 def read_table_text(path: Path) -> pd.DataFrame:
-    """All cells as stripped strings ('' for empty), header names stripped."""
+    """All cells as stripped strings ('' for empty), header names stripped.
+
+    A CSV cell neutralised by riskplan's writers (or by a careful clerk) reads as its text.
+    """
     path = Path(path)
     if path.suffix.lower() == ".csv":
         text = decode_csv_bytes(path.read_bytes(), path)
@@ -72,15 +136,81 @@ def read_table_text(path: Path) -> pd.DataFrame:
             raise TableReadError(path, "is empty (no header row)") from None
         except pd.errors.ParserError as exc:
             raise TableReadError(path, f"is not a well-formed CSV file: {exc}") from None
+        frame = unquote_frame(frame) if len(frame.columns) else frame
     elif path.suffix.lower() == ".xlsx":
-        try:
-            frame = pd.read_excel(path, dtype=str, na_filter=False, engine="openpyxl")
-        except Exception as exc:  # openpyxl raises many types for a broken workbook
-            raise TableReadError(path, f"is not a readable .xlsx workbook: {exc}") from None
+        frame = _read_xlsx_text(path)
     else:
         raise TableReadError(path, "has an unsupported extension (use .csv or .xlsx)")
+    if frame.shape[1] > MAX_COLUMNS:
+        raise TableReadError(path, f"has {frame.shape[1]} columns; a table has at most {MAX_COLUMNS}")
+    if len(frame) > MAX_ROWS:
+        raise TableReadError(path, f"has more than {MAX_ROWS} rows; split it or remove the rows that are not data")
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame.apply(lambda col: col.str.strip()) if len(frame.columns) else frame
+
+
+def _cell_text(value) -> str:
+    """A workbook cell as the text a CSV export of it would hold."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime.datetime):
+        return str(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _read_xlsx_text(path: Path) -> pd.DataFrame:
+    """The first sheet as text, streamed (a workbook's styled or blank rows cost no memory),
+    trailing blank rows and columns dropped, refused beyond `MAX_ROWS` / `MAX_COLUMNS`."""
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a broken workbook
+        raise TableReadError(path, f"is not a readable .xlsx workbook: {exc}") from None
+    try:
+        rows: list[list[str]] = []
+        pending_blank = 0  # blank rows kept only if data follows them
+        width = 0
+        for values in book.worksheets[0].iter_rows(values_only=True):
+            cells = [_cell_text(v) for v in values]
+            used = [i for i, c in enumerate(cells) if c.strip()]
+            if not used:
+                pending_blank += 1
+                continue
+            width = max(width, used[-1] + 1)
+            if width > MAX_COLUMNS:
+                raise TableReadError(path, f"has a cell in column {width}; a table has at most {MAX_COLUMNS} columns")
+            if len(rows) - 1 >= MAX_ROWS:
+                raise TableReadError(path, f"has more than {MAX_ROWS} rows; split it or remove the rows "
+                                           f"that are not data")
+            if rows:
+                rows.extend([[]] * pending_blank)
+            pending_blank = 0
+            rows.append(cells)
+    except TableReadError:
+        raise
+    except Exception as exc:
+        raise TableReadError(path, f"is not a readable .xlsx workbook: {exc}") from None
+    finally:
+        book.close()
+    if not rows:
+        raise TableReadError(path, "is empty (no header row)")
+    padded = [(r + [""] * width)[:width] for r in rows]
+    header: list[str] = []
+    for i, name in enumerate(padded[0]):
+        name = name or f"Unnamed: {i}"
+        base, n = name, 0
+        while name in header:  # as pandas names a repeated header
+            n += 1
+            name = f"{base}.{n}"
+        header.append(name)
+    return pd.DataFrame(padded[1:], columns=header, dtype=str)
 
 
 def sha256_file(path: Path) -> str:
@@ -123,20 +253,52 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def frame_to_csv_bytes(frame: pd.DataFrame) -> bytes:
-    """CSV as UTF-8 with '\\n' line ends: stable bytes for reproducible outputs."""
-    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+def frame_to_csv_bytes(frame: pd.DataFrame, float_format: str | None = None) -> bytes:
+    """CSV as UTF-8 with '\\n' line ends (stable bytes), text cells neutralised."""
+    return neutralise_frame(frame).to_csv(index=False, lineterminator="\n",
+                                          float_format=float_format).encode("utf-8")
+
+
+def sheets_to_xlsx_bytes(sheets: Mapping[str, pd.DataFrame], stamp: str = WORKBOOK_EPOCH) -> bytes:
+    """One workbook, a sheet per frame: text cells typed as text, never formulas; the bytes
+    depend only on the frames and `stamp` (an ISO UTC time for the document properties)."""
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            frame.to_excel(writer, index=False, sheet_name=name[:31])
+        for sheet in writer.book.worksheets:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    if cell.data_type == "f":  # openpyxl takes any text starting with '=' for a formula
+                        cell.data_type = "s"
+                        cell.quotePrefix = True  # Excel keeps it text when the cell is edited
+    return reproducible_xlsx(buf.getvalue(), stamp)
 
 
 def frame_to_xlsx_bytes(frame: pd.DataFrame, sheet: str = "data") -> bytes:
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-        frame.to_excel(writer, index=False, sheet_name=sheet[:31])
-    return buf.getvalue()
+    return sheets_to_xlsx_bytes({sheet: frame})
+
+
+def reproducible_xlsx(data: bytes, stamp: str = WORKBOOK_EPOCH) -> bytes:
+    """The same workbook with fixed zip entry times and fixed created/modified properties."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            blob = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                text = blob.decode("utf-8")
+                for tag in ("created", "modified"):
+                    text = re.sub(rf"(<dcterms:{tag}\b[^>]*>)[^<]*(</dcterms:{tag}>)", rf"\g<1>{stamp}\g<2>", text)
+                blob = text.encode("utf-8")
+            entry = zipfile.ZipInfo(info.filename, date_time=ZIP_EPOCH)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o600 << 16
+            dst.writestr(entry, blob)
+    return out.getvalue()
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> None:
-    """Write `frame` atomically as .csv or .xlsx by the path's extension."""
+    """Write `frame` atomically as .csv or .xlsx by the path's extension (cells neutralised)."""
     path = Path(path)
     if path.suffix.lower() == ".xlsx":
         atomic_write_bytes(path, frame_to_xlsx_bytes(frame, path.stem))

@@ -318,12 +318,12 @@ def write_value(result: ValueResult, out_dir: Path | str, force: bool = False) -
     """OUT/value.csv (summary), value_runs.csv (per seed), value.json (info), value.png."""
     import json
 
-    from riskplan.io import atomic_output_dir
+    from riskplan.io import atomic_output_dir, frame_to_csv_bytes
 
     out_dir = Path(out_dir)
     with atomic_output_dir(out_dir, force=force) as staging:
-        result.summary.to_csv(staging / "value.csv", index=False, lineterminator="\n", float_format="%.6f")
-        result.runs.to_csv(staging / "value_runs.csv", index=False, lineterminator="\n", float_format="%.6f")
+        (staging / "value.csv").write_bytes(frame_to_csv_bytes(result.summary, "%.6f"))
+        (staging / "value_runs.csv").write_bytes(frame_to_csv_bytes(result.runs, "%.6f"))
         (staging / "value.json").write_text(json.dumps(result.info, indent=2, ensure_ascii=False) + "\n",
                                             encoding="utf-8")
         plot_value(result, staging / "value.png")

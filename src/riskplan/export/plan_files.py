@@ -22,7 +22,7 @@ import pandas as pd
 from riskplan import __version__
 from riskplan.domain.roster import BASES, FALLBACK_REASONS, RosterProblem, SolveResult, Unplaced
 from riskplan.domain.schema import TIERS
-from riskplan.io import atomic_output_dir
+from riskplan.io import atomic_output_dir, frame_to_csv_bytes
 from riskplan.load.district import District
 from riskplan.plan.problem import Prepared
 
@@ -236,8 +236,8 @@ def deterministic_part(plan: dict[str, Any]) -> dict[str, Any]:
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """Stable CSV bytes: UTF-8, '\\n' line ends, floats with six decimals."""
-    return frame.to_csv(index=False, lineterminator="\n", float_format=FLOAT_FORMAT).encode("utf-8")
+    """Stable CSV bytes: UTF-8, '\\n' line ends, floats with six decimals, text cells neutralised."""
+    return frame_to_csv_bytes(frame, FLOAT_FORMAT)
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:

@@ -34,8 +34,10 @@ from riskplan.io import (
     atomic_output_dir,
     atomic_write_text,
     frame_to_csv_bytes,
+    read_csv_text,
     refuse_existing,
     restore_interrupted,
+    sheets_to_xlsx_bytes,
 )
 from riskplan.load.district import DistrictError, Problem, load_district
 
@@ -182,7 +184,7 @@ def check_items_for(row: pd.Series, lang: str) -> str:
 def _read_plan(plan_dir: Path) -> tuple[dict, pd.DataFrame]:
     restore_interrupted(plan_dir)  # a replace a crash cut short: put the old plan back first
     plan = json.loads((plan_dir / "plan.json").read_text(encoding="utf-8"))
-    draw = pd.read_csv(plan_dir / "draw.csv", dtype=str, keep_default_na=False)
+    draw = read_csv_text(plan_dir / "draw.csv")
     return plan, draw
 
 
@@ -311,7 +313,7 @@ def build_results_document(district_dir: Path, plan_dir: Path, results_path: Pat
     district = load_district(district_dir)
     plan, _ = _read_plan(plan_dir)
     quarter = Quarter.parse(plan["quarter"])
-    roster = pd.read_csv(plan_dir / "roster.csv", dtype=str, keep_default_na=False)
+    roster = read_csv_text(plan_dir / "roster.csv")
     results = read_results(Path(results_path), roster, quarter)
     L = LABELS[lang]
     merged = results.merge(roster[["visit_id", "enterprise_id", "basis"]], on="visit_id", how="left")
@@ -370,10 +372,5 @@ def publish(district_dir: Path, plan_dir: Path, stage: str, out_dir: Path, lang:
 
 
 def _workbook(doc: PublicDocument) -> bytes:
-    import io as _io
-
-    buf = _io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-        for name, table in doc.tables.items():
-            table.to_excel(writer, index=False, sheet_name=name[:31])
-    return buf.getvalue()
+    """The tables as one workbook; the same document gives the same bytes."""
+    return sheets_to_xlsx_bytes(doc.tables)

@@ -25,7 +25,7 @@ from riskplan import __version__  # noqa: E402
 from riskplan.domain.calendar import Quarter, WorkCalendar, weekly_limits  # noqa: E402
 from riskplan.domain.schema import TIERS  # noqa: E402
 from riskplan.export.plan_files import fallback_notice  # noqa: E402
-from riskplan.io import atomic_write_text, refuse_existing, restore_interrupted  # noqa: E402
+from riskplan.io import atomic_write_text, read_csv_text, refuse_existing, restore_interrupted  # noqa: E402
 from riskplan.load.district import load_district  # noqa: E402
 
 TIER_COLOURS = {"red": "#d62728", "orange": "#ff7f0e", "yellow": "#e8c100", "blue": "#1f77b4"}
@@ -37,6 +37,8 @@ FONT_FALLBACK = ["DejaVu Sans", "Noto Sans CJK SC", "Source Han Sans SC", "WenQu
 
 
 def use_report_fonts() -> None:
+    """Fonts that show Chinese, and labels shown as typed: a name holding `$` is text, not
+    mathtext that can fail to parse and crash the chart."""
     import logging
     import warnings
 
@@ -44,6 +46,7 @@ def use_report_fonts() -> None:
 
     installed = {f.name for f in font_manager.fontManager.ttflist}
     plt.rcParams["font.family"] = [f for f in FONT_FALLBACK if f in installed] or ["DejaVu Sans"]
+    plt.rcParams["text.parse_math"] = False
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # absent fallbacks are expected
     warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
 
@@ -154,11 +157,11 @@ def build_report(district_dir: Path, plan_dir: Path, whatif_csv: Path | None = N
     plan = json.loads((plan_dir / "plan.json").read_text(encoding="utf-8"))
     quarter = Quarter.parse(plan["quarter"])
     calendar = WorkCalendar.for_quarter(quarter, district.policy.roster)
-    roster = pd.read_csv(plan_dir / "roster.csv", dtype=str, keep_default_na=False)
-    tiers = pd.read_csv(plan_dir / "tiers.csv", dtype=str, keep_default_na=False)[["enterprise_id", "tier"]]
+    roster = read_csv_text(plan_dir / "roster.csv")
+    tiers = read_csv_text(plan_dir / "tiers.csv")[["enterprise_id", "tier"]]
     ent = district.enterprises.merge(tiers, on="enterprise_id", how="left")
     shortfall_path = plan_dir / "shortfall.csv"
-    shortfall = (pd.read_csv(shortfall_path, dtype=str, keep_default_na=False)
+    shortfall = (read_csv_text(shortfall_path)
                  if shortfall_path.exists() else pd.DataFrame())
     limits = weekly_limits(district.inspectors[district.inspectors["certified"] == 1], district.leave,
                            calendar, district.policy.roster)

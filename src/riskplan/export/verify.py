@@ -20,7 +20,7 @@ import pandas as pd
 from riskplan.domain.calendar import Quarter
 from riskplan.export.draw_inputs import FRAME_INPUTS, frame_inputs
 from riskplan.export.publish import MANIFEST, inclusion_text_units
-from riskplan.io import restore_interrupted, sha256_file
+from riskplan.io import read_csv_text, restore_interrupted, sha256_file
 from riskplan.load.district import District, DistrictError, Problem, load_district
 
 FRAME_FILE = "sampling_frame.csv"
@@ -103,7 +103,7 @@ def _read_public(public_dir: Path, name: str, columns: tuple[str, ...]) -> pd.Da
     path = Path(public_dir) / name
     if not path.exists():
         raise DistrictError([Problem(name, f"missing from {public_dir}")])
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame = read_csv_text(path)
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise DistrictError([Problem(name, f"the column '{c}' is missing", row=1, column=c) for c in missing])
@@ -270,7 +270,7 @@ def _check_quotas(result: DrawVerification, public_dir: Path, quotas: dict[tuple
     path = public_dir / "quotas.csv"
     if not path.exists():
         return
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    table = read_csv_text(path)
     if not {"tier", "subdistrict", "eligible", "drawn"} <= set(table.columns):
         return  # a labelled (translated) table: the drawn list and the frame are checked above
     tier_of = {label: t for labels in TIER_LABEL.values() for t, label in labels.items()}

@@ -8,6 +8,7 @@ and what is wrong. Nothing downstream has to re-check the input.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -150,6 +151,25 @@ def empty_table(spec: TableSpec) -> pd.DataFrame:
     return pd.DataFrame({c.name: pd.Series(dtype=dtypes.get(c.kind, "object")) for c in spec.columns})
 
 
+#: C0 control characters other than tab, newline and carriage return: never text a person typed.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _check_control_characters(raw: pd.DataFrame, file: str, problems: list[Problem]) -> set[tuple[int, str]]:
+    """NUL and the other control characters break the files and programs downstream; the
+    (row, column) of each cell holding one is returned."""
+    flagged: set[tuple[int, str]] = set()
+    for position, name in enumerate(raw.columns):
+        column = raw.iloc[:, position]
+        hits = column.str.contains(CONTROL_CHARACTERS, regex=True)
+        for idx in np.flatnonzero(hits.to_numpy(dtype=bool)):
+            found = CONTROL_CHARACTERS.search(column.iloc[idx]).group()
+            problems.append(Problem(file, f"contains the control character U+{ord(found):04X}; remove it",
+                                    row=int(idx) + 2, column=name))
+            flagged.add((int(idx) + 2, name))
+    return flagged
+
+
 def parse_table(raw: pd.DataFrame, spec: TableSpec, file: str, problems: list[Problem]) -> pd.DataFrame:
     """Typed table from a text frame; extra columns are kept as text."""
     missing = [c for c in spec.column_names if c not in raw.columns]
@@ -160,9 +180,12 @@ def parse_table(raw: pd.DataFrame, spec: TableSpec, file: str, problems: list[Pr
         problems.append(Problem(file, "column appears more than once in the header", row=1, column=name))
     if missing or len(dupes):
         return empty_table(spec)
+    flagged = _check_control_characters(raw, file, problems)
     out = raw.copy()
+    found: list[Problem] = []
     for col in spec.columns:
-        out[col.name] = _convert(raw[col.name], col, file, problems)
+        out[col.name] = _convert(raw[col.name], col, file, found)
+    problems.extend(p for p in found if (p.row, p.column) not in flagged)  # one problem per cell
     if spec.key:
         first_row: dict[str, int] = {}
         for i, value in enumerate(raw[spec.key]):
