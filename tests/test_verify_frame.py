@@ -216,3 +216,30 @@ def test_a_model_tiered_plan_is_re_derived_with_the_model_tiers(tiny_district, t
     assert ("sampling frame derived from the district", True) in {(n, ok) for n, ok, _ in result.checks}
     omit_a_drawn_enterprise(public)
     assert "sampling frame derived from the district" in failed(verify_draw(public, district.path))
+
+
+def test_a_risk_weighted_frame_without_a_drawn_enterprise_is_named(tiny_district, tmp_path):
+    """The forger drops a drawn enterprise and hands its chance to a peer of its stratum (so the
+    stratum still sums to its quota and the lottery on the doctored frame reproduces)."""
+    from riskplan.export.publish import inclusion_text_units
+
+    district, out, public = published_plan(tiny_district, tmp_path, RISK_POLICY)
+    assert verify_draw(public, district.path, out / "tiers.csv").ok
+    frame = pd.read_csv(public / "sampling_frame.csv", dtype=str, keep_default_na=False)
+    units = frame["inclusion_probability"].map(inclusion_text_units)
+    drawn = json.loads((public / "draw_manifest.json").read_text(encoding="utf-8"))["drawn"]
+    for favoured in drawn:
+        i = frame.index[frame["enterprise_id"] == favoured][0]
+        peers = frame.index[(frame["tier"] == frame.at[i, "tier"]) & (frame["subdistrict"] == frame.at[i, "subdistrict"])
+                            & (frame.index != i) & (units + units[i] <= 0.9e9)]
+        if len(peers):
+            break
+    else:
+        pytest.fail("no drawn enterprise has a peer that can take its chance")
+    u = int(units[peers[0]] + units[i])
+    frame.loc[peers[0], "inclusion_probability"] = f"{u // 10**9}.{u % 10**9:09d}"
+    redraw(public, frame.drop(index=i).reset_index(drop=True))
+    assert "drawn list" not in failed(verify_draw(public, district.path))
+    bad = failed(verify_draw(public, district.path, out / "tiers.csv"))
+    assert favoured in bad["sampling frame derived from the district"]
+    assert "missing from the published frame" in bad["sampling frame derived from the district"]
