@@ -1,7 +1,7 @@
 """Issue #12: a crash at any step of writing an output loses neither the old output nor the new.
 
 A "kill" is a forked child that ends with `os._exit` just before the named step (no cleanup
-runs, as with SIGKILL or a power cut); `riskplan.io._step` is the hook each step calls. After
+runs, as with SIGKILL or a power cut); `riskplan.outputs._step` is the hook each step calls. After
 it the output's name holds the complete old or the complete new output, or the next run that
 writes or reads it puts the old one back and says so on stderr.
 """
@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import QUARTER, first_fit_solve
 
-import riskplan.io as rio
+import riskplan.outputs as rio
 from riskplan.cli import main
 from riskplan.pipeline import run_plan
 
@@ -23,7 +23,7 @@ KILLED = 77
 FOLDER_STEPS = ("staging", "marker", "sync", "park", "swap", "drop", "remove", "sync-folder", "done")
 FILE_STEPS = ("file-temp", "file-write", "file-sync", "file-replace", "file-sync-folder", "file-done")
 FILES = ("a.csv", "b.csv", "plan.json")
-MARKER = ".riskplan-output"  # riskplan.io.OUTPUT_MARKER, spelt out so the cases also run on older code
+MARKER = ".riskplan-output"  # riskplan.outputs.OUTPUT_MARKER, spelt out so the cases also run on older code
 
 
 def killed_at(step: str, action) -> int:

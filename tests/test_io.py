@@ -3,13 +3,8 @@ import os
 import pandas as pd
 import pytest
 
-from riskplan.io import (
-    OUTPUT_MARKER,
-    atomic_output_dir,
-    atomic_write_text,
-    read_table_text,
-    write_table,
-)
+from riskplan.io import read_table_text, write_table
+from riskplan.outputs import OUTPUT_MARKER, atomic_output_dir, atomic_write_text
 
 
 def test_atomic_write_leaves_no_temp_files(tmp_path):

@@ -15,7 +15,7 @@ from sklearn.neighbors import KNeighborsClassifier
 
 import riskplan.score.model as M
 import riskplan.score.model_files as F
-from riskplan.io import OUTPUT_MARKER
+from riskplan.outputs import OUTPUT_MARKER
 from riskplan.load.district import load_district
 from riskplan.score.features import (
     FEATURE_GROUPS,

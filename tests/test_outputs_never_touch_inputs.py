@@ -16,10 +16,10 @@ from click.testing import CliRunner
 from conftest import QUARTER, first_fit_solve
 
 from riskplan.cli import main
-from riskplan.io import refuse_existing
+from riskplan.outputs import refuse_existing
 from riskplan.pipeline import run_plan
 
-MARKER = ".riskplan-output"  # riskplan.io.OUTPUT_MARKER, spelt out so the cases also run on older code
+MARKER = ".riskplan-output"  # riskplan.outputs.OUTPUT_MARKER, spelt out so the cases also run on older code
 
 
 def fingerprint(folder: Path) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""The one overwrite guard (`riskplan.io.refuse_existing`) behind every `--out`."""
+"""The one overwrite guard (`riskplan.outputs.refuse_existing`) behind every `--out`."""
 
 from pathlib import Path
 
@@ -7,7 +7,7 @@ from click.testing import CliRunner
 from conftest import QUARTER
 
 from riskplan.cli import main
-from riskplan.io import OUTPUT_MARKER, atomic_output_dir, refuse_existing
+from riskplan.outputs import OUTPUT_MARKER, atomic_output_dir, refuse_existing
 from riskplan.pipeline import run_plan
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"

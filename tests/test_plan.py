@@ -13,7 +13,7 @@ from conftest import first_fit_solve
 from riskplan.check.checker import check_roster
 from riskplan.cli import main
 from riskplan.export.plan_files import PLAN_FILES, deterministic_part
-from riskplan.io import OUTPUT_MARKER
+from riskplan.outputs import OUTPUT_MARKER
 from riskplan.load.district import DistrictError
 from riskplan.load.tiers import load_tiers_csv
 from riskplan.pipeline import run_plan

@@ -21,7 +21,7 @@ from riskplan.domain import credit_code
 from riskplan.domain.calendar import Quarter, WorkCalendar, weekly_limits
 from riskplan.domain.policy import DEFAULT_POLICY_TOML, Policy
 from riskplan.domain.schema import QUALIFICATIONS, split_list
-from riskplan.io import OUTPUT_MARKER
+from riskplan.outputs import OUTPUT_MARKER
 from riskplan.load.district import load_district
 from riskplan.synth.capacity import estimate_demand, quarter_supply
 from riskplan.synth.common import SIZES, true_tiers

@@ -24,7 +24,8 @@ from riskplan.export.plan_files import (
     tiers_output,
     write_plan,
 )
-from riskplan.io import refuse_existing, sha256_file
+from riskplan.io import sha256_file
+from riskplan.outputs import refuse_existing
 from riskplan.load.district import load_district
 from riskplan.load.tiers import load_tiers_csv
 from riskplan.plan.draw import DrawResult

@@ -318,7 +318,8 @@ def write_value(result: ValueResult, out_dir: Path | str, force: bool = False) -
     """OUT/value.csv (summary), value_runs.csv (per seed), value.json (info), value.png."""
     import json
 
-    from riskplan.io import atomic_output_dir, frame_to_csv_bytes
+    from riskplan.io import frame_to_csv_bytes
+    from riskplan.outputs import atomic_output_dir
 
     out_dir = Path(out_dir)
     with atomic_output_dir(out_dir, force=force) as staging:

@@ -32,7 +32,8 @@ import pandas as pd
 from riskplan.domain.calendar import weekly_limits
 from riskplan.domain.roster import RosterProblem
 from riskplan.domain.schema import TIERS, split_list
-from riskplan.io import atomic_output_dir, frame_to_csv_bytes
+from riskplan.io import frame_to_csv_bytes
+from riskplan.outputs import atomic_output_dir
 from riskplan.load.district import District, DistrictError, Problem, load_district
 from riskplan.load.tiers import load_tiers_csv
 from riskplan.plan.problem import Prepared, prepare

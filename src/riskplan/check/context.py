@@ -18,7 +18,8 @@ import pandas as pd
 from riskplan.domain.policy import Policy
 from riskplan.domain.roster import Obligation
 from riskplan.domain.schema import split_list
-from riskplan.io import read_table_text, restore_interrupted
+from riskplan.io import read_table_text
+from riskplan.outputs import restore_interrupted
 from riskplan.load.district import District, DistrictError, Problem, load_district
 from riskplan.load.tiers import load_tiers_csv
 

@@ -40,7 +40,7 @@ class ExistingFolder(click.Path):
         super().__init__(exists=True, file_okay=False, path_type=Path)
 
     def convert(self, value, param, ctx):
-        from riskplan.io import restore_interrupted
+        from riskplan.outputs import restore_interrupted
 
         with contextlib.suppress(OSError):  # a folder that cannot be restored is reported as missing
             restore_interrupted(value)

@@ -50,7 +50,7 @@ def whatif(district_dir: Path, quarter: str, seed: int, tiers_path: Path | None,
         write_whatif,
     )
 
-    from riskplan.io import refuse_existing
+    from riskplan.outputs import refuse_existing
 
     refuse_existing(out_dir, force, "folder", inputs=(district_dir, tiers_path, *policies))  # before the scenarios
     try:

@@ -71,7 +71,7 @@ def plan(district_dir: Path, quarter, seed: int, tiers_path: Path | None, time_l
 
     Exit 3 when the roster is the greedy fallback (interrupt, time limit), unless --accept-fallback."""
     from riskplan.export.plan_files import fallback_notice
-    from riskplan.io import OUTPUT_MARKER
+    from riskplan.outputs import OUTPUT_MARKER
     from riskplan.pipeline import run_plan
     from riskplan.score.tiering import TieringError
 

@@ -63,7 +63,7 @@ def _day(value) -> date | None:
 @_reports_model_errors
 def train(district_dir: Path, as_of, out_dir: Path, seed: int, kinds: tuple[str, ...], force: bool) -> None:
     """Train, validate over time and save a risk model (model, card, validation report + PNG)."""
-    from riskplan.io import refuse_existing
+    from riskplan.outputs import refuse_existing
     from riskplan.load.district import load_district
     from riskplan.score.model import CANDIDATES
     from riskplan.score.model import train as train_model
@@ -93,7 +93,8 @@ def train(district_dir: Path, as_of, out_dir: Path, seed: int, kinds: tuple[str,
 @_reports_model_errors
 def tier(district_dir: Path, model_dir: Path | None, as_of, out_file: Path, force: bool) -> None:
     """Tier every enterprise: probability, tier, override, three reasons; counts per subdistrict."""
-    from riskplan.io import TABLE_EXTENSIONS, refuse_existing, write_table
+    from riskplan.io import write_table
+    from riskplan.outputs import TABLE_EXTENSIONS, refuse_existing
     from riskplan.load.district import load_district
     from riskplan.score.model_files import load_default_model, load_model
     from riskplan.score.tiering import tier_counts, tier_district

@@ -45,7 +45,7 @@ def value(district_dir: Path, out_dir: Path, quarter: str | None, seeds: int, fi
         write_value,
     )
     from riskplan.domain.calendar import Quarter
-    from riskplan.io import OUTPUT_MARKER, refuse_existing
+    from riskplan.outputs import OUTPUT_MARKER, refuse_existing
     from riskplan.score.model import ModelError
 
     out_dir = Path(out_dir)

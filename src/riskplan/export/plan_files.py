@@ -22,7 +22,8 @@ import pandas as pd
 from riskplan import __version__
 from riskplan.domain.roster import BASES, FALLBACK_REASONS, RosterProblem, SolveResult, Unplaced
 from riskplan.domain.schema import TIERS
-from riskplan.io import atomic_output_dir, frame_to_csv_bytes
+from riskplan.io import frame_to_csv_bytes
+from riskplan.outputs import atomic_output_dir
 from riskplan.load.district import District
 from riskplan.plan.problem import Prepared
 

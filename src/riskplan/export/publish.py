@@ -30,15 +30,8 @@ from riskplan import __version__
 from riskplan.domain.calendar import Quarter
 from riskplan.export.draw_inputs import frame_inputs
 from riskplan.export.record import read_results
-from riskplan.io import (
-    atomic_output_dir,
-    atomic_write_text,
-    frame_to_csv_bytes,
-    read_csv_text,
-    refuse_existing,
-    restore_interrupted,
-    sheets_to_xlsx_bytes,
-)
+from riskplan.io import frame_to_csv_bytes, read_csv_text, sheets_to_xlsx_bytes
+from riskplan.outputs import atomic_output_dir, atomic_write_text, refuse_existing, restore_interrupted
 from riskplan.load.district import DistrictError, Problem, load_district
 
 STAGES = ("plan", "results")

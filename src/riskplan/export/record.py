@@ -25,14 +25,8 @@ import pandas as pd
 
 from riskplan.domain.calendar import Quarter
 from riskplan.domain.schema import INSPECTIONS, Column, split_list
-from riskplan.io import (
-    find_table,
-    read_csv_text,
-    read_table_text,
-    restore_interrupted,
-    sha256_file,
-    write_table,
-)
+from riskplan.io import find_table, read_csv_text, read_table_text, sha256_file, write_table
+from riskplan.outputs import restore_interrupted
 from riskplan.load.district import (
     DistrictError,
     Problem,

@@ -25,7 +25,8 @@ from riskplan import __version__  # noqa: E402
 from riskplan.domain.calendar import Quarter, WorkCalendar, weekly_limits  # noqa: E402
 from riskplan.domain.schema import TIERS  # noqa: E402
 from riskplan.export.plan_files import fallback_notice  # noqa: E402
-from riskplan.io import atomic_write_text, read_csv_text, refuse_existing, restore_interrupted  # noqa: E402
+from riskplan.io import read_csv_text  # noqa: E402
+from riskplan.outputs import atomic_write_text, refuse_existing, restore_interrupted  # noqa: E402
 from riskplan.load.district import load_district  # noqa: E402
 
 TIER_COLOURS = {"red": "#d62728", "orange": "#ff7f0e", "yellow": "#e8c100", "blue": "#1f77b4"}

@@ -20,7 +20,8 @@ import pandas as pd
 from riskplan.domain.calendar import Quarter
 from riskplan.export.draw_inputs import FRAME_INPUTS, frame_inputs
 from riskplan.export.publish import MANIFEST, inclusion_text_units
-from riskplan.io import read_csv_text, restore_interrupted, sha256_file
+from riskplan.io import read_csv_text, sha256_file
+from riskplan.outputs import restore_interrupted
 from riskplan.load.district import District, DistrictError, Problem, load_district
 
 FRAME_FILE = "sampling_frame.csv"

@@ -25,13 +25,8 @@ from riskplan.domain.schema import (
     TableSpec,
     split_list,
 )
-from riskplan.io import (
-    TableReadError,
-    find_table,
-    read_table_text,
-    restore_interrupted,
-    sha256_file,
-)
+from riskplan.io import TableReadError, find_table, read_table_text, sha256_file
+from riskplan.outputs import restore_interrupted
 
 POLICY_FILE = "policy.toml"
 MAX_PROBLEMS_SHOWN = 50

@@ -17,7 +17,8 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from riskplan.io import atomic_write_bytes, sha256_file
+from riskplan.io import sha256_file
+from riskplan.outputs import atomic_write_bytes
 from riskplan.score.features import CATEGORICAL, FEATURE_NAMES, FEATURE_VERSION, NUMERIC
 from riskplan.score.model import (
     CALIBRATIONS,
@@ -366,7 +367,7 @@ def card_markdown(card: dict) -> str:
 def save_trained(result: TrainResult, out_dir: Path | str, force: bool = False) -> Path:
     """Write the model folder atomically: model.skops, model_card.json, MODEL_CARD.md,
     validation_report.txt and validation.png."""
-    from riskplan.io import atomic_output_dir
+    from riskplan.outputs import atomic_output_dir
     from riskplan.score.metrics import plot_validation
 
     out_dir = Path(out_dir)

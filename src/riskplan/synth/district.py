@@ -12,7 +12,8 @@ import pandas as pd
 
 from riskplan.domain.calendar import Quarter
 from riskplan.domain.policy import DEFAULT_POLICY_TOML
-from riskplan.io import atomic_output_dir, frame_to_csv_bytes, refuse_existing
+from riskplan.io import frame_to_csv_bytes
+from riskplan.outputs import atomic_output_dir, refuse_existing
 from riskplan.synth.capacity import _calibrate_capacity, estimate_demand, quarter_supply
 from riskplan.synth.common import (
     DEFAULT_END,
