@@ -148,8 +148,12 @@ def test_force_replaces_a_file_only_with_the_writers_extension(bureau, tmp_path)
     notes = tmp_path / "notes.docx"
     notes.write_bytes(b"keep me")
     refused(["report", str(t.path), str(plan_dir), "--out", str(notes), "--force"], notes, says="not a .html")
+    page = tmp_path / "page.html"
+    page.write_text("someone's page", encoding="utf-8")  # the right kind, but not riskplan's
+    refused(["report", str(t.path), str(plan_dir), "--out", str(page), "--force"], page,
+            says="was not written by riskplan")
     old = tmp_path / "report.html"
-    old.write_text("an old report", encoding="utf-8")
+    assert CliRunner().invoke(main, ["report", str(t.path), str(plan_dir), "--out", str(old)]).exit_code == 0
     result = CliRunner().invoke(main, ["report", str(t.path), str(plan_dir), "--out", str(old), "--force"])
     assert result.exit_code == 0, result.output
     assert "Inspection roster report" in old.read_text(encoding="utf-8")

@@ -62,9 +62,19 @@ def test_tier_refuses_an_existing_file_without_force(tmp_path):
     assert refused.exit_code == 2
     assert "already exists; use --force" in refused.output
     assert out.read_text(encoding="utf-8") == "keep me"
+    # --force replaces only a tiers file riskplan wrote, never someone's own file
+    foreign = CliRunner().invoke(main, ["tier", str(SAMPLE), "--out", str(out), "--force"])
+    assert foreign.exit_code == 2 and "was not written by riskplan" in foreign.output
+    assert out.read_text(encoding="utf-8") == "keep me"
+    out.unlink()
+    assert CliRunner().invoke(main, ["tier", str(SAMPLE), "--out", str(out)]).exit_code == 0
     forced = CliRunner().invoke(main, ["tier", str(SAMPLE), "--out", str(out), "--force"])
     assert forced.exit_code == 0, forced.output
     assert out.read_text(encoding="utf-8").startswith("enterprise_id,probability,tier")
+    bureau_tiers = tmp_path / "own.csv"
+    bureau_tiers.write_text("enterprise_id,tier\nX,red\n", encoding="utf-8")
+    kept = CliRunner().invoke(main, ["tier", str(SAMPLE), "--out", str(bureau_tiers), "--force"])
+    assert kept.exit_code == 2 and bureau_tiers.read_text(encoding="utf-8") == "enterprise_id,tier\nX,red\n"
 
 
 def test_report_refuses_an_existing_file_without_force(tiny_district, tmp_path):
@@ -78,7 +88,12 @@ def test_report_refuses_an_existing_file_without_force(tiny_district, tmp_path):
     assert refused.exit_code == 2
     assert "already exists; use --force" in refused.output
     assert out.read_text(encoding="utf-8") == "keep me"
-    forced = CliRunner().invoke(main, args + ["--force"])
+    foreign = CliRunner().invoke(main, args + ["--force"])
+    assert foreign.exit_code == 2 and "was not written by riskplan" in foreign.output
+    assert out.read_text(encoding="utf-8") == "keep me"
+    out.unlink()
+    assert CliRunner().invoke(main, args).exit_code == 0
+    forced = CliRunner().invoke(main, args + ["--force"])  # riskplan's own report: replaced
     assert forced.exit_code == 0, forced.output
     assert "Inspection roster report" in out.read_text(encoding="utf-8")
 

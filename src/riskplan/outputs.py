@@ -17,7 +17,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 TABLE_EXTENSIONS = (".csv", ".xlsx")  # the table files a district folder holds
@@ -245,7 +245,7 @@ def _refuse_unwritable(given: Path, target: Path) -> None:
 def refuse_existing(path: Path | str, force: bool = False, kind: str = "folder", *,
                     marker: str | None = None, holds: str | None = None,
                     inputs: Iterable[Path | str | None] = (), suffixes: tuple[str, ...] = (),
-                    district_out: bool = False) -> Path:
+                    own: Callable[[Path], bool] | None = None, district_out: bool = False) -> Path:
     """The one guard every output path goes through (FileExistsError, exit 2 in the CLI); returns
     the path with links resolved.
 
@@ -257,7 +257,8 @@ def refuse_existing(path: Path | str, force: bool = False, kind: str = "folder",
     and `force` replaces only a folder riskplan wrote (`written_by_riskplan`: the marker file
     every output folder gets). kind "file": an existing file is refused unless `force`; with
     `force` it is replaced when it is not in any input or district folder and, given
-    `suffixes`, ends in one of them (what the command writes). Something of the other kind at
+    `suffixes`, ends in one of them (what the command writes) and, given `own`, is recognised by
+it as a file the command wrote (its header, its generator tag). Something of the other kind at
     the path is refused even with `force`. `marker` and `holds` name what the folder holds when
     it contains `marker` (e.g. "plan.json", "a plan") for the message. Called early, before the
     work, so a refusal costs nothing; `atomic_output_dir` calls it again before the move. An
@@ -296,6 +297,9 @@ def refuse_existing(path: Path | str, force: bool = False, kind: str = "folder",
             raise FileExistsError(f"{given} already exists; use --force to replace it")
         if suffixes and target.suffix.lower() not in suffixes:
             raise OutputRefused(f"{given} is not a {' or '.join(suffixes)} file, so --force does not replace it; "
+                                f"remove it yourself or choose another output")
+        if own is not None and not own(target):
+            raise OutputRefused(f"{given} was not written by riskplan, so --force does not replace it; "
                                 f"remove it yourself or choose another output")
     return target
 

@@ -26,9 +26,10 @@ from riskplan.domain.calendar import Quarter, WorkCalendar, weekly_limits  # noq
 from riskplan.domain.schema import TIERS  # noqa: E402
 from riskplan.export.plan_files import fallback_notice  # noqa: E402
 from riskplan.io import read_csv_text  # noqa: E402
-from riskplan.outputs import atomic_write_text, refuse_existing, restore_interrupted  # noqa: E402
 from riskplan.load.district import load_district  # noqa: E402
+from riskplan.outputs import atomic_write_text, refuse_existing, restore_interrupted  # noqa: E402
 
+GENERATOR_TAG = b'<meta name="generator" content="riskplan">'  # in every report, so --force knows its own
 TIER_COLOURS = {"red": "#d62728", "orange": "#ff7f0e", "yellow": "#e8c100", "blue": "#1f77b4"}
 
 #: Fonts tried in order for each glyph, so Chinese subdistrict names render wherever a CJK
@@ -194,10 +195,17 @@ def build_report(district_dir: Path, plan_dir: Path, whatif_csv: Path | None = N
         shortfall=shortfall, load=load_table.head(15))
 
 
+def is_riskplan_report(path: Path) -> bool:
+    """An HTML file riskplan's report wrote (its generator tag near the top)."""
+    with open(path, "rb") as fh:
+        return GENERATOR_TAG in fh.read(4096)
+
+
 def write_report(district_dir: Path, plan_dir: Path, out_path: Path, whatif_csv: Path | None = None,
                  force: bool = False) -> Path:
     """Write the report to `out_path` atomically; an existing file is replaced only with `force`."""
-    refuse_existing(out_path, force, "file", inputs=(district_dir, plan_dir, whatif_csv), suffixes=(".html", ".htm"))
+    refuse_existing(out_path, force, "file", inputs=(district_dir, plan_dir, whatif_csv), suffixes=(".html", ".htm"),
+                    own=is_riskplan_report)
     html = build_report(district_dir, plan_dir, whatif_csv)
     atomic_write_text(Path(out_path), html)
     return Path(out_path)

@@ -15,6 +15,7 @@ lowering the risk; an override puts its rule first.
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ import pandas as pd
 
 from riskplan.domain.calendar import Quarter
 from riskplan.domain.schema import TIERS, Tier
-from riskplan.io import sha256_file
+from riskplan.io import TableReadError, read_table_text, sha256_file
 from riskplan.load.district import District
 from riskplan.score.baseline import direct_red
 from riskplan.score.cutoffs import tiers_from_probability
@@ -164,3 +165,13 @@ def tier_counts(tiers: pd.DataFrame, district: District) -> pd.DataFrame:
     table = pd.crosstab(t["subdistrict"], t["tier"]).reindex(columns=[x.value for x in TIERS], fill_value=0)
     table.loc["TOTAL"] = table.sum()
     return table
+
+
+def is_tiers_output(path: Path) -> bool:
+    """A tiers file `riskplan tier` wrote (its columns, in its order): the only kind `tier
+    --force` replaces; a bureau's own tiers file is never overwritten."""
+    try:
+        columns = list(read_table_text(Path(path)).columns)
+    except (TableReadError, OSError, ValueError):
+        return False
+    return tuple(columns[:len(TIER_COLUMNS)]) == TIER_COLUMNS
