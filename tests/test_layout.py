@@ -33,7 +33,7 @@ RANK = {
 #: the draw, working days or capacity.
 CHECK_MAY_IMPORT = {
     "riskplan.i18n", "riskplan.io", "riskplan.outputs", "riskplan.load.district", "riskplan.load.tiers", "riskplan.domain.policy",
-    "riskplan.domain.schema", "riskplan.domain.roster",
+    "riskplan.domain.schema", "riskplan.domain.roster", "riskplan.domain.headers",
 }
 MAX_LINES = 600
 #: Modules allowed past MAX_LINES, with the reason.

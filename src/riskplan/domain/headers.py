@@ -1,0 +1,199 @@
+"""The one alias table: how a bureau's Chinese headers and values map to riskplan's names.
+
+Every table riskplan reads — a bureau's district tables and riskplan's own outputs read back —
+goes through this module, so a column is known by its English name (`enterprise_id`), by the
+header riskplan writes in Chinese (`统一社会信用代码`) and by the other headers bureaus commonly
+use (`企业编号`); a value by its code (`medium`), its Chinese label (`中型`) and common variants.
+Mixed English and Chinese in one file is fine. docs/excel.md lists the table for people.
+
+The first Chinese name of a column is the header riskplan writes in Chinese; English output
+uses the column's own name.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+
+from riskplan.i18n import get_language
+
+# ---------------------------------------------------------------------------- column headers
+
+_ENTERPRISE_ID = ("统一社会信用代码", "社会信用代码", "信用代码", "企业编号", "单位编号", "企业代码")
+_INSPECTOR_ID = ("执法人员编号", "工号", "执法证号", "人员编号")
+
+#: table -> column -> Chinese headers (the first is what riskplan writes).
+HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
+    # ---- a district's own tables (the input contract, riskplan.domain.schema)
+    "enterprises": {
+        "enterprise_id": _ENTERPRISE_ID,
+        "name": ("企业名称", "单位名称", "生产经营单位名称"),
+        "subdistrict": ("所属街道", "街道", "所属街道/园区", "街道/园区", "所属镇街"),
+        "grid": ("所属网格", "网格"),
+        "industry": ("行业", "所属行业", "行业类别"),
+        "size_class": ("企业规模", "规模"),
+        "employees": ("从业人数", "职工人数", "从业人员数"),
+        "lat": ("纬度",),
+        "lon": ("经度",),
+        "hazchem": ("危化品经营类型", "涉危化品", "危险化学品"),
+        "major_hazard_level": ("重大危险源等级", "重大危险源"),
+        "dust_explosion": ("涉爆粉尘",),
+        "molten_metal": ("高温熔融金属",),
+        "confined_space": ("有限空间",),
+        "standardization_grade": ("安全生产标准化等级", "标准化等级"),
+        "address": ("地址", "企业地址", "经营地址"),
+        "contact": ("联系人",),
+        "phone": ("联系电话", "电话"),
+    },
+    "accidents": {
+        "enterprise_id": _ENTERPRISE_ID,
+        "date": ("事故日期", "发生日期", "日期"),
+        "severity": ("事故等级", "等级"),
+        "deaths": ("死亡人数",),
+        "injuries": ("受伤人数",),
+    },
+    "inspections": {
+        "enterprise_id": _ENTERPRISE_ID,
+        "date": ("检查日期", "日期"),
+        "inspectors": ("检查人员", "执法人员"),
+        "hazards_found": ("发现隐患数", "隐患数"),
+        "major_hazards_found": ("重大隐患数", "重大事故隐患数"),
+        "penalized": ("是否处罚", "处罚"),
+        "visit_id": ("检查编号",),
+        "outcome": ("处理结果", "检查结果"),
+    },
+    "inspectors": {
+        "inspector_id": _INSPECTOR_ID,
+        "name": ("姓名",),
+        "squad": ("所属中队", "中队"),
+        "certified": ("是否持证", "执法证", "持证"),
+        "qualifications": ("专业资质", "资质"),
+        "home_subdistrict": ("所属街道", "街道"),
+        "weekly_capacity": ("每周检查能力", "每周检查上限"),
+    },
+    "leave": {
+        "inspector_id": _INSPECTOR_ID,
+        "start": ("开始日期",),
+        "end": ("结束日期",),
+    },
+    "conflicts": {
+        "inspector_id": _INSPECTOR_ID,
+        "enterprise_id": _ENTERPRISE_ID,
+        "reason": ("回避原因", "原因"),
+    },
+    "pinned": {
+        "enterprise_id": _ENTERPRISE_ID,
+        "reason": ("指定原因", "原因"),
+        "earliest": ("最早日期",),
+        "latest": ("最晚日期",),
+    },
+}
+
+#: Words a header may carry that say nothing about which column it is ("*" marks a required
+#: column in many templates; units in brackets).
+_HEADER_NOISE = re.compile(r"[*＊]|[（(][^)）]*[)）]$")
+
+
+def normalize_header(text: str) -> str:
+    """A header as compared: width-folded (full-width letters and brackets), case-folded,
+    without spaces, required-markers or a trailing bracketed unit."""
+    folded = unicodedata.normalize("NFKC", str(text)).strip()
+    folded = _HEADER_NOISE.sub("", folded)
+    return re.sub(r"\s+", "", folded).casefold()
+
+
+def header_names(table: str) -> dict[str, str]:
+    """Every accepted header of `table` (normalized) -> its column name."""
+    names: dict[str, str] = {}
+    for column, chinese in HEADERS.get(table, {}).items():
+        for alias in (column, *chinese):
+            names.setdefault(normalize_header(alias), column)
+    return names
+
+
+def canonical_header(table: str, header: str) -> str | None:
+    """The column a header names in `table`, or None when it names none of its columns."""
+    return header_names(table).get(normalize_header(header))
+
+
+def canonical_headers(table: str, headers: Iterable[str]) -> list[str]:
+    """Headers renamed to column names; a header that names no known column is kept as written."""
+    names = header_names(table)
+    return [names.get(normalize_header(h), h) for h in headers]
+
+
+def display_header(table: str, column: str, lang: str | None = None) -> str:
+    """The header riskplan writes for `column`: its first Chinese name, or the column name in English."""
+    lang = lang or get_language()
+    chinese = HEADERS.get(table, {}).get(column)
+    return chinese[0] if lang == "zh" and chinese else column
+
+
+def display_headers(table: str, columns: Iterable[str], lang: str | None = None) -> list[str]:
+    return [display_header(table, c, lang) for c in columns]
+
+
+# ---------------------------------------------------------------------------- values
+
+#: value set -> code -> Chinese spellings bureaus use; the first is the word riskplan writes in
+#: Chinese (English output writes the code).
+VALUES: dict[str, dict[str, tuple[str, ...]]] = {
+    "size_class": {"micro": ("微型", "微型企业"), "small": ("小型", "小型企业"),
+                   "medium": ("中型", "中型企业"), "large": ("大型", "大型企业")},
+    "hazchem": {"none": ("无", "不涉及", "否"), "produce": ("生产",), "use": ("使用",),
+                "store": ("储存", "存储"), "trade": ("经营",)},
+    "severity": {"minor": ("一般", "一般事故"), "serious": ("较大", "较大事故"),
+                 "major": ("重大", "重大事故"), "extraordinary": ("特别重大", "特别重大事故")},
+    "flag": {"1": ("是", "有", "涉及", "Y", "yes", "true"), "0": ("否", "无", "不涉及", "N", "no", "false")},
+    "standardization_grade": {"0": ("无", "未达标", "未评级"), "1": ("一级",), "2": ("二级",), "3": ("三级",)},
+    "major_hazard_level": {"0": ("无", "否", "不涉及"), "1": ("一级",), "2": ("二级",), "3": ("三级",),
+                           "4": ("四级",)},
+    "qualification": {"hazchem": ("危险化学品", "危化品", "危化"), "dust": ("粉尘防爆", "粉尘", "涉爆粉尘"),
+                      "metallurgy": ("冶金",), "mining": ("矿山", "非煤矿山"), "fire": ("消防",),
+                      "general": ("综合", "一般", "通用")},
+    "tier": {"red": ("红", "红色", "重大风险"), "orange": ("橙", "橙色", "较大风险"),
+             "yellow": ("黄", "黄色", "一般风险"), "blue": ("蓝", "蓝色", "低风险")},
+}
+
+#: Which value set a table's column takes its values from.
+COLUMN_VALUES: dict[tuple[str, str], str] = {
+    ("enterprises", "size_class"): "size_class",
+    ("enterprises", "hazchem"): "hazchem",
+    ("enterprises", "major_hazard_level"): "major_hazard_level",
+    ("enterprises", "dust_explosion"): "flag",
+    ("enterprises", "molten_metal"): "flag",
+    ("enterprises", "confined_space"): "flag",
+    ("enterprises", "standardization_grade"): "standardization_grade",
+    ("accidents", "severity"): "severity",
+    ("inspections", "penalized"): "flag",
+    ("inspectors", "certified"): "flag",
+    ("inspectors", "qualifications"): "qualification",
+}
+
+
+def value_label(value_set: str, code: str, lang: str | None = None) -> str:
+    """The word riskplan writes for a code (`tier`, `red` -> 红 in Chinese, `red` in English)."""
+    lang = lang or get_language()
+    chinese = VALUES.get(value_set, {}).get(code)
+    return chinese[0] if lang == "zh" and chinese else code
+
+
+def value_names(value_set: str) -> dict[str, str]:
+    """Every accepted spelling of a value set's codes (normalized) -> the code."""
+    names: dict[str, str] = {}
+    for code, chinese in VALUES.get(value_set, {}).items():
+        for spelling in (code, *chinese):
+            names.setdefault(normalize_header(spelling), code)
+    return names
+
+
+def canonical_value(value_set: str, text: str) -> str | None:
+    """The code a cell's text names, or None when it names none (an error for the caller to report)."""
+    return value_names(value_set).get(normalize_header(text))
+
+
+def with_column_names(mapping: Mapping[str, str], table: str) -> dict[str, str]:
+    """`{header as written: column}` for the headers of `mapping` that name a column of `table`."""
+    names = header_names(table)
+    return {h: names[normalize_header(h)] for h in mapping if normalize_header(h) in names}
