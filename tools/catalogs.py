@@ -7,8 +7,8 @@ Messages are found by Babel's extractor in the package's Python source (`_`, `N_
 `ngettext`, `pgettext`) and Jinja2 templates (`_`, `gettext`, `ngettext`, `{% trans %}`), in
 click's own source (its words: Usage, Options, its errors) and, at run time, in the help text
 of every command and option (click takes those as plain strings). Each message goes to the
-catalog of the area that uses it first (`cli`, `load`, `check`, ..., `core` for the top-level
-modules, `templates`, `click`). `update` fills the English catalog's msgstr with the msgid
+catalog of the area that uses it first (one per module: `cli_roster`, `load_district`,
+`io`, ...; `templates`; `click`). `update` fills the English catalog's msgstr with the msgid
 where it is empty and leaves Chinese msgstr empty for a person to write.
 """
 
@@ -30,10 +30,15 @@ Message = tuple[str, str | tuple[str, str], str | None]  # (area, msgid or (sing
 
 
 def area_of(path: Path) -> str:
+    """The catalog of a source file: one per module (`export_record`, `cli_roster`, `io`), so work
+    on one module never edits another module's catalog."""
     rel = path.relative_to(PACKAGE)
     if rel.parts[0] == "templates":
         return "templates"
-    return rel.parts[0] if len(rel.parts) > 1 else "core"
+    parts = list(rel.with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return "_".join(parts) or "riskplan"
 
 
 def _from_file(path: Path, method: str, area: str) -> list[Message]:
@@ -67,27 +72,31 @@ def extracted_messages() -> list[Message]:
         if path.name.startswith("_win"):
             continue
         found += _from_file(path, "python", "click")
-    found += [("cli", text, None) for text in command_help_texts()]
+    found += [(area, text, None) for area, text in command_help_texts()]
     return found
 
 
-def command_help_texts() -> list[str]:
-    """Help of every command, group and option, as click holds it (cleaned docstrings included)."""
+def command_help_texts() -> list[tuple[str, str]]:
+    """Help of every command, group and option, as click holds it (cleaned docstrings included),
+    with the catalog of the module that defines the command."""
     import inspect
 
     import click
 
     from riskplan.cli import main
 
-    texts: list[str] = []
+    texts: list[tuple[str, str]] = []
 
     def walk(command: click.Command) -> None:
+        module = getattr(command.callback, "__module__", "riskplan.cli.base") or "riskplan.cli.base"
+        area = module.removeprefix("riskplan.").replace(".", "_")
         for text in (command.help, command.short_help, command.epilog):
             if text:
-                texts.append(inspect.cleandoc(text))
+                texts.append((area, inspect.cleandoc(text)))
         for param in command.params:
             if getattr(param, "help", None):
-                texts.append(inspect.cleandoc(param.help))
+                owner = "cli_base" if param.name == "lang" else area
+                texts.append((owner, inspect.cleandoc(param.help)))
         if isinstance(command, click.Group):
             for sub in command.commands.values():
                 walk(sub)
