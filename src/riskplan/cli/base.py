@@ -129,6 +129,7 @@ def _path_name(self) -> str:
     return _(_PATH_NAMES[kind])
 
 
+_HELP_OPTION_TEXT = "Show this message and exit."  # click.po's msgid, click's --help
 N_("required")  # click shows "[required]" through gettext without marking the word
 
 click.formatting.wrap_text = wrap_text  # write_dl and write_text look it up in their module
@@ -212,16 +213,23 @@ class _Translated:
                 set_language(chosen)
         return super().parse_args(ctx, args)
 
-    def _translated_texts(self):
+    def get_help_option(self, ctx):
+        option = super().get_help_option(ctx)
+        if option is not None:  # click caches it with its help translated once: keep the msgid, translate when shown
+            option.help = _HELP_OPTION_TEXT
+        return option
+
+    def _translated_texts(self, ctx=None):
         saved = [(self, "help", self.help), (self, "short_help", self.short_help), (self, "epilog", self.epilog)]
-        saved += [(p, "help", getattr(p, "help", None)) for p in self.params]
+        params = self.params + ([self.get_help_option(ctx)] if ctx is not None else [])
+        saved += [(p, "help", getattr(p, "help", None)) for p in params if p is not None]
         for obj, attr, text in saved:
             if text:
                 setattr(obj, attr, _(inspect.cleandoc(text)))
         return saved
 
     def get_help(self, ctx):
-        saved = self._translated_texts()
+        saved = self._translated_texts(ctx)
         try:
             return super().get_help(ctx)
         finally:
