@@ -191,6 +191,6 @@ def test_without_tiers_file_the_scoring_model_tiers_the_district(tiny_district, 
     assert [str(d) for d in calls] == ["2027-01-01"]
     assert {k: result.plan["tiers"][k] for k in ("source", "as_of", "model_sha256")} == {
         "source": "model", "as_of": "2027-01-01", "model_sha256": hashlib.sha256(b"a model").hexdigest()}
-    tiers_csv = (tmp_path / "out" / "tiers.csv").read_text(encoding="utf-8")
+    tiers_csv = (tmp_path / "out" / "tiers.csv").read_text(encoding="utf-8-sig")
     assert tiers_csv.startswith("enterprise_id,tier,probability") and ",0.500000," in tiers_csv
     assert check_roster(t.path, tmp_path / "out") == []
