@@ -268,7 +268,7 @@ def _is_iso_dates(values: list) -> bool:
     """A text column whose every non-empty cell is a YYYY-MM-DD date (and at least one is)."""
     seen = False
     for v in values:
-        if v is None or v == "":
+        if v is None:
             continue
         if not (isinstance(v, str) and ISO_DATE.fullmatch(v)):
             return False
@@ -293,9 +293,9 @@ def _sheet_cells(frame: pd.DataFrame) -> list[list]:
         elif pd.api.types.is_numeric_dtype(col):
             values = [None if pd.isna(v) else v.item() if hasattr(v, "item") else v for v in col]
         else:
-            values = [None if v is None or (isinstance(v, float) and v != v) else v for v in col]
+            values = [None if v is None or v == "" or (isinstance(v, float) and v != v) else v for v in col]
             if _is_iso_dates(values):
-                values = [datetime.date.fromisoformat(v) if v else None for v in values]
+                values = [None if v is None else datetime.date.fromisoformat(v) for v in values]
         columns.append(values)
     return [list(row) for row in zip(*columns)] if columns else [[] for _ in range(len(frame))]
 
