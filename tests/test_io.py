@@ -63,3 +63,31 @@ def test_outputs_get_the_usual_permissions(tmp_path):
         os.umask(mask)
     assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o644
     assert (tmp_path / "out").stat().st_mode & 0o777 == 0o755
+
+
+def test_csv_starts_with_a_bom_once_and_reads_back_without_it(tmp_path):
+    from riskplan.io import CSV_BOM, frame_to_csv_bytes, read_csv_text
+
+    frame = pd.DataFrame({"name": ["宁波", "x"], "n": [1, 2]})
+    data = frame_to_csv_bytes(frame)
+    assert data.startswith(CSV_BOM) and data.count(CSV_BOM) == 1
+    assert data[len(CSV_BOM):] == "name,n\n宁波,1\nx,2\n".encode("utf-8")
+    write_table(frame, tmp_path / "t.csv")
+    assert (tmp_path / "t.csv").read_bytes() == data
+    assert list(read_csv_text(tmp_path / "t.csv").columns) == ["name", "n"]
+    assert list(read_table_text(tmp_path / "t.csv").columns) == ["name", "n"]
+
+
+@pytest.mark.parametrize("ext", ["csv", "xlsx"])
+def test_write_table_given_a_table_writes_the_readers_language(tmp_path, ext):
+    from riskplan import i18n
+    from riskplan.io import read_own_table
+
+    frame = pd.DataFrame({"visit_id": ["V1"], "tier": ["orange"], "basis": ["follow_up"]})
+    with i18n.language("zh"):
+        write_table(frame, tmp_path / f"roster.{ext}", table="roster")
+    raw = read_table_text(tmp_path / f"roster.{ext}")
+    assert list(raw.columns) == ["检查编号", "风险等级", "检查类别"] and raw.iloc[0].tolist() == ["V1", "橙", "复查"]
+    assert read_own_table(tmp_path / f"roster.{ext}", "roster").equals(frame)
+    write_table(frame, tmp_path / f"plain.{ext}")  # without a table: exactly as given
+    assert read_table_text(tmp_path / f"plain.{ext}").equals(frame)

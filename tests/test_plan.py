@@ -19,7 +19,8 @@ from riskplan.load.tiers import load_tiers_csv
 from riskplan.pipeline import run_plan
 from riskplan.plan.problem import build_problem
 
-CSV_OUTPUTS = ("roster.csv", "tiers.csv", "inspector_schedule.csv", "draw.csv", "shortfall.csv", "unplaced.csv")
+TABLE_OUTPUTS = ("roster.csv", "tiers.csv", "inspector_schedule.csv", "draw.csv", "shortfall.csv", "unplaced.csv",
+               "plan.xlsx")
 
 
 def plan_with(t, out, seed=1, **kw):
@@ -42,7 +43,7 @@ def test_same_seed_gives_byte_identical_outputs_with_the_real_solver(tiny_distri
     t = tiny_district()
     a = plan_with(t, tmp_path / "a", seed=7, solve=None, time_limit=10)
     b = plan_with(t, tmp_path / "b", seed=7, solve=None, time_limit=10)
-    for name in CSV_OUTPUTS:
+    for name in TABLE_OUTPUTS:
         assert (a.out_dir / name).read_bytes() == (b.out_dir / name).read_bytes(), name
     ja, jb = (json.loads((x.out_dir / "plan.json").read_text(encoding="utf-8")) for x in (a, b))
     assert deterministic_part(ja) == deterministic_part(jb)
@@ -191,6 +192,6 @@ def test_without_tiers_file_the_scoring_model_tiers_the_district(tiny_district, 
     assert [str(d) for d in calls] == ["2027-01-01"]
     assert {k: result.plan["tiers"][k] for k in ("source", "as_of", "model_sha256")} == {
         "source": "model", "as_of": "2027-01-01", "model_sha256": hashlib.sha256(b"a model").hexdigest()}
-    tiers_csv = (tmp_path / "out" / "tiers.csv").read_text(encoding="utf-8")
+    tiers_csv = (tmp_path / "out" / "tiers.csv").read_text(encoding="utf-8-sig")
     assert tiers_csv.startswith("enterprise_id,tier,probability") and ",0.500000," in tiers_csv
     assert check_roster(t.path, tmp_path / "out") == []

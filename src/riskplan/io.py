@@ -5,7 +5,11 @@ or without BOM) or GB18030, which is what Chinese Excel exports. Everything is r
 text so the validator can report each bad cell with its spreadsheet row.
 
 Writing: every output goes through a temporary file in the same folder and an
-`os.replace`, so a crash or a refused input never leaves a half-written file.
+`os.replace`, so a crash or a refused input never leaves a half-written file. CSV is UTF-8
+with a BOM (Chinese Excel opens it as UTF-8 only then) and '\\n' line ends; a workbook has
+typed cells (real dates shown as yyyy-mm-dd, numbers), a frozen header row with a filter and
+fitted column widths. riskplan's own tables are written in the reader's language and read
+back in either (`read_csv_text`, `read_own_table`, through domain.headers).
 
 Safe for the people who open them: a text cell that a spreadsheet program would take for a
 formula (leading `=`, `+`, `-`, `@`, tab or carriage return) is written to CSV with a leading
@@ -21,6 +25,7 @@ import datetime
 import hashlib
 import io
 import re
+import unicodedata
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -40,6 +45,13 @@ TEXT_PREFIX = "'"
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 #: The created/modified time of a workbook whose writer names none.
 WORKBOOK_EPOCH = "2000-01-01T00:00:00Z"
+#: What every CSV riskplan writes starts with: the UTF-8 byte order mark Excel looks for.
+CSV_BOM = "\ufeff".encode("utf-8")
+#: How a workbook shows a date cell, and the text cells written as dates.
+DATE_FORMAT = "yyyy-mm-dd"
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: The widest a fitted workbook column gets (in characters; a CJK character counts two).
+MAX_COLUMN_WIDTH = 60
 
 
 class TableReadError(ValueError):
@@ -103,9 +115,34 @@ def unquote_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def read_csv_text(path: Path) -> pd.DataFrame:
-    """One of riskplan's own CSV outputs, every cell as text exactly as written (unquoted)."""
-    return unquote_frame(pd.read_csv(path, dtype=str, keep_default_na=False))
+def own_table_of(path: Path) -> str | None:
+    """The table of riskplan's that a file holds, by its name (`roster.csv` -> roster), or None."""
+    from riskplan.domain.headers import HEADERS
+
+    stem = Path(path).stem
+    return stem if stem in HEADERS else None
+
+
+def read_csv_text(path: Path, table: str | None = None) -> pd.DataFrame:
+    """One of riskplan's own CSV outputs, every cell as text exactly as written (unquoted), in
+    either language: the headers and enumerated values of `table` (by default the table the
+    file name names, `own_table_of`) mapped back to column names and codes (domain.headers)."""
+    from riskplan.domain.headers import canonical_frame
+
+    frame = unquote_frame(pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig"))
+    table = table if table is not None else own_table_of(path)
+    return canonical_frame(table, frame) if table else frame
+
+
+def read_own_table(path: Path, table: str) -> pd.DataFrame:
+    """A table riskplan wrote (.csv or a workbook's first sheet), Chinese or English, with the
+    column names and value codes of `table`."""
+    from riskplan.domain.headers import canonical_frame
+
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        return read_csv_text(path, table)
+    return canonical_frame(table, read_table_text(path))
 
 
 def read_table_text(path: Path) -> pd.DataFrame:
@@ -216,24 +253,106 @@ def sha256_file(path: Path) -> str:
 
 
 def frame_to_csv_bytes(frame: pd.DataFrame, float_format: str | None = None) -> bytes:
-    """CSV as UTF-8 with '\\n' line ends (stable bytes), text cells neutralised."""
-    return neutralise_frame(frame).to_csv(index=False, lineterminator="\n",
-                                          float_format=float_format).encode("utf-8")
+    """CSV as UTF-8 with a BOM (so Chinese Excel and WPS open it as UTF-8, not as garbled
+    GBK) and '\\n' line ends (stable bytes), text cells neutralised."""
+    return CSV_BOM + neutralise_frame(frame).to_csv(index=False, lineterminator="\n",
+                                                    float_format=float_format).encode("utf-8")
+
+
+def text_width(text: str) -> int:
+    """Columns a text takes on screen: a CJK (wide or full-width) character counts two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _is_iso_dates(values: list) -> bool:
+    """A text column whose every non-empty cell is a YYYY-MM-DD date (and at least one is)."""
+    seen = False
+    for v in values:
+        if v is None:
+            continue
+        if not (isinstance(v, str) and ISO_DATE.fullmatch(v)):
+            return False
+        try:
+            datetime.date.fromisoformat(v)
+        except ValueError:
+            return False
+        seen = True
+    return seen
+
+
+def _sheet_cells(frame: pd.DataFrame) -> list[list]:
+    """The frame's columns as workbook values: numbers as numbers, dates (datetime columns and
+    text columns of ISO dates) as dates, missing as blank, everything else as text."""
+    columns = []
+    for i in range(frame.shape[1]):
+        col = frame.iloc[:, i]
+        if pd.api.types.is_datetime64_any_dtype(col):
+            values = [None if pd.isna(v) else v.date() if v == v.normalize() else v.to_pydatetime() for v in col]
+        elif pd.api.types.is_bool_dtype(col):
+            values = [bool(v) for v in col]
+        elif pd.api.types.is_numeric_dtype(col):
+            values = [None if pd.isna(v) else v.item() if hasattr(v, "item") else v for v in col]
+        else:
+            values = [None if v is None or v == "" or (isinstance(v, float) and v != v) else v for v in col]
+            if _is_iso_dates(values):
+                values = [None if v is None else datetime.date.fromisoformat(v) for v in values]
+        columns.append(values)
+    return [list(row) for row in zip(*columns)] if columns else [[] for _ in range(len(frame))]
+
+
+def _shown_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime.date):
+        return "0000-00-00"  # as DATE_FORMAT shows it
+    if isinstance(value, float):
+        return f"{value:.6f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def _write_sheet(sheet, frame: pd.DataFrame) -> None:
+    """One table on one worksheet: a bold frozen header row with an autofilter, cells typed
+    (never formulas), date cells shown as yyyy-mm-dd, each column as wide as its widest cell."""
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    header = [str(c) for c in frame.columns]
+    sheet.append(header)
+    for row in _sheet_cells(frame):
+        sheet.append(row)
+    widths = [text_width(h) + 2 for h in header]  # room for the filter's drop-down button
+    bold = Font(bold=True)
+    for r, row in enumerate(sheet.iter_rows()):
+        for c, cell in enumerate(row):
+            if cell.data_type == "f":  # openpyxl takes any text starting with '=' for a formula
+                cell.data_type = "s"
+                cell.quotePrefix = True  # Excel keeps it text when the cell is edited
+            if r == 0:
+                cell.font = bold
+            elif isinstance(cell.value, datetime.date) and not isinstance(cell.value, datetime.datetime):
+                cell.number_format = DATE_FORMAT
+            if r:
+                widths[c] = max(widths[c], text_width(_shown_text(cell.value)))
+    for c, width in enumerate(widths):
+        sheet.column_dimensions[get_column_letter(c + 1)].width = min(MAX_COLUMN_WIDTH, width + 2)
+    if header:
+        sheet.freeze_panes = "A2"
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{max(1, len(frame) + 1)}"
 
 
 def sheets_to_xlsx_bytes(sheets: Mapping[str, pd.DataFrame], stamp: str = WORKBOOK_EPOCH) -> bytes:
-    """One workbook, a sheet per frame: text cells typed as text, never formulas; the bytes
-    depend only on the frames and `stamp` (an ISO UTC time for the document properties)."""
+    """One workbook, a sheet per frame, made to be worked with in Excel or WPS: typed cells
+    (text never a formula, numbers as numbers, real date cells), a frozen header row with a
+    filter, fitted column widths; the bytes depend only on the frames and `stamp` (an ISO UTC
+    time for the document properties)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    for name, frame in sheets.items():
+        _write_sheet(book.create_sheet(name[:31]), frame)
     buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-        for name, frame in sheets.items():
-            frame.to_excel(writer, index=False, sheet_name=name[:31])
-        for sheet in writer.book.worksheets:
-            for row in sheet.iter_rows():
-                for cell in row:
-                    if cell.data_type == "f":  # openpyxl takes any text starting with '=' for a formula
-                        cell.data_type = "s"
-                        cell.quotePrefix = True  # Excel keeps it text when the cell is edited
+    book.save(buf)
     return reproducible_xlsx(buf.getvalue(), stamp)
 
 
@@ -259,9 +378,14 @@ def reproducible_xlsx(data: bytes, stamp: str = WORKBOOK_EPOCH) -> bytes:
     return out.getvalue()
 
 
-def write_table(frame: pd.DataFrame, path: Path) -> None:
-    """Write `frame` atomically as .csv or .xlsx by the path's extension (cells neutralised)."""
+def write_table(frame: pd.DataFrame, path: Path, table: str | None = None) -> None:
+    """Write `frame` atomically as .csv or .xlsx by the path's extension (cells neutralised);
+    given `table`, its headers and enumerated values in the reader's language (domain.headers)."""
     path = Path(path)
+    if table is not None:
+        from riskplan.domain.headers import display_frame
+
+        frame = display_frame(table, frame)
     if path.suffix.lower() == ".xlsx":
         atomic_write_bytes(path, frame_to_xlsx_bytes(frame, path.stem))
     else:

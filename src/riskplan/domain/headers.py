@@ -16,6 +16,8 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 
+import pandas as pd
+
 from riskplan.i18n import get_language
 
 # ---------------------------------------------------------------------------- column headers
@@ -206,6 +208,36 @@ def display_headers(table: str, columns: Iterable[str], lang: str | None = None)
     return [display_header(table, c, lang) for c in columns]
 
 
+def display_frame(table: str, frame: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
+    """A table riskplan writes, in the reader's language: headers by `display_header`, the
+    values of each enumerated column (`COLUMN_VALUES`) by `value_label`; other cells unchanged.
+    `canonical_frame` undoes it, so riskplan reads back what it wrote in either language."""
+    lang = lang or get_language()
+    out = frame.copy()
+    for i, column in enumerate(out.columns):
+        value_set = COLUMN_VALUES.get((table, column))
+        if value_set is not None and not pd.api.types.is_numeric_dtype(out.iloc[:, i]):
+            out.isetitem(i, out.iloc[:, i].map(
+                lambda v, vs=value_set: value_label(vs, v, lang) if isinstance(v, str) and v else v))
+    out.columns = display_headers(table, [str(c) for c in out.columns], lang)
+    return out
+
+
+def canonical_frame(table: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """One of riskplan's tables as read (text cells, Chinese or English headers and values)
+    with the column names and value codes the code works with; an unknown header or value is
+    kept as written, for the caller's own check to name."""
+    out = frame.copy()
+    out.columns = canonical_headers(table, [str(c) for c in out.columns])
+    for i, column in enumerate(out.columns):
+        value_set = COLUMN_VALUES.get((table, column))
+        if value_set is not None:
+            names = value_names(value_set)
+            out.isetitem(i, out.iloc[:, i].map(
+                lambda v, n=names: n.get(normalize_header(v), v) if isinstance(v, str) and v else v))
+    return out
+
+
 # ---------------------------------------------------------------------------- values
 
 #: value set -> code -> Chinese spellings bureaus use; the first is the word riskplan writes in
@@ -231,7 +263,13 @@ VALUES: dict[str, dict[str, tuple[str, ...]]] = {
     "basis": {"mandatory": ("强制检查", "必查"), "follow_up": ("复查",), "pinned": ("指定检查",),
               "drawn": ("随机抽查", "抽查")},
     "rule": {"red_monthly": ("红色每月检查",), "orange_due": ("橙色半年检查",), "follow_up": ("隐患复查",),
-             "pinned": ("指定检查",), "drawn": ("随机抽查",)},
+             "pinned": ("指定检查",), "mandatory": ("其他强制检查",), "drawn": ("随机抽查",)},
+    # why a shortfall row's visits found no place (solve.shortfall's categories, plan_files')
+    "shortfall_reason": {"no working day": ("窗口内无工作日",), "capacity": ("执法力量不足",),
+                         "qualification": ("缺少相应资质的持证执法人员",),
+                         "cross_area": ("缺少外街道执法人员",), "leave": ("执法人员请假",),
+                         "conflicts": ("回避",), "spacing": ("检查间隔",), "rotation": ("执法人员轮换",),
+                         "beyond max_visits_per_quarter": ("超过每季度检查上限",)},
 }
 
 #: Which value set a table's column takes its values from.
@@ -258,6 +296,7 @@ COLUMN_VALUES: dict[tuple[str, str], str] = {
     ("inspector_schedule", "on_leave"): "yes_no",
     ("shortfall", "tier"): "tier",
     ("shortfall", "rule"): "rule",
+    ("shortfall", "reason"): "shortfall_reason",
     ("results", "penalized"): "flag",
 }
 
