@@ -205,7 +205,7 @@ def test_both_formats_present(tmp_path):
     folder = write_district(tmp_path, base_tables())
     base_tables()["leave"].to_excel(folder / "leave.xlsx", index=False)
     p = only_problem(folder)
-    assert "both leave.csv and leave.xlsx" in p.message
+    assert "leave.csv; leave.xlsx" in p.message and p.cause
 
 
 def test_all_problems_reported_at_once(tmp_path):

@@ -7,6 +7,7 @@ typed and range-checked in exactly one place.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum
 
@@ -33,8 +34,10 @@ SEVERITIES = ("minor", "serious", "major", "extraordinary")
 SERIOUS_OR_WORSE = ("serious", "major", "extraordinary")
 QUALIFICATIONS = ("hazchem", "dust", "metallurgy", "mining", "fire", "general")
 
-#: Separator inside list cells (inspector ids of a visit, an inspector's qualifications).
+#: Separator inside list cells (inspector ids of a visit, an inspector's qualifications): what
+#: riskplan writes. Reading also accepts the separators a Chinese input method types.
 LIST_SEPARATOR = ";"
+LIST_SEPARATORS_READ = re.compile("[;；、，,]")
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class TableSpec:
     columns: tuple[Column, ...]
     optional: bool = False
     key: str | None = None  # a column whose values must be unique
+    needs_rows: bool = False  # a header without rows is an error (no enterprises, no inspectors)
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -88,6 +92,7 @@ ENTERPRISES = TableSpec(
         Column("standardization_grade", "int", min=0, max=3, description="0 none, 1 best … 3"),
     ),
     key="enterprise_id",
+    needs_rows=True,
 )
 
 ACCIDENTS = TableSpec(
@@ -127,6 +132,7 @@ INSPECTORS = TableSpec(
         Column("weekly_capacity", "int", min=0, description="max visits in a full working week"),
     ),
     key="inspector_id",
+    needs_rows=True,
 )
 
 LEAVE = TableSpec(
@@ -152,5 +158,5 @@ TABLES_BY_NAME = {t.name: t for t in TABLES}
 
 
 def split_list(cell: str) -> list[str]:
-    """Tokens of a `;`-separated cell, stripped, empty ones dropped."""
-    return [t.strip() for t in str(cell).split(LIST_SEPARATOR) if t.strip()]
+    """Tokens of a list cell (`;`, or `；`, `、`, `，`, `,`), stripped, empty ones dropped."""
+    return [t.strip() for t in LIST_SEPARATORS_READ.split(str(cell)) if t.strip()]
