@@ -20,7 +20,7 @@ import pandas as pd
 
 from riskplan.domain import headers
 from riskplan.domain.schema import LIST_SEPARATOR, Column, split_list
-from riskplan.i18n import _
+from riskplan.i18n import _, get_language
 from riskplan.load.problems import Problem
 
 #: The date forms riskplan reads, as shown to people.
@@ -141,6 +141,8 @@ def _choices(value_set: str) -> str:
     """The accepted values of a value set as people read them: the codes, then the Chinese words."""
     codes = list(headers.VALUES.get(value_set, {}))
     chinese = [headers.value_label(value_set, c, "zh") for c in codes]
+    if get_language() == "zh":
+        return f"{'、'.join(chinese)}（{', '.join(codes)}）"
     return f"{', '.join(codes)} ({'、'.join(chinese)})"
 
 

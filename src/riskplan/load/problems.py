@@ -56,7 +56,7 @@ class Problem:
         return text
 
     def __str__(self) -> str:
-        return f"{self.where()}: {self.message}"
+        return _("{place}: {message}").format(place=self.where(), message=self.message)
 
 
 @dataclass(frozen=True)
