@@ -163,7 +163,6 @@ _EXPECTED = {
     "float_type": N_("must be a number (written without quotes)"),
     "string_type": N_("must be text in quotes"),
     "date_type": N_("must be a date: 2027-01-01 (a TOML date) or \"2027-01-01\""),
-    "date_from_datetime_inexact": N_("must be a date without a time of day, like 2027-01-01"),
     "tuple_type": N_("must be a list in brackets, like [2027-01-01, 2027-02-01]"),
     "list_type": N_("must be a list in brackets, like [2027-01-01, 2027-02-01]"),
     "model_type": N_("must be a section (a TOML table)"),
