@@ -91,3 +91,26 @@ def test_write_table_given_a_table_writes_the_readers_language(tmp_path, ext):
     assert read_own_table(tmp_path / f"roster.{ext}", "roster").equals(frame)
     write_table(frame, tmp_path / f"plain.{ext}")  # without a table: exactly as given
     assert read_table_text(tmp_path / f"plain.{ext}").equals(frame)
+
+
+def test_a_workbook_is_read_from_the_sheet_asked_for_and_date_cells_read_as_iso(tmp_path):
+    import datetime as dt
+
+    import openpyxl
+
+    from riskplan.io import TableReadError, workbook_sheets
+
+    book = openpyxl.Workbook()
+    book.active.title = "说明"
+    book.active.append(["not data"])
+    sheet = book.create_sheet("企业")
+    sheet.append(["day", "stamp", "late", "n"])
+    sheet.append([dt.date(2027, 1, 5), dt.datetime(2027, 1, 6), dt.datetime(2027, 1, 7, 8, 15), 46392])
+    book.save(tmp_path / "b.xlsx")
+    assert workbook_sheets(tmp_path / "b.xlsx") == ["说明", "企业"]
+    back = read_table_text(tmp_path / "b.xlsx", "企业")
+    assert back.iloc[0].tolist() == ["2027-01-05", "2027-01-06", "2027-01-07 08:15:00", "46392"]
+    assert list(read_table_text(tmp_path / "b.xlsx").columns) == ["not data"]  # default: the first sheet
+    with pytest.raises(TableReadError, match="no sheet named 'enterprises'") as info:
+        read_table_text(tmp_path / "b.xlsx", "enterprises")
+    assert "说明, 企业" in str(info.value)

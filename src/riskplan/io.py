@@ -1,8 +1,10 @@
 """Reading and writing tables at the edges of the pipeline.
 
-Reading: a table may come as `NAME.csv` or `NAME.xlsx` (not both). CSV is UTF-8 (with
-or without BOM) or GB18030, which is what Chinese Excel exports. Everything is read as
-text so the validator can report each bad cell with its spreadsheet row.
+Reading: a table may come as `NAME.csv` or `NAME.xlsx` (not both) or as a sheet of a workbook.
+CSV is UTF-8 (with or without BOM) or GB18030, which is what Chinese Excel exports. Everything
+is read as text so the validator can report each bad cell with its spreadsheet row; a date
+cell reads as its ISO date. Which file or sheet holds which table is the loader's business
+(riskplan.load.workbook).
 
 Writing: every output goes through a temporary file in the same folder and an
 `os.replace`, so a crash or a refused input never leaves a half-written file. CSV is UTF-8
@@ -32,6 +34,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from riskplan.i18n import _
 from riskplan.outputs import TABLE_EXTENSIONS, atomic_write_bytes
 
 #: Limits a table file must keep (non-blank data rows, columns): beyond them it is not a table.
@@ -57,17 +60,23 @@ MAX_COLUMN_WIDTH = 60
 class TableReadError(ValueError):
     """A table file that cannot be read at all (encoding, format, both formats present)."""
 
-    def __init__(self, path: Path, message: str):
+    def __init__(self, path: Path, message: str, sheet: str | None = None):
         self.path = Path(path)
         self.message = message
-        super().__init__(f"{self.path.name}: {message}")
+        self.sheet = sheet
+        where = self.path.name if sheet is None else _("{file}, sheet {sheet}").format(file=self.path.name,
+                                                                                        sheet=sheet)
+        super().__init__(f"{where}: {message}")
 
 
-def find_table(folder: Path, name: str) -> Path | None:
-    """The file holding table `name` in `folder`, or None; both formats present is an error."""
-    found = [folder / f"{name}{ext}" for ext in TABLE_EXTENSIONS if (folder / f"{name}{ext}").exists()]
+def find_table(folder: Path, name: str, *aliases: str) -> Path | None:
+    """The file holding table `name` (or one of its `aliases`, e.g. its Chinese names) in `folder`,
+    or None; two files for one table (both formats, or two names) is an error naming both."""
+    found = [folder / f"{stem}{ext}" for stem in (name, *aliases) for ext in TABLE_EXTENSIONS
+             if (folder / f"{stem}{ext}").is_file()]
     if len(found) > 1:
-        raise TableReadError(found[0], f"both {name}.csv and {name}.xlsx are present; keep one")
+        raise TableReadError(found[0], _("both {first} and {second} are present; keep one").format(
+            first=found[0].name, second=found[1].name))
     return found[0] if found else None
 
 
@@ -77,7 +86,7 @@ def decode_csv_bytes(raw: bytes, path: Path) -> str:
             return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise TableReadError(path, "is neither UTF-8 nor GB18030 text; save it as CSV UTF-8 from Excel")
+    raise TableReadError(path, _("is neither UTF-8 nor GB18030 text; save it as CSV UTF-8 from Excel"))
 
 
 def neutralise_cell(value):
@@ -145,10 +154,12 @@ def read_own_table(path: Path, table: str) -> pd.DataFrame:
     return canonical_frame(table, read_table_text(path))
 
 
-def read_table_text(path: Path) -> pd.DataFrame:
+def read_table_text(path: Path, sheet: str | None = None) -> pd.DataFrame:
     """All cells as stripped strings ('' for empty), header names stripped.
 
     A CSV cell neutralised by riskplan's writers (or by a careful clerk) reads as its text.
+    A workbook is read from `sheet` (default: its first sheet); a date cell reads as its ISO
+    date, so a typed date and a date cell read alike.
     """
     path = Path(path)
     if path.suffix.lower() == ".csv":
@@ -156,24 +167,27 @@ def read_table_text(path: Path) -> pd.DataFrame:
         try:
             frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=False)
         except pd.errors.EmptyDataError:
-            raise TableReadError(path, "is empty (no header row)") from None
+            raise TableReadError(path, _("is empty (no header row)")) from None
         except pd.errors.ParserError as exc:
-            raise TableReadError(path, f"is not a well-formed CSV file: {exc}") from None
+            raise TableReadError(path, _("is not a well-formed CSV file: {error}").format(error=exc)) from None
         frame = unquote_frame(frame) if len(frame.columns) else frame
     elif path.suffix.lower() == ".xlsx":
-        frame = _read_xlsx_text(path)
+        frame = _read_xlsx_text(path, sheet)
     else:
-        raise TableReadError(path, "has an unsupported extension (use .csv or .xlsx)")
+        raise TableReadError(path, _("has an unsupported extension (use .csv or .xlsx)"))
     if frame.shape[1] > MAX_COLUMNS:
-        raise TableReadError(path, f"has {frame.shape[1]} columns; a table has at most {MAX_COLUMNS}")
+        raise TableReadError(path, _("has {count} columns; a table has at most {limit}").format(
+            count=frame.shape[1], limit=MAX_COLUMNS), sheet)
     if len(frame) > MAX_ROWS:
-        raise TableReadError(path, f"has more than {MAX_ROWS} rows; split it or remove the rows that are not data")
+        raise TableReadError(path, _("has more than {limit} rows; split it or remove the rows that are not "
+                                     "data").format(limit=MAX_ROWS), sheet)
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame.apply(lambda col: col.str.strip()) if len(frame.columns) else frame
 
 
 def _cell_text(value) -> str:
-    """A workbook cell as the text a CSV export of it would hold."""
+    """A workbook cell as the text a CSV export of it would hold; a date cell (or a date-time
+    cell at midnight) as its ISO date."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -181,34 +195,50 @@ def _cell_text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, datetime.datetime):
-        return str(value)
+        return value.date().isoformat() if value.time() == datetime.time() else str(value)
     if isinstance(value, datetime.date):
         return value.isoformat()
     return str(value)
 
 
-def _read_xlsx_text(path: Path) -> pd.DataFrame:
-    """The first sheet as text, streamed (a workbook's styled or blank rows cost no memory),
-    trailing blank rows and columns dropped, refused beyond `MAX_ROWS` / `MAX_COLUMNS`.
+def _open_workbook(path: Path):
+    from python_calamine import CalamineWorkbook
+
+    try:
+        return CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises its own error types for a broken workbook
+        raise TableReadError(path, _("is not a readable .xlsx workbook: {error}").format(error=exc)) from None
+
+
+def workbook_sheets(path: Path) -> list[str]:
+    """The sheet names of a workbook, in the workbook's order."""
+    book = _open_workbook(Path(path))
+    try:
+        return list(book.sheet_names)
+    finally:
+        book.close()
+
+
+def _read_xlsx_text(path: Path, sheet: str | None = None) -> pd.DataFrame:
+    """One sheet (default the first) as text, streamed (a workbook's styled or blank rows cost
+    no memory), trailing blank rows and columns dropped, refused beyond `MAX_ROWS` / `MAX_COLUMNS`.
 
     Read with calamine (a compiled reader, through python-calamine) rather than openpyxl: it
     reads the cached values the same way but spends nanoseconds, not microseconds, on a blank
     cell, so a workbook padded with a million blank rows validates in seconds."""
-    from python_calamine import CalamineWorkbook
-
-    try:
-        book = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own error types for a broken workbook
-        raise TableReadError(path, f"is not a readable .xlsx workbook: {exc}") from None
+    book = _open_workbook(path)
     try:
         rows: list[list[str]] = []
         pending_blank = 0  # blank rows kept only if data follows them
         width = 0
-        sheet = book.get_sheet_by_index(0)
+        if sheet is not None and sheet not in book.sheet_names:
+            raise TableReadError(path, _("has no sheet named '{sheet}' (its sheets: {sheets})").format(
+                sheet=sheet, sheets=", ".join(book.sheet_names)))
+        data = book.get_sheet_by_index(0) if sheet is None else book.get_sheet_by_name(sheet)
         # calamine's rows begin at row 1 but its columns at the first used one: put back the
         # empty columns before it, so column letters stay as the user sees them
-        left = sheet.start[1] if sheet.start is not None else 0
-        for values in sheet.iter_rows():
+        left = data.start[1] if data.start is not None else 0
+        for values in data.iter_rows():
             cells = [""] * left + [_cell_text(v) for v in values]
             used = [i for i, c in enumerate(cells) if c.strip()]
             if not used:
@@ -216,10 +246,11 @@ def _read_xlsx_text(path: Path) -> pd.DataFrame:
                 continue
             width = max(width, used[-1] + 1)
             if width > MAX_COLUMNS:
-                raise TableReadError(path, f"has a cell in column {width}; a table has at most {MAX_COLUMNS} columns")
+                raise TableReadError(path, _("has a cell in column {column}; a table has at most {limit} "
+                                             "columns").format(column=width, limit=MAX_COLUMNS), sheet)
             if len(rows) - 1 >= MAX_ROWS:
-                raise TableReadError(path, f"has more than {MAX_ROWS} rows; split it or remove the rows "
-                                           f"that are not data")
+                raise TableReadError(path, _("has more than {limit} rows; split it or remove the rows that are "
+                                             "not data").format(limit=MAX_ROWS), sheet)
             if rows:
                 rows.extend([[]] * pending_blank)
             pending_blank = 0
@@ -227,11 +258,11 @@ def _read_xlsx_text(path: Path) -> pd.DataFrame:
     except TableReadError:
         raise
     except Exception as exc:
-        raise TableReadError(path, f"is not a readable .xlsx workbook: {exc}") from None
+        raise TableReadError(path, _("is not a readable .xlsx workbook: {error}").format(error=exc), sheet) from None
     finally:
         book.close()
     if not rows:
-        raise TableReadError(path, "is empty (no header row)")
+        raise TableReadError(path, _("is empty (no header row)"), sheet)
     padded = [(r + [""] * width)[:width] for r in rows]
     header: list[str] = []
     for i, name in enumerate(padded[0]):

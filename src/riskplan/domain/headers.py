@@ -12,6 +12,7 @@ uses the column's own name.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -164,6 +165,50 @@ HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 
+#: table -> the Chinese names a bureau gives its sheet or file (the first is what riskplan writes,
+#: e.g. the sheets of `riskplan template`); the English table name is always accepted too.
+TABLE_NAMES: dict[str, tuple[str, ...]] = {
+    "enterprises": ("企业", "企业名单", "企业清单", "企业信息", "生产经营单位", "生产经营单位名单", "检查对象名录"),
+    "accidents": ("事故", "事故记录", "事故台账", "生产安全事故"),
+    "inspections": ("检查记录", "执法检查记录", "检查台账", "历史检查"),
+    "inspectors": ("执法人员", "执法人员名单", "检查人员", "执法检查人员名录"),
+    "leave": ("请假", "请假记录", "休假"),
+    "conflicts": ("回避", "回避关系", "回避名单"),
+    "pinned": ("指定检查", "指定检查企业", "上级交办"),
+    # riskplan's tiers file (read by `plan --tiers`)
+    "tiers": ("风险等级", "风险分级", "分级结果"),
+}
+
+#: Sheet names of instructions a workbook may carry (riskplan's template writes the first): never a table.
+INSTRUCTION_SHEETS: tuple[str, ...] = ("说明", "填表说明", "使用说明", "填写说明", "instructions", "readme")
+
+
+def table_names(table: str) -> tuple[str, ...]:
+    """Every name a sheet or file of `table` may have: its English name, then its Chinese names."""
+    return (table, *TABLE_NAMES.get(table, ()))
+
+
+def table_of_name(name: str, tables: Iterable[str] | None = None) -> str | None:
+    """The table a sheet or file stem names (`企业名单`, `Enterprises`), or None."""
+    key = normalize_header(name)
+    for table in (TABLE_NAMES if tables is None else tables):
+        if any(normalize_header(n) == key for n in table_names(table)):
+            return table
+    return None
+
+
+def is_instructions(sheet: str) -> bool:
+    """Whether a sheet is an instructions sheet (ignored when tables are read)."""
+    return normalize_header(sheet) in {normalize_header(n) for n in INSTRUCTION_SHEETS}
+
+
+def display_table(table: str, lang: str | None = None) -> str:
+    """The sheet name riskplan writes for `table`: its first Chinese name, or the table name in English."""
+    lang = lang or get_language()
+    chinese = TABLE_NAMES.get(table)
+    return chinese[0] if lang == "zh" and chinese else table
+
+
 #: Words a header may carry that say nothing about which column it is ("*" marks a required
 #: column in many templates; units in brackets).
 _HEADER_NOISE = re.compile(r"[*＊]|[（(][^)）]*[)）]$")
@@ -308,18 +353,31 @@ def value_label(value_set: str, code: str, lang: str | None = None) -> str:
     return chinese[0] if lang == "zh" and chinese else code
 
 
+def normalize_value(text: str) -> str:
+    """A cell's value as compared: width-folded, stripped, case-folded (inner spaces are kept:
+    `mic ro` is not `micro`)."""
+    return unicodedata.normalize("NFKC", str(text)).strip().casefold()
+
+
+@functools.cache
 def value_names(value_set: str) -> dict[str, str]:
     """Every accepted spelling of a value set's codes (normalized) -> the code."""
     names: dict[str, str] = {}
     for code, chinese in VALUES.get(value_set, {}).items():
         for spelling in (code, *chinese):
-            names.setdefault(normalize_header(spelling), code)
+            names.setdefault(normalize_value(spelling), code)
     return names
 
 
 def canonical_value(value_set: str, text: str) -> str | None:
     """The code a cell's text names, or None when it names none (an error for the caller to report)."""
-    return value_names(value_set).get(normalize_header(text))
+    return value_names(value_set).get(normalize_value(text))
+
+
+def value_spellings(value_set: str, lang: str | None = None) -> list[str]:
+    """The words riskplan offers for a value set (drop-down lists, error messages): the Chinese
+    label of each code in Chinese, the codes in English."""
+    return [value_label(value_set, code, lang) for code in VALUES.get(value_set, {})]
 
 
 def with_column_names(mapping: Mapping[str, str], table: str) -> dict[str, str]:
