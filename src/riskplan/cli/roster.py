@@ -101,6 +101,8 @@ def plan(district_dir: Path, quarter, seed: int, tiers_path: Path | None, time_l
     else:
         click.echo("Shortfall: none — every obligation and every drawn visit is placed")
     click.echo(f"Wrote {', '.join(sorted(f.name for f in result.out_dir.iterdir() if f.name != OUTPUT_MARKER))} to {result.out_dir}")
+    for line in result.warnings:  # e.g. a year the built-in working calendar does not know
+        click.echo(line, err=True)
     notice = fallback_notice(p)
     if notice:
         click.echo(f"warning: {notice}", err=True)
