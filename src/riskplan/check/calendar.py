@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from fractions import Fraction
 
+from riskplan.i18n import _
+
 _FORM = re.compile(r"\s*(\d{4})-?[Qq]([1-4])\s*")
 
 
@@ -25,7 +27,7 @@ class CheckQuarter:
 
     def __init__(self, year: int, number: int):
         if number not in (1, 2, 3, 4):
-            raise ValueError(f"quarter number {number} is not 1..4")
+            raise ValueError(_("quarter number {number} is not 1..4").format(number=number))
         self.year, self.number = int(year), int(number)
         first_month = 3 * self.number - 2
         self.months: tuple[tuple[date, date], ...] = tuple(
@@ -37,7 +39,7 @@ class CheckQuarter:
     def parse(cls, text: str) -> CheckQuarter:
         m = _FORM.fullmatch(str(text))
         if m is None:
-            raise ValueError(f"quarter '{text}' is not of the form 2027Q1")
+            raise ValueError(_("quarter '{text}' is not of the form 2027Q1").format(text=text))
         return cls(int(m.group(1)), int(m.group(2)))
 
     def month(self, k: int) -> tuple[date, date]:

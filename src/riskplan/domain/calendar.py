@@ -41,7 +41,7 @@ class Quarter:
     def parse(cls, text: str) -> "Quarter":
         m = _QUARTER.match(text.strip())
         if not m:
-            raise ValueError(f"quarter '{text}' is not of the form 2027Q1")
+            raise ValueError(_("quarter '{text}' is not of the form 2027Q1").format(text=text))
         return cls(int(m.group(1)), int(m.group(2)))
 
     def __str__(self) -> str:
@@ -76,7 +76,7 @@ class Quarter:
 
 
 def iso_week(day: date) -> tuple[int, int]:
-    y, w, _ = day.isocalendar()
+    y, w, _day = day.isocalendar()
     return (y, w)
 
 
