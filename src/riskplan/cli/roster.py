@@ -141,6 +141,8 @@ def plan(district_dir: Path, quarter, seed: int, tiers_path: Path | None, time_l
     files = [f.name for f in result.out_dir.iterdir() if f.name != OUTPUT_MARKER]
     for line in plan_summary(result.plan, files, result.out_dir):
         click.echo(line)
+    for line in result.warnings:  # e.g. a year the built-in working calendar does not know
+        click.echo(line, err=True)
     notice = fallback_notice(result.plan)
     if notice:
         click.echo(_("warning: {fallback}").format(fallback=notice), err=True)
