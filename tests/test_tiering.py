@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 from test_features import toy_district
 
+from riskplan import i18n
 from riskplan.cli import main
 from riskplan.domain.policy import Policy, TieringRules
 from riskplan.load.district import load_district
@@ -39,7 +40,8 @@ def sample():
 
 @pytest.fixture(scope="module")
 def sample_tiers(sample, model):
-    return tier_district(sample, model)
+    with i18n.language("en"):  # module-scoped: made before the per-test English default applies
+        return tier_district(sample, model)
 
 
 def test_thresholds_are_inclusive_cut_offs():
