@@ -178,6 +178,7 @@ def plan_record(prep: Prepared, result: SolveResult, roster: pd.DataFrame, short
     missing_total = int(pd.to_numeric(shortfall.summary["missing"]).sum()) if len(shortfall.summary) else 0
     return {
         "quarter": str(prep.problem.quarter),
+        "plan_id": prep.plan_id,
         "seed": seed,
         "riskplan_version": __version__,
         "ortools_version": ortools_version,

@@ -26,6 +26,8 @@ and obligations beyond the tier's maximum.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -40,11 +42,53 @@ from riskplan.load.district import District
 
 ACCIDENT_LOOKBACK_DAYS = 31
 VISIT_ID_WIDTH = 5
+PLAN_ID_LENGTH = 6
+#: A visit id with its plan's identity: quarter, plan id, number (2027Q1-7F3A9C-00001).
+VISIT_ID_PATTERN = re.compile(r"^(?P<quarter>\d{4}Q[1-4])-(?P<plan>[0-9A-F]{%d})-(?P<number>\d+)$" % PLAN_ID_LENGTH)
 
 
-def visit_id(number: int) -> str:
-    """The visit id of the n-th requested visit (V00001, ...): sorts as text."""
-    return f"V{number:0{VISIT_ID_WIDTH}d}"
+def plan_fingerprint(district: District, tiers: pd.Series | pd.DataFrame, quarter: Quarter | str,
+                     seed: int) -> dict:
+    """What decides which visits a plan requests and how they are numbered: the input files'
+    sha256, the tiers (and the probabilities a risk-weighted draw reads), the policy, the
+    quarter and the seed. Options that only change the search (the time limit) are not in it."""
+    if isinstance(tiers, pd.DataFrame):
+        columns = [c for c in ("enterprise_id", "tier", "probability") if c in tiers.columns]
+        frame = tiers[columns].astype(str).sort_values("enterprise_id", kind="mergesort")
+        tier_rows = frame.values.tolist()
+    else:
+        tier_rows = sorted([str(k), str(v)] for k, v in as_tier_series(tiers).items())
+    return {"quarter": str(quarter), "seed": int(seed), "inputs": district.fingerprints(),
+            "tiers": hashlib.sha256(json.dumps(tier_rows, ensure_ascii=False).encode("utf-8")).hexdigest(),
+            "policy": district.policy.to_dict()}
+
+
+def plan_id(fingerprint: dict) -> str:
+    """The short plan id (6 hex digits, upper case) of a plan's fingerprint: two plans of one
+    quarter from different inputs get different ids, the same inputs and seed the same id."""
+    text = json.dumps(fingerprint, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:PLAN_ID_LENGTH].upper()
+
+
+def visit_id(number: int, prefix: str | None = None) -> str:
+    """The visit id of the n-th requested visit of the plan whose `plan_prefix` is `prefix`
+    (2027Q1-7F3A9C-00001: sorts as text within the plan). Without a prefix, the V00001 of
+    earlier versions (what a history recorded before plan ids holds; library callers that
+    plan nothing, e.g. the value analysis, still get these)."""
+    if prefix is None:
+        return f"V{number:0{VISIT_ID_WIDTH}d}"
+    return f"{prefix}-{number:0{VISIT_ID_WIDTH}d}"
+
+
+def plan_prefix(quarter: Quarter | str, plan: str) -> str:
+    """The part of a visit id every visit of the plan shares ("2027Q1-7F3A9C")."""
+    return f"{quarter}-{plan}"
+
+
+def parse_visit_id(text: str) -> tuple[str, str, int] | None:
+    """(quarter, plan id, number) of a visit id with its plan's identity; None for an old V00001."""
+    m = VISIT_ID_PATTERN.match(text)
+    return (m["quarter"], m["plan"], int(m["number"])) if m else None
 
 
 def as_tier_series(tiers: pd.Series | pd.DataFrame) -> pd.Series:
@@ -185,7 +229,7 @@ def exclusive_slot(kind: str) -> str:
 class Grouping:
     """Result of `group_obligations`.
 
-    requests: the mandatory visits, numbered V00001... in (enterprise, window) order;
+    requests: the mandatory visits, numbered (see `visit_id`) in (enterprise, window) order;
     no_working_day: obligations whose window holds no working day of the quarter;
     beyond_max: obligations that would take an enterprise past its tier's max_visits_per_quarter.
     """
@@ -257,8 +301,9 @@ def _merge_enterprise(obs: list[Obligation], ranges: dict[Obligation, tuple[int,
 
 
 def group_obligations(obligations: list[Obligation], policy: Policy, calendar: WorkCalendar,
-                      tiers: pd.Series | pd.DataFrame, first_number: int = 1) -> Grouping:
-    """Merge each enterprise's obligations into as few visits as their windows allow."""
+                      tiers: pd.Series | pd.DataFrame, first_number: int = 1, id_prefix: str | None = None) -> Grouping:
+    """Merge each enterprise's obligations into as few visits as their windows allow; the
+    visits are numbered from `first_number` with the plan's `id_prefix` (see `visit_id`)."""
     tier_of = as_tier_series(tiers)
     result = Grouping()
     by_enterprise: dict[str, list[Obligation]] = {}
@@ -284,7 +329,7 @@ def group_obligations(obligations: list[Obligation], policy: Policy, calendar: W
                 window_start=max(o.window_start for o in members),
                 window_end=min(o.window_end for o in members)))
     drafts.sort(key=lambda r: (r.enterprise_id, r.window_start, r.window_end, r.obligations))
-    result.requests = [replace(r, visit_id=visit_id(first_number + i)) for i, r in enumerate(drafts)]
+    result.requests = [replace(r, visit_id=visit_id(first_number + i, id_prefix)) for i, r in enumerate(drafts)]
     result.beyond_max.sort(key=obligation_sort_key)
     return result
 
