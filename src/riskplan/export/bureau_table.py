@@ -155,8 +155,8 @@ def _date_text(sample: str, day: datetime.date) -> str:
     m = _DATE_TEXT.match(sample.strip())
     if not m:
         return day.isoformat()
-    month = f"{day.month:02d}" if len(m[3]) == 2 else str(day.month)
-    dom = f"{day.day:02d}" if len(m[5]) == 2 else str(day.day)
+    padded = m[3].startswith("0") or m[5].startswith("0")  # 2026/12/15 tells nothing: unpadded
+    month, dom = (f"{day.month:02d}", f"{day.day:02d}") if padded else (str(day.month), str(day.day))
     return f"{day.year}{m[2]}{month}{m[4]}{dom}{m[6]}"
 
 
@@ -327,7 +327,7 @@ def edit_csv(data: bytes, path: Path, table: str, rows: list[dict[str, Value]],
             position[c], samples[c] = len(header), None
             header.append(display_header(table, c, "zh" if chinese else "en"))
         replaced[0] = _line(header, newline)
-    width = max(position.values()) + 1
+    width = max(len(spans[0][2]), max(position.values()) + 1)  # every column of the file, its own too
     by_record: dict[int, list[str]] = {}
     for index, column, value in changes:
         rec = by_record.setdefault(index + 1, list(spans[index + 1][2]))
