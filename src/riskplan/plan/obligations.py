@@ -38,9 +38,14 @@ from riskplan.domain.calendar import Quarter, WorkCalendar
 from riskplan.domain.policy import Policy
 from riskplan.domain.roster import BASES, Obligation, VisitRequest
 from riskplan.domain.schema import SERIOUS_OR_WORSE, TIERS, Tier
+from riskplan.domain.headers import value_label
+from riskplan.i18n import N_, _
 from riskplan.load.district import District
 
 ACCIDENT_LOOKBACK_DAYS = 31
+#: English month names, as strftime gives them (marked so the catalog holds them).
+MONTH_NAMES = (N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"), N_("July"),
+               N_("August"), N_("September"), N_("October"), N_("November"), N_("December"))
 VISIT_ID_WIDTH = 5
 PLAN_ID_LENGTH = 6
 #: A visit id with its plan's identity: quarter, plan id, number (2027Q1-7F3A9C-00001).
@@ -115,7 +120,8 @@ def latest_past_visits(district: District, quarter: Quarter) -> pd.DataFrame:
 
 
 def _month_name(day: date) -> str:
-    return day.strftime("%B %Y")
+    """January 2027 / 2027年1月."""
+    return _("{month} {year}").format(month=_(MONTH_NAMES[day.month - 1]), year=day.year)
 
 
 def _tier_obligations(eid: str, tier: str, policy: Policy, quarter: Quarter, calendar: WorkCalendar,
@@ -127,28 +133,34 @@ def _tier_obligations(eid: str, tier: str, policy: Policy, quarter: Quarter, cal
             kind = f"{tier}_month_{k}" + (f"_{j}" if j > 1 else "")
             out.append(Obligation(
                 eid, kind, "mandatory", quarter.month_start(k), quarter.month_end(k),
-                f"{tier}: {rules.visits_per_month} visit(s) in each month ({_month_name(quarter.month_start(k))})"))
+                _("{tier}: {count} visit(s) in each month ({month})").format(
+                    tier=value_label("tier", tier), count=rules.visits_per_month,
+                    month=_month_name(quarter.month_start(k)))))
     if rules.max_days_between_visits is not None:
         gap = rules.max_days_between_visits
         if last_visit is None:
             out.append(Obligation(eid, f"{tier}_due", "mandatory", quarter.start, quarter.month_end(1),
-                                  f"{tier}: never visited, due by the end of month 1"))
+                                  _("{tier}: never visited, due by the end of month 1").format(
+                                      tier=value_label("tier", tier))))
         else:
             due = last_visit + timedelta(days=gap)
             if due < quarter.start:
                 out.append(Obligation(
                     eid, f"{tier}_due", "mandatory", quarter.start, quarter.month_end(1),
-                    f"{tier}: overdue since {due} (last visit {last_visit} + {gap} days), due by the end of month 1"))
+                    _("{tier}: overdue since {due} (last visit {last_visit} + {gap} days), due by the end of "
+                      "month 1").format(tier=value_label("tier", tier), due=due, last_visit=last_visit, gap=gap)))
             elif due <= quarter.end:
                 moved = calendar.last_working_day_on_or_before(due)
-                reason = f"{tier}: last visit {last_visit} + {gap} days = {due}"
+                reason = _("{tier}: last visit {last_visit} + {gap} days = {due}").format(
+                    tier=value_label("tier", tier), last_visit=last_visit, gap=gap, due=due)
                 if moved is None:  # moved back out of the quarter: as good as overdue
                     out.append(Obligation(
                         eid, f"{tier}_due", "mandatory", quarter.start, quarter.month_end(1),
-                        reason + ", no working day of the quarter on or before it: overdue, due by the end of month 1"))
+                        reason + _(", no working day of the quarter on or before it: overdue, due by the end of "
+                                   "month 1")))
                 else:
                     if moved != due:
-                        reason += f", moved back to the working day {moved}"
+                        reason += _(", moved back to the working day {day}").format(day=moved)
                     out.append(Obligation(eid, f"{tier}_due", "mandatory", quarter.start, moved, reason))
     return out
 
@@ -179,7 +191,8 @@ def find_obligations(district: District, tiers: pd.Series | pd.DataFrame, quarte
         for eid, row in found.iterrows():
             out.append(Obligation(
                 eid, "follow_up_hazard", "follow_up", quarter.start, quarter.month_end(1),
-                f"latest visit {row['date'].date()} found {int(row['major_hazards_found'])} major hazard(s)"))
+                _("latest visit {date} found {count} major hazard(s)").format(
+                    date=row["date"].date(), count=int(row["major_hazards_found"]))))
 
     if policy.follow_up.after_accident:
         acc = district.accidents
@@ -195,7 +208,8 @@ def find_obligations(district: District, tiers: pd.Series | pd.DataFrame, quarte
                     continue
                 out.append(Obligation(
                     eid, "follow_up_accident", "follow_up", quarter.start, quarter.month_end(1),
-                    f"{row['severity']} accident on {accident_day}, not visited since"))
+                    _("{severity} accident on {date}, not visited since").format(
+                        severity=value_label("severity", row["severity"]), date=accident_day)))
 
     pinned = district.pinned
     for idx, row in enumerate(pinned.itertuples(index=False)):
@@ -203,9 +217,10 @@ def find_obligations(district: District, tiers: pd.Series | pd.DataFrame, quarte
         if latest_day < quarter.start or earliest > quarter.end:
             continue
         start, end = max(earliest, quarter.start), min(latest_day, quarter.end)
-        reason = f"pinned: {row.reason} ({earliest} to {latest_day})"
+        reason = _("pinned: {reason} ({earliest} to {latest})").format(reason=row.reason, earliest=earliest,
+                                                                       latest=latest_day)
         if (start, end) != (earliest, latest_day):
-            reason += f", clipped to {start} to {end}"
+            reason += _(", clipped to {start} to {end}").format(start=start, end=end)
         out.append(Obligation(row.enterprise_id, f"pinned_{idx + 2}", "pinned", start, end, reason))
 
     return sorted(out, key=obligation_sort_key)
