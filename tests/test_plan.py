@@ -32,7 +32,8 @@ def test_build_problem_orders_mandatory_visits_first_with_sequential_ids(tiny_di
     t = tiny_district()
     problem, draw, obligations = build_problem(t.load(), t.tiers, "2027Q1", seed=4)
     ids = [r.visit_id for r in problem.requests]
-    assert ids == [f"V{i:05d}" for i in range(1, len(ids) + 1)]
+    prefix = ids[0].rsplit("-", 1)[0]
+    assert prefix.startswith("2027Q1-") and ids == [f"{prefix}-{i:05d}" for i in range(1, len(ids) + 1)]
     kinds = [r.mandatory for r in problem.requests]
     assert kinds == sorted(kinds, reverse=True) and kinds.count(False) == len(draw.requests) >= 1
     assert {o.enterprise_id for o in obligations} == {"R1", "O1", "O2"}

@@ -202,16 +202,19 @@ HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
         "window_end": ("最晚日期", "窗口结束"),
         "reason": ("未安排原因", "原因"),
     },
-    "results": {
+    "results": {  # the quarter's results workbook (riskplan results-template) and a results.csv
         "visit_id": ("检查编号",),
         "enterprise_id": _ENTERPRISE_ID,
         "enterprise_name": ("企业名称", "单位名称"),
-        "date": ("检查日期", "实际检查日期"),
+        "subdistrict": ("所属街道", "街道"),
+        "planned_date": ("计划检查日期", "计划日期"),
+        "team": ("计划执法人员", "执法人员"),
+        "date": ("实际检查日期", "检查日期"),
+        "outcome": ("检查结果", "处理结果"),
         "hazards_found": ("发现隐患数", "隐患数"),
         "major_hazards_found": ("重大隐患数", "重大事故隐患数"),
         "penalized": ("是否处罚", "处罚"),
-        "outcome": ("处理结果", "检查结果"),
-        "substitute_inspectors": ("替换执法人员", "实际执法人员"),
+        "substitute_inspectors": ("实际执法人员", "替换执法人员", "替补执法人员"),
     },
 }
 
@@ -367,6 +370,14 @@ VALUES: dict[str, dict[str, tuple[str, ...]]] = {
                          "cross_area": ("缺少外街道执法人员",), "leave": ("执法人员请假",),
                          "conflicts": ("回避",), "spacing": ("检查间隔",), "rotation": ("执法人员轮换",),
                          "beyond max_visits_per_quarter": ("超过每季度检查上限",)},
+    # ---- a visit's result, in the categories provincial enforcement platforms use
+    "outcome": {"no_problem": ("未发现问题", "无问题", "未发现隐患", "无隐患"),
+                "rectify_ordered": ("发现问题责令整改", "责令整改", "责令限期整改", "限期整改"),
+                "rectified_on_site": ("当场整改", "现场整改", "立即整改"),
+                "case_filed": ("立案查处", "立案", "立案处罚"),
+                "suspension_ordered": ("责令停产停业整顿", "停产停业整顿", "停产整顿"),
+                "closed_or_not_found": ("企业已关闭或未找到", "企业已关闭", "已关闭", "未找到", "查无此企业"),
+                "not_inspected": ("未检查", "未开展检查", "未检")},
 }
 
 #: Which value set a table's column takes its values from.
@@ -397,6 +408,7 @@ COLUMN_VALUES: dict[tuple[str, str], str] = {
     ("results", "penalized"): "flag",
     ("whatif", "tier"): "tier",
     ("value", "design"): "design",
+    ("results", "outcome"): "outcome",
 }
 
 

@@ -204,6 +204,7 @@ def plan_record(prep: Prepared, result: SolveResult, roster: pd.DataFrame, short
     missing_total = int(pd.to_numeric(shortfall.summary["missing"]).sum()) if len(shortfall.summary) else 0
     return {
         "quarter": str(prep.problem.quarter),
+        "plan_id": prep.plan_id,
         "seed": seed,
         "language": get_language(),  # of the tables' headers and values (riskplan reads both back)
         "riskplan_version": __version__,

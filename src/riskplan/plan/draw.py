@@ -328,14 +328,14 @@ def impossible_design(policy: Policy, tier: str, subdistrict: str, eligible: int
 def draw_spot_checks(district: District, tiers: pd.Series | pd.DataFrame, quarter: Quarter | str,
                      obligations: list[Obligation], seed: int, first_number: int = 1, *,
                      method: str | None = None, scores: Mapping[str, object] | None = None,
-                     units: Mapping[str, int] | None = None) -> DrawResult:
+                     units: Mapping[str, int] | None = None, id_prefix: str | None = None) -> DrawResult:
     """The seeded, stratified spot-check draw (algorithm in the module docstring).
 
     method: overrides `[draw] method`. risk_weighted weights come from `scores` (enterprise_id ->
     probability) when given, else from the `probability` column of `tiers` (a DataFrame; its
     `attrs["source"]` names the file in errors). `units`: published inclusion probabilities in
     billionths (verify-draw): step 4's design is skipped, each stratum's units must sum to its
-    quota × 10⁹ (else ValueError).
+    quota × 10⁹ (else ValueError). `id_prefix`: the plan's, for the visit ids (obligations.visit_id).
     """
     quarter = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
     policy = district.policy
@@ -454,7 +454,7 @@ def draw_spot_checks(district: District, tiers: pd.Series | pd.DataFrame, quarte
     if weighted:
         frame["inclusion_units"] = frame["inclusion_units"].astype(np.int64)
     drawn_ids = sorted(frame.loc[frame["drawn"] == "yes", "enterprise_id"])
-    requests = [VisitRequest(visit_id(first_number + i), eid, "drawn", (), quarter.start, quarter.end)
+    requests = [VisitRequest(visit_id(first_number + i, id_prefix), eid, "drawn", (), quarter.start, quarter.end)
                 for i, eid in enumerate(drawn_ids)]
     return DrawResult(frame, requests, pd.DataFrame(quota_rows, columns=["tier", "subdistrict", "eligible",
                                                                          "floor", "quota"]), method)
