@@ -172,3 +172,25 @@ def test_publish_command_is_chinese_by_default_and_english_with_lang(chinese_def
                                 "--out", str(tmp_path / "en")])
     assert done.exit_code == 0, done.output
     assert (tmp_path / "en" / "drawn.csv").read_bytes().decode("utf-8-sig").startswith("subdistrict,name")
+
+
+def test_docs_list_the_headers_publish_writes():
+    """docs/report.md's table of public headers is the alias table's (both change together)."""
+    from pathlib import Path
+
+    from riskplan.export.publish import SHEET_NAMES
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "report.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (?:`(\w+)` \(([^ ]+) / (\w+)\))? ?\| `(\w+)` \| (\S+) \|$", doc, flags=re.M)
+    listed, table = {}, None
+    for name, zh_sheet, en_sheet, column, header in rows:
+        if name:
+            table = name
+            with i18n.language("zh"):
+                assert zh_sheet == i18n._(SHEET_NAMES[name]) and en_sheet == SHEET_NAMES[name]
+        listed.setdefault(table, []).append((column, header))
+    assert set(listed) == {"drawn", "quotas", "sampling_frame", "results"}
+    for name, pairs in listed.items():
+        columns = PUBLIC_COLUMNS["sampling_frame_risk_weighted" if name == "sampling_frame" else name]
+        assert [c for c, _h in pairs] == list(columns), name
+        assert [h for _c, h in pairs] == display_headers(HEADER_TABLE[name], columns, "zh"), name

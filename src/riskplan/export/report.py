@@ -50,7 +50,7 @@ NO_CJK_FONT = N_("no Chinese font is installed, so Chinese names in the report's
                  "install one (Debian/Ubuntu: apt-get install fonts-noto-cjk; Windows and macOS have one) "
                  "and write the report again")
 #: Solver status words as the report shows them.
-SOLVER_STATUS = {"OPTIMAL": N_("optimal"), "FEASIBLE": N_("feasible (time limit reached)"),
+SOLVER_STATUS = {"OPTIMAL": N_("optimal"), "FEASIBLE": N_("feasible (not proven optimal)"),
                  "INTERRUPTED": N_("interrupted"), "TIME_LIMIT": N_("time limit reached"),
                  "NO_WEEK_PLAN": N_("no week plan found"), "INFEASIBLE": N_("infeasible")}
 WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
