@@ -133,7 +133,8 @@ def map_figure(enterprises: pd.DataFrame, visited: set[str]) -> Figure:
         sel = enterprises[enterprises["tier"] == tier]
         ax.scatter(sel["lon"], sel["lat"], s=6 if tier in ("blue", "yellow") else 14, c=TIER_COLOURS[tier],
                    alpha=0.6, linewidths=0,
-                   label=_("{tier} ({count})").format(tier=tier_name(tier), count=len(sel)))
+                   label=ngettext("{tier}: {count} enterprise", "{tier}: {count} enterprises", len(sel)).format(
+                       tier=tier_name(tier), count=len(sel)))
     vis = enterprises[enterprises["enterprise_id"].isin(visited)]
     ax.scatter(vis["lon"], vis["lat"], s=28, facecolors="none", edgecolors="black", linewidths=0.7,
                label=_("visited this quarter ({count})").format(count=len(vis)))
