@@ -57,6 +57,19 @@ def swap_one_drawn(public):
     (public / "draw_manifest.json").write_text(json.dumps(manifest))
 
 
+def read_public(path, table):
+    """A public CSV as verify-draw reads it: headers and tier names in either language mapped to
+    the column names and codes through the one alias table (riskplan.domain.headers)."""
+    from riskplan.domain.headers import canonical_headers, canonical_value
+    from riskplan.export.publish import HEADER_TABLE
+
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    frame.columns = canonical_headers(HEADER_TABLE[table], frame.columns)
+    if "tier" in frame.columns:
+        frame["tier"] = [canonical_value("tier", t) for t in frame["tier"]]
+    return frame
+
+
 def all_public_text(folder):
     texts = []
     for path in folder.iterdir():
@@ -75,7 +88,7 @@ def test_plan_stage_lists_drawn_without_dates_or_inspectors(district, plan_dir, 
     names = {p.name for p in written}
     assert {"drawn.csv", "quotas.csv", "sampling_frame.csv", "spot_check_plan.xlsx",
             "spot_check_plan.html", "draw_manifest.json"} <= names
-    drawn = pd.read_csv(public / "drawn.csv", dtype=str)
+    drawn = read_public(public / "drawn.csv", "drawn")
     assert list(drawn.columns) == list(PUBLIC_COLUMNS["drawn"])
     assert sorted(drawn["credit_code"]) == sorted([CODE_B, "E-LOCAL-3"])
     assert CODE_A not in drawn["credit_code"].tolist()  # mandatory visits are not spot checks
@@ -97,8 +110,8 @@ def test_results_stage_has_outcomes_but_no_inspectors(district, plan_dir, tmp_pa
                   "hazards_found": [1, 3, 0], "major_hazards_found": [0, 1, 0], "penalized": [0, 1, 0],
                   "outcome": ["", "已整改", ""]}).to_csv(results, index=False)
     public = tmp_path / "public"
-    publish(district, plan_dir, "results", public, results_path=results)
-    table = pd.read_csv(public / "results.csv", dtype=str, keep_default_na=False)
+    publish(district, plan_dir, "results", public, results_path=results, lang="zh")
+    table = read_public(public / "results.csv", "results")
     assert list(table.columns) == list(PUBLIC_COLUMNS["results"])
     assert len(table) == 2  # the mandatory visit V00001 is not a spot check
     row = table[table["credit_code"] == CODE_B].iloc[0]

@@ -216,6 +216,37 @@ HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
         "penalized": ("是否处罚", "处罚"),
         "substitute_inspectors": ("实际执法人员", "替换执法人员", "替补执法人员"),
     },
+    # ---- the public files (publish, 一公开; verify-draw reads drawn, quotas and sampling_frame
+    # back): the wording of the public page. public_results is the public results.csv, not the
+    # bureau's results file above.
+    "drawn": {
+        "subdistrict": ("街道/园区", "所属街道", "街道"),
+        "name": ("企业名称", "单位名称"),
+        "credit_code": _ENTERPRISE_ID,
+        "tier": ("风险等级",),
+        "check_items": ("检查事项",),
+    },
+    "quotas": {
+        "tier": ("风险等级",),
+        "subdistrict": ("街道/园区", "所属街道", "街道"),
+        "eligible": ("可抽取企业数",),
+        "sample_share": ("抽查比例",),
+        "drawn": ("抽取数",),
+    },
+    "sampling_frame": {
+        "tier": ("风险等级",),
+        "subdistrict": ("街道/园区", "所属街道", "街道"),
+        "enterprise_id": _ENTERPRISE_ID,
+        "inclusion_probability": ("入选概率",),
+    },
+    "public_results": {
+        "subdistrict": ("街道/园区", "所属街道", "街道"),
+        "name": ("企业名称", "单位名称"),
+        "credit_code": _ENTERPRISE_ID,
+        "check_date": ("检查日期",),
+        "finding": ("检查发现",),
+        "outcome": ("处理结果",),
+    },
 }
 
 #: table -> the Chinese names a bureau gives its sheet or file (the first is what riskplan writes,
@@ -409,6 +440,9 @@ COLUMN_VALUES: dict[tuple[str, str], str] = {
     ("whatif", "tier"): "tier",
     ("value", "design"): "design",
     ("results", "outcome"): "outcome",
+    ("drawn", "tier"): "tier",
+    ("quotas", "tier"): "tier",
+    ("sampling_frame", "tier"): "tier",
 }
 
 
