@@ -149,6 +149,39 @@ HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
         "window_end": ("最晚日期", "窗口结束"),
         "reason": ("未安排原因", "原因"),
     },
+    # ---- the province run (riskplan.province): the districts listing and the province summary
+    "districts": {
+        "folder": ("文件夹", "区县文件夹", "路径"),
+        "name": ("区县", "区县名称", "名称"),
+    },
+    "province_summary": {
+        "district": ("区县",),
+        "seed": ("随机种子",),
+        "state": ("状态",),
+        "reason": ("说明",),
+        "enterprises_red": ("红色企业数",),
+        "enterprises_orange": ("橙色企业数",),
+        "enterprises_yellow": ("黄色企业数",),
+        "enterprises_blue": ("蓝色企业数",),
+        "enterprises": ("企业总数",),
+        "visits_requested": ("应安排检查数",),
+        "visits_placed": ("已安排检查数",),
+        "mandatory_requested": ("必查检查数",),
+        "mandatory_placed": ("已安排必查数",),
+        "mandatory_coverage": ("必查覆盖率",),
+        "drawn_requested": ("随机抽查数",),
+        "drawn_placed": ("已安排抽查数",),
+        "missing_red_monthly": ("缺口：红色每月检查",),
+        "missing_orange_due": ("缺口：橙色半年检查",),
+        "missing_follow_up": ("缺口：隐患复查",),
+        "missing_pinned": ("缺口：指定检查",),
+        "missing_drawn": ("缺口：随机抽查",),
+        "missing_total": ("缺口合计",),
+        "inspector_visits": ("执法人次",),
+        "capacity": ("执法能力（人次）",),
+        "utilisation": ("执法力量利用率",),
+        "solver_status": ("求解状态",),
+    },
     "results": {
         "visit_id": ("检查编号",),
         "enterprise_id": _ENTERPRISE_ID,
@@ -232,6 +265,8 @@ VALUES: dict[str, dict[str, tuple[str, ...]]] = {
               "drawn": ("随机抽查", "抽查")},
     "rule": {"red_monthly": ("红色每月检查",), "orange_due": ("橙色半年检查",), "follow_up": ("隐患复查",),
              "pinned": ("指定检查",), "drawn": ("随机抽查",)},
+    "district_state": {"done": ("完成",), "fallback": ("降级排程",), "check failed": ("校验未通过",),
+                       "bad input": ("输入有误",), "crashed": ("运行出错",), "timed out": ("超时",)},
 }
 
 #: Which value set a table's column takes its values from.
@@ -259,6 +294,7 @@ COLUMN_VALUES: dict[tuple[str, str], str] = {
     ("shortfall", "tier"): "tier",
     ("shortfall", "rule"): "rule",
     ("results", "penalized"): "flag",
+    ("province_summary", "state"): "district_state",
 }
 
 
