@@ -26,7 +26,8 @@ RANK = {
     "riskplan.export": 6,
     "riskplan.pipeline": 7,
     "riskplan.analysis": 8,
-    "riskplan.cli": 9,
+    "riskplan.province": 9,
+    "riskplan.cli": 10,
 }
 #: What the checker may share with the rest of the package: input loading, the policy model and
 #: plain vocabulary (tier names, table specs, roster types). Nothing that derives obligations,

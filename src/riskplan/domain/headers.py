@@ -202,6 +202,39 @@ HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
         "window_end": ("最晚日期", "窗口结束"),
         "reason": ("未安排原因", "原因"),
     },
+    # ---- the province run (riskplan.province): the districts listing and the province summary
+    "districts": {
+        "folder": ("文件夹", "区县文件夹", "路径"),
+        "name": ("区县", "区县名称", "名称"),
+    },
+    "province_summary": {
+        "district": ("区县",),
+        "seed": ("随机种子",),
+        "state": ("状态",),
+        "reason": ("说明",),
+        "enterprises_red": ("红色企业数",),
+        "enterprises_orange": ("橙色企业数",),
+        "enterprises_yellow": ("黄色企业数",),
+        "enterprises_blue": ("蓝色企业数",),
+        "enterprises": ("企业总数",),
+        "visits_requested": ("应安排检查数",),
+        "visits_placed": ("已安排检查数",),
+        "mandatory_requested": ("必查检查数",),
+        "mandatory_placed": ("已安排必查数",),
+        "mandatory_coverage": ("必查覆盖率",),
+        "drawn_requested": ("随机抽查数",),
+        "drawn_placed": ("已安排抽查数",),
+        "missing_red_monthly": ("缺口：红色每月检查",),
+        "missing_orange_due": ("缺口：橙色半年检查",),
+        "missing_follow_up": ("缺口：隐患复查",),
+        "missing_pinned": ("缺口：指定检查",),
+        "missing_drawn": ("缺口：随机抽查",),
+        "missing_total": ("缺口合计",),
+        "inspector_visits": ("执法人次",),
+        "capacity": ("执法能力（人次）",),
+        "utilisation": ("执法力量利用率",),
+        "solver_status": ("求解状态",),
+    },
     "results": {  # the quarter's results workbook (riskplan results-template) and a results.csv
         "visit_id": ("检查编号",),
         "enterprise_id": _ENTERPRISE_ID,
@@ -409,6 +442,8 @@ VALUES: dict[str, dict[str, tuple[str, ...]]] = {
                 "suspension_ordered": ("责令停产停业整顿", "停产停业整顿", "停产整顿"),
                 "closed_or_not_found": ("企业已关闭或未找到", "企业已关闭", "已关闭", "未找到", "查无此企业"),
                 "not_inspected": ("未检查", "未开展检查", "未检")},
+    "district_state": {"done": ("完成",), "fallback": ("降级排程",), "check failed": ("校验未通过",),
+                       "bad input": ("输入有误",), "crashed": ("运行出错",), "timed out": ("超时",)},
 }
 
 #: Which value set a table's column takes its values from.
@@ -443,6 +478,7 @@ COLUMN_VALUES: dict[tuple[str, str], str] = {
     ("drawn", "tier"): "tier",
     ("quotas", "tier"): "tier",
     ("sampling_frame", "tier"): "tier",
+    ("province_summary", "state"): "district_state",
 }
 
 
