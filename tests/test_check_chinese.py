@@ -39,7 +39,7 @@ def base(tmp_path_factory):
 
 def to_chinese(out, table: str, file: str) -> None:
     """Rewrite one plan table the way a Chinese plan folder holds it: Chinese headers and values."""
-    frame = pd.read_csv(out / file, dtype=str, keep_default_na=False)
+    frame = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=out / file, dtype=str, keep_default_na=False)
     for column in frame.columns:
         value_set = COLUMN_VALUES.get((table, column))
         if value_set:
@@ -128,7 +128,7 @@ def test_chinese_values_in_a_plan_folder_are_read_not_ignored(base, tmp_path):
     assert "tier 'blue' differs from tiers.csv ('yellow')" in found[0].message
 
     district, out = chinese_plan(base, tmp_path / "draw")
-    draw = pd.read_csv(out / "draw.csv", dtype=str, keep_default_na=False)
+    draw = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=out / "draw.csv", dtype=str, keep_default_na=False)
     draw.loc[draw["统一社会信用代码"] == "Y08", "是否抽中"] = "是"
     draw.to_csv(out / "draw.csv", index=False)
     found = check_roster(district, out)
@@ -138,7 +138,7 @@ def test_chinese_values_in_a_plan_folder_are_read_not_ignored(base, tmp_path):
 
 def test_a_chinese_roster_with_an_unknown_basis_is_reported(base, tmp_path):
     district, out = chinese_plan(base, tmp_path)
-    roster = pd.read_csv(out / "roster.csv", dtype=str, keep_default_na=False)
+    roster = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=out / "roster.csv", dtype=str, keep_default_na=False)
     roster.loc[roster["检查编号"] == "V00013", "检查类别"] = "临时检查"
     roster.to_csv(out / "roster.csv", index=False)
     found = check_roster(district, out)
@@ -147,7 +147,7 @@ def test_a_chinese_roster_with_an_unknown_basis_is_reported(base, tmp_path):
 
 def test_two_headers_naming_one_column_are_refused(base, tmp_path):
     district, out = chinese_plan(base, tmp_path)
-    roster = pd.read_csv(out / "roster.csv", dtype=str, keep_default_na=False)
+    roster = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=out / "roster.csv", dtype=str, keep_default_na=False)
     roster["date"] = roster["检查日期"]
     roster.to_csv(out / "roster.csv", index=False)
     with pytest.raises(DistrictError, match=r"roster.csv, row 1: headers '检查日期' and 'date' both name the column date"):
@@ -156,7 +156,7 @@ def test_two_headers_naming_one_column_are_refused(base, tmp_path):
 
 def test_a_bad_cell_in_a_chinese_roster_names_the_header_as_written(base, tmp_path, chinese):
     district, out = chinese_plan(base, tmp_path)
-    roster = pd.read_csv(out / "roster.csv", dtype=str, keep_default_na=False)
+    roster = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=out / "roster.csv", dtype=str, keep_default_na=False)
     roster.loc[roster["检查编号"] == "V00004", "检查日期"] = "11/01/2027"
     roster.to_csv(out / "roster.csv", index=False)
     r = CliRunner().invoke(main, ["check", str(district), str(out)])

@@ -74,7 +74,7 @@ def variant(base, tmp_path, edit_roster=None, edit_plan=None, edit_draw=None) ->
     copy = tmp_path / "out"
     shutil.copytree(out, copy)
     if edit_roster:
-        roster = pd.read_csv(copy / "roster.csv", dtype=str, keep_default_na=False)
+        roster = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=copy / "roster.csv", dtype=str, keep_default_na=False)
         roster = edit_roster(roster.set_index(roster["visit_id"].map(short_id)))
         roster.to_csv(copy / "roster.csv", index=False)
     if edit_plan:
@@ -82,7 +82,7 @@ def variant(base, tmp_path, edit_roster=None, edit_plan=None, edit_draw=None) ->
         edit_plan(plan)
         (copy / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
     if edit_draw:
-        draw = pd.read_csv(copy / "draw.csv", dtype=str, keep_default_na=False)
+        draw = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=copy / "draw.csv", dtype=str, keep_default_na=False)
         edit_draw(draw).to_csv(copy / "draw.csv", index=False)
     return district, copy
 
@@ -107,7 +107,7 @@ def setv(**cells):
 
 
 def test_the_base_roster_is_what_the_adversarial_cases_assume(base):
-    roster = pd.read_csv(base[1] / "roster.csv", dtype=str)
+    roster = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=base[1] / "roster.csv", dtype=str)
     roster = roster.set_index(roster["visit_id"].map(short_id))
     assert roster.loc[["V00004", "V00005", "V00006"], "enterprise_id"].tolist() == ["R1"] * 3
     assert roster.loc["V00004", ["date", "inspectors"]].tolist() == ["2027-01-11", "I02;I04"]
@@ -185,7 +185,7 @@ def test_rotation_reports_the_past_team_and_the_next_visit(base, tmp_path):
 
 
 def test_cross_area_home_subdistrict_is_caught(base_cross, tmp_path):
-    roster = pd.read_csv(base_cross[1] / "roster.csv", dtype=str).set_index("visit_id")
+    roster = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=base_cross[1] / "roster.csv", dtype=str).set_index("visit_id")
     a_visits = roster[(roster["subdistrict"] == "A") & (roster["basis"] == "drawn")]
     vid = short_id(a_visits.index[-1])
     team = a_visits["inspectors"].iloc[-1].split(";")

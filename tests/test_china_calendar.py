@@ -130,7 +130,7 @@ def plan_2026(tmp_path_factory):
 def test_a_plan_avoids_the_statutory_holidays(plan_2026):
     t, result = plan_2026
     off, _ = official(Q)
-    roster = pd.read_csv(result.out_dir / "roster.csv", dtype=str)
+    roster = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=result.out_dir / "roster.csv", dtype=str)
     dates = {date.fromisoformat(d) for d in roster["date"]}
     assert len(roster) > 15
     assert not dates & off
@@ -149,7 +149,7 @@ def test_a_plan_may_use_the_make_up_days(tmp_path):
     t = make_tiny_district(tmp_path / "district", inspections=INSPECTIONS_2025)
     out = tmp_path / "out"
     run_plan(t.path, "2026Q1", 1, t.tiers_csv, out_dir=out, solve=first_fit_solve)
-    dates = set(pd.read_csv(out / "roster.csv", dtype=str)["date"])
+    dates = set(pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=out / "roster.csv", dtype=str)["date"])
     assert "2026-01-04" in dates
     assert check_roster(t.path, out) == []
 
@@ -158,7 +158,7 @@ def test_the_checker_flags_a_visit_on_a_statutory_holiday(plan_2026, tmp_path):
     t, result = plan_2026
     copy = tmp_path / "out"
     shutil.copytree(result.out_dir, copy)
-    roster = pd.read_csv(copy / "roster.csv", dtype=str, keep_default_na=False)
+    roster = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=copy / "roster.csv", dtype=str, keep_default_na=False)
     moved = roster["window_start"].le("2026-02-17") & roster["window_end"].ge("2026-02-17")
     assert moved.any()
     vid = roster.loc[moved.idxmax(), "visit_id"]
@@ -173,7 +173,7 @@ def test_the_checker_accepts_a_make_up_day_and_refuses_an_ordinary_weekend(plan_
     for day, broken in (("2026-02-28", False), ("2026-03-07", True)):
         copy = tmp_path / day
         shutil.copytree(result.out_dir, copy)
-        roster = pd.read_csv(copy / "roster.csv", dtype=str, keep_default_na=False)
+        roster = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=copy / "roster.csv", dtype=str, keep_default_na=False)
         fits = roster["window_start"].le(day) & roster["window_end"].ge(day)
         row = fits.idxmax()
         roster.loc[row, "date"] = day

@@ -297,7 +297,7 @@ def sample_as_one_workbook(folder: Path) -> Path:
     book.active.title = "说明"
     book.active.append(["区县数据（由 CSV 转换）"])
     for name, spec in TABLES_BY_NAME.items():
-        frame = pd.read_csv(SAMPLE / f"{name}.csv", dtype=str, keep_default_na=False)
+        frame = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=SAMPLE / f"{name}.csv", dtype=str, keep_default_na=False)
         sheet = book.create_sheet(headers.display_table(name, "zh"))
         sheet.append([headers.display_header(name, c, "zh") for c in frame.columns])
         kinds = {c.name: c.kind for c in spec.columns}
@@ -320,8 +320,8 @@ def test_the_sample_as_one_chinese_workbook_plans_to_the_same_roster(tmp_path):
     assert book.sheets["enterprises"] == "企业" and book.sheets["accidents"] == "事故"
     run_plan(SAMPLE, "2027Q1", 11, out_dir=tmp_path / "from_csv", time_limit=5)
     run_plan(folder, "2027Q1", 11, out_dir=tmp_path / "from_workbook", time_limit=5)
-    a = pd.read_csv(tmp_path / "from_csv" / "roster.csv", dtype=str, keep_default_na=False)
-    b = pd.read_csv(tmp_path / "from_workbook" / "roster.csv", dtype=str, keep_default_na=False)
+    a = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=tmp_path / "from_csv" / "roster.csv", dtype=str, keep_default_na=False)
+    b = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=tmp_path / "from_workbook" / "roster.csv", dtype=str, keep_default_na=False)
     assert len(a) > 100
     # visit ids may carry the plan's identity (derived from the input fingerprints): compare the visits
     pd.testing.assert_frame_equal(a.drop(columns=["visit_id"]), b.drop(columns=["visit_id"]))

@@ -64,9 +64,9 @@ def test_plan_json_records_what_an_audit_needs(tiny_district, tmp_path):
     assert plan["counts"]["placed_by_tier"]["red"] == 3
     assert sum(plan["counts"]["placed_by_basis"].values()) == plan["counts"]["placed"] == len(result.roster)
     assert plan["solver"]["status"] == "FIRST_FIT" and plan["riskplan_version"] and plan["ortools_version"]
-    schedule = pd.read_csv(result.out_dir / "inspector_schedule.csv", dtype=str, keep_default_na=False)
+    schedule = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=result.out_dir / "inspector_schedule.csv", dtype=str, keep_default_na=False)
     assert len(schedule) == 7 * 64  # 7 inspectors × 64 working days in 2027Q1 (21 + 20 + 23)
-    roster = pd.read_csv(result.out_dir / "roster.csv", dtype=str)
+    roster = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=result.out_dir / "roster.csv", dtype=str)
     busy = schedule[schedule["visits"] != ""]
     assert sum(len(c.split(";")) for c in busy["visits"]) == 2 * len(roster)
 
@@ -150,7 +150,7 @@ def test_obligations_without_a_working_day_or_beyond_the_maximum_are_reported(ti
                 {"enterprise_id": "P", "reason": "b", "earliest": "2027-02-01", "latest": "2027-02-05"},
                 {"enterprise_id": "P", "reason": "c", "earliest": "2027-03-01", "latest": "2027-03-05"}])
     result = plan_with(t, tmp_path / "out")
-    shortfall = pd.read_csv(result.out_dir / "shortfall.csv")
+    shortfall = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=result.out_dir / "shortfall.csv")
     assert sorted(zip(shortfall["reason"], shortfall["month"])) == [
         ("beyond max_visits_per_quarter", "2027-03"), ("no working day", "2027-02")]
     assert set(shortfall["rule"]) == {"pinned"} and set(shortfall["tier"]) == {"blue"}
@@ -167,9 +167,9 @@ def test_capacity_shortfall_is_reported_and_passes_the_checker(tiny_district, tm
                       leave=[{"inspector_id": i, "start": "2027-01-01", "end": "2027-01-31"} for i in ("I02", "I03")],
                       inspections=[], policy="[roster]\nrotate_inspectors = false\n")
     result = plan_with(t, tmp_path / "out")
-    unplaced = pd.read_csv(result.out_dir / "unplaced.csv", dtype=str)
+    unplaced = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=result.out_dir / "unplaced.csv", dtype=str)
     assert sorted(unplaced["obligations"]) == ["orange_due", "orange_due", "red_month_1"]
-    shortfall = pd.read_csv(result.out_dir / "shortfall.csv")
+    shortfall = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=result.out_dir / "shortfall.csv")
     assert set(zip(shortfall["tier"], shortfall["month"])) == {("red", "2027-01"), ("orange", "2027-01")}
     assert result.plan["shortfall"]["missing_total"] == len(unplaced)
     assert check_roster(t.path, result.out_dir) == []

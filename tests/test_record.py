@@ -154,7 +154,8 @@ def test_empty_rows_are_skipped_and_reported_and_not_carried_out_visits_are_not_
 
 
 @pytest.mark.parametrize("cells, column, words", [
-    (["2027-01-13", "整改了", 0, 0, "否"], "outcome", "not an outcome category"),
+    (["2027-01-13", "未检查，企业停产", 0, 0, "否"], "outcome", "reads like a visit that did not happen"),
+    (["2027-01-13", "enterprise closed_or_not_found", 0, 0, "否"], "outcome", "not an outcome category"),
     (["", "未发现问题", 0, 0, "否"], "date", "no actual date"),
     (["2027-01-13", "未发现问题", 2, 0, "否"], "outcome", "2 hazard(s) found"),
     (["", "未检查", 1, 0, "否"], "outcome", "did not happen"),
@@ -169,6 +170,19 @@ def test_a_bad_result_is_refused_naming_its_cell(tmp_path, cells, column, words)
         "outcome", "hazards_found", "major_hazards_found", "penalized"])
     (p,) = problems(lambda: record_results(district, plan, results))
     assert (p.row, p.column) == (2, column) and words in p.message, str(p)
+
+
+def test_free_text_outcomes_of_an_earlier_results_csv_are_kept_as_written_and_named(tmp_path):
+    district = write_district(tmp_path / "d", base_tables())
+    plan = make_plan(tmp_path / "out")
+    results = results_file(tmp_path / "r.csv", [[V1, "2027-01-13", 1, 0, 0, "已整改"],
+                                                [V2, "2027-02-03", 0, 0, 0, "未发现问题"]])
+    done = record_results(district, plan, results)
+    assert (done.added, done.uncategorized) == (2, (V1,))
+    history = load_district(district).inspections.set_index("visit_id")
+    assert history.loc[V1, "outcome"] == "已整改" and history.loc[V2, "outcome"] == "no_problem"
+    shown = CliRunner().invoke(main, ["--lang", "en", "record", str(district), str(plan), str(results)])
+    assert f"1 outcome is not one of the categories and was recorded as written: {V1}" in shown.output
 
 
 def test_an_unknown_substitute_is_refused(tmp_path):

@@ -192,7 +192,7 @@ def test_csv_edit_keeps_quoted_cells_with_newlines(tmp_path):
                     [{"enterprise_id": "C", "date": datetime.date(2027, 1, 2)}], [(1, "date", datetime.date(2026, 2, 1))])
     assert data.decode("utf-8") == ('enterprise_id,date,remarks\r\nA,2026-01-05,"two\r\nlines"\r\n'
                                     'B,2026-02-01,x\r\nC,2027-01-02,\r\n')
-    assert pd.read_csv(io.BytesIO(data)).shape == (3, 3)
+    assert pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=io.BytesIO(data)).shape == (3, 3)
 
 
 def test_the_workbook_editor_follows_chinese_headers_and_words(tmp_path):
@@ -215,3 +215,12 @@ def test_the_workbook_editor_follows_chinese_headers_and_words(tmp_path):
     ws = openpyxl.load_workbook(io.BytesIO(data)).active
     assert [c.value for c in ws[1]] == headers + ["检查编号"]
     assert [ws["A4"].value, ws["D4"].value, ws["F4"].value, ws["G4"].value] == ["2027年1月13日", 2, "是", V1]
+
+
+def test_formula_like_text_is_appended_as_text(tmp_path):
+    district = write_district(tmp_path / "d", base_tables())
+    plan = make_plan(tmp_path / "out")
+    record_results(district, plan, results_file(tmp_path / "r.csv", [[V1, "2027-01-13", 0, 0, 0, "=1+1"]]))
+    assert "'=1+1" in (district / "inspections.csv").read_text(encoding="utf-8").splitlines()[-1]
+    history = load_district(district).inspections
+    assert history.loc[history["visit_id"] == V1, "outcome"].tolist() == ["=1+1"]

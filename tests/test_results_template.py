@@ -37,7 +37,7 @@ def test_the_template_has_a_row_per_visit_drop_downs_and_an_instructions_sheet(p
     target = tmp_path / "结果.xlsx"
     done = CliRunner().invoke(main, ["results-template", str(out), str(target), "--district", str(t.path)])
     assert done.exit_code == 0, done.output
-    roster = pd.read_csv(out / "roster.csv", dtype=str)
+    roster = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=out / "roster.csv", dtype=str)
     book = openpyxl.load_workbook(target)
     assert book.sheetnames == ["检查结果", "说明"]
     ws = book["检查结果"]

@@ -26,7 +26,7 @@ def sample_copy(tmp_path: Path) -> Path:
 
 def edit(folder: Path, table: str, change) -> None:
     path = folder / f"{table}.csv"
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=path, dtype=str, keep_default_na=False)
     change(frame).to_csv(path, index=False)
 
 
@@ -45,7 +45,7 @@ def test_a_misspelt_header_is_the_first_line_with_a_suggestion_and_follow_ons_ar
     assert lines[0] == "1 problem in the district input."
     assert lines[2].startswith("enterprises.csv, row 1, column 'subdistrict' (所属街道): missing required column")
     assert "'subdistict' in column C" in lines[2] and "did you mean 'subdistrict' (所属街道)?" in lines[2]
-    refs = sum(len(pd.read_csv(SAMPLE / f"{t}.csv")) for t in ("accidents", "inspections", "conflicts", "pinned"))
+    refs = sum(len(pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=SAMPLE / f"{t}.csv")) for t in ("accidents", "inspections", "conflicts", "pinned"))
     assert lines[3] == (f"… and {refs:,} rows of accidents.csv, inspections.csv, conflicts.csv, pinned.csv that "
                         "refer to enterprises.csv: checked once enterprises.csv is fixed")
     assert "unknown enterprise" not in str(err) and len(lines) == 4
@@ -101,7 +101,7 @@ def test_many_identical_problems_in_a_column_are_summarised(tmp_path):
     folder = sample_copy(tmp_path)
     edit(folder, "inspections", lambda f: f.assign(date=pd.to_datetime(f["date"]).dt.strftime("%m/%d/%Y")))
     err = error_of(folder)
-    n = len(pd.read_csv(SAMPLE / "inspections.csv"))
+    n = len(pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=SAMPLE / "inspections.csv"))
     assert len(err.problems) == n  # every cell is in the list ...
     lines = str(err).splitlines()
     assert len(lines) == 5  # ... but people read the first three and a count

@@ -153,7 +153,7 @@ def test_tier_command_writes_csv_and_prints_counts(tmp_path, sample):
     out = tmp_path / "tiers.csv"
     result = CliRunner().invoke(main, ["tier", str(SAMPLE), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    written = pd.read_csv(out)
+    written = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=out)
     assert tuple(written.columns) == TIER_COLUMNS and len(written) == len(sample.enterprises)
     assert "TOTAL" in result.output
     counts = tier_counts(written, sample)

@@ -19,7 +19,7 @@ def plan(t, out, seed=1):
 def test_ids_name_quarter_plan_and_number_and_plan_json_records_the_plan(tiny_district, tmp_path):
     t = tiny_district()
     done = plan(t, tmp_path / "out")
-    roster = pd.read_csv(tmp_path / "out" / "roster.csv", dtype=str)
+    roster = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=tmp_path / "out" / "roster.csv", dtype=str)
     pid = json.loads((tmp_path / "out" / "plan.json").read_text(encoding="utf-8"))["plan_id"]
     assert len(pid) == 6 and pid == pid.upper() and done.plan["plan_id"] == pid
     assert len(roster) >= 3
@@ -46,7 +46,7 @@ def test_same_inputs_same_id_and_any_change_a_new_one(tiny_district, tmp_path):
 def test_a_replanned_quarters_results_cannot_be_recorded_against_the_first_plan(tiny_district, tmp_path):
     t = tiny_district()
     first = plan(t, tmp_path / "first").plan["plan_id"]
-    extra = pd.read_csv(t.path / "inspections.csv", dtype=str).iloc[:1].assign(date="2026-12-01")
+    extra = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=t.path / "inspections.csv", dtype=str).iloc[:1].assign(date="2026-12-01")
     with (t.path / "inspections.csv").open("a", encoding="utf-8") as fh:  # new inputs: a re-plan
         fh.write(extra.to_csv(header=False, index=False))
     second_run = plan(t, tmp_path / "second")

@@ -51,6 +51,11 @@ def record(district_dir: Path, plan_dir: Path, results: Path, correct: bool) -> 
         click.echo(ngettext("{count} visit did not happen ({outcome}), not recorded as an inspection: {ids}",
                             "{count} visits did not happen ({outcome}), not recorded as inspections: {ids}",
                             len(ids)).format(count=len(ids), outcome=value_label("outcome", outcome), ids=_ids(ids)))
+    if done.uncategorized:
+        click.echo(ngettext("{count} outcome is not one of the categories and was recorded as written: {ids}",
+                            "{count} outcomes are not among the categories and were recorded as written: {ids}",
+                            len(done.uncategorized)).format(count=len(done.uncategorized),
+                                                            ids=_ids(list(done.uncategorized))))
     if done.no_result:
         click.echo(ngettext("{count} planned visit has no result yet: {ids}",
                             "{count} planned visits have no result yet: {ids}", len(done.no_result)).format(

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from riskplan.domain.headers import canonical_header, display_header
 from riskplan.i18n import _
+from riskplan.io import neutralise_cell
 
 #: Cell values a caller writes: a date, a whole number, a yes/no flag or text.
 Value = datetime.date | int | bool | str
@@ -181,6 +182,14 @@ def _like(sample, value: Value, *, text_file: bool):
     return value
 
 
+def _set(cell, value) -> None:
+    """A cell's new value; text stays text, never a formula (openpyxl takes '=...' for one)."""
+    cell.value = value
+    if cell.data_type == "f":
+        cell.data_type = "s"
+        cell.quotePrefix = True  # Excel keeps it text when the cell is edited
+
+
 def _grow(ref: str, last: int, new_last: int) -> str | None:
     from openpyxl.utils.cell import get_column_letter, range_boundaries
 
@@ -225,7 +234,7 @@ def edit_workbook(data: bytes, path: Path, table: str, rows: list[dict[str, Valu
     samples = {c: sample(i) for c, i in position.items()}
     for index, column, value in changes:
         cell = ws.cell(header_row + 1 + index, position[column])
-        cell.value = _like(samples[column] if _blank(cell.value) else cell.value, value, text_file=False)
+        _set(cell, _like(samples[column] if _blank(cell.value) else cell.value, value, text_file=False))
         if _is_date(cell.value) and not cell.is_date:
             cell.number_format = DEFAULT_DATE_FORMAT
     above = last if last > header_row else None
@@ -238,7 +247,7 @@ def edit_workbook(data: bytes, path: Path, table: str, rows: list[dict[str, Valu
                 ws.cell(r, col)._style = copy(ws.cell(above, col)._style)
         for column, value in values.items():
             cell = ws.cell(r, position[column])
-            cell.value = _like(samples[column], value, text_file=False)
+            _set(cell, _like(samples[column], value, text_file=False))
             if _is_date(cell.value) and not _is_date(samples[column]):
                 cell.number_format = DEFAULT_DATE_FORMAT
     new_last = last + len(rows)
@@ -289,6 +298,11 @@ def _decode(raw: bytes, path: Path) -> tuple[str, str, str]:
     return text, encoding, m.group() if m else "\r\n"
 
 
+def _text(value) -> str:
+    """A CSV cell: text a spreadsheet would run as a formula gets the text prefix (io.neutralise_cell)."""
+    return neutralise_cell(value) if isinstance(value, str) else str(value)
+
+
 def _line(cells: list[str], newline: str) -> str:
     buf = io.StringIO()
     csv.writer(buf, lineterminator=newline).writerow(cells)
@@ -332,7 +346,7 @@ def edit_csv(data: bytes, path: Path, table: str, rows: list[dict[str, Value]],
     for index, column, value in changes:
         rec = by_record.setdefault(index + 1, list(spans[index + 1][2]))
         rec.extend([""] * (width - len(rec)))
-        rec[position[column]] = str(_like(samples[column], value, text_file=True))
+        rec[position[column]] = _text(_like(samples[column], value, text_file=True))
     for r, rec in by_record.items():
         replaced[r] = _line(rec, newline)
     out: list[str] = []
@@ -345,7 +359,7 @@ def edit_csv(data: bytes, path: Path, table: str, rows: list[dict[str, Value]],
     for values in rows:
         cells = [""] * width
         for column, value in values.items():
-            cells[position[column]] = str(_like(samples[column], value, text_file=True))
+            cells[position[column]] = _text(_like(samples[column], value, text_file=True))
         body += _line(cells, newline)
     return bom + body.encode(codec)
 

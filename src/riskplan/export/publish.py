@@ -31,7 +31,7 @@ from riskplan.domain.calendar import Quarter
 from riskplan.domain.headers import display_header, value_label
 from riskplan.export.draw_inputs import frame_inputs
 from riskplan.export.pages import html_lang, template_environment
-from riskplan.export.record import read_results
+from riskplan.export.record import is_category, read_results
 from riskplan.i18n import LANGUAGES, N_, _, language, ngettext, pgettext
 from riskplan.io import frame_to_csv_bytes, read_csv_text, sheets_to_xlsx_bytes
 from riskplan.outputs import atomic_output_dir, atomic_write_text, refuse_existing, restore_interrupted
@@ -300,7 +300,7 @@ def _results_document(district_dir: Path, plan_dir: Path, results_path: Path) ->
         "check_date": merged["date"].dt.strftime("%Y-%m-%d"),
         "finding": [public_finding(h, m, p) for h, m, p in
                     zip(merged["hazards_found"], merged["major_hazards_found"], merged["penalized"])],
-        "outcome": merged["outcome"],
+        "outcome": [value_label("outcome", o, lang) if is_category(o) else o for o in merged["outcome"]],
     })
     out = _public(out.sort_values(["subdistrict", "name", "credit_code"]), "results")
     return PublicDocument(

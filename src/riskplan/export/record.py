@@ -63,6 +63,7 @@ class RecordResult:
     corrections_file: Path | None = None
     no_result: tuple[str, ...] = ()  # planned visits the results give no result for yet
     not_carried_out: dict[str, tuple[str, ...]] = field(default_factory=dict)  # outcome -> visit ids
+    uncategorized: tuple[str, ...] = ()  # visits whose outcome is free text, not a category
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,18 @@ def _foreign_plans(ids: pd.Series, identity: PlanIdentity, file: str) -> list[Pr
             for (other, oq), rows in sorted(found.items())]
 
 
+def _sounds_not_carried_out(text: str) -> bool:
+    """Free text holding a word of 未检查 / 企业已关闭或未找到 (e.g. 未检查，企业停产): never taken
+    for an inspection that happened."""
+    words = [w for code in NOT_CARRIED_OUT for w in (code, *VALUES["outcome"][code]) if len(w) >= 2]
+    return any(w.casefold() in text.casefold() for w in words)
+
+
+def is_category(outcome: str) -> bool:
+    """An outcome code of headers.VALUES['outcome'] (not free text of an earlier results.csv)."""
+    return outcome in VALUES["outcome"]
+
+
 def _outcome_choices() -> str:
     return "、".join(value_label("outcome", code) for code in VALUES["outcome"])
 
@@ -113,11 +126,13 @@ def _outcome_choices() -> str:
 def read_results(path: Path, roster: pd.DataFrame, identity: PlanIdentity | Quarter,
                  inspectors: pd.DataFrame | None = None) -> pd.DataFrame:
     """The filled-in result rows, typed (visit_id, date, hazards_found, major_hazards_found,
-    penalized, outcome code, substitute_inspectors as ids, row); rows left empty are dropped.
-    Refuses another plan's visits, unknown visits, dates outside the quarter, repeats, unknown
-    outcomes and results that contradict themselves."""
+    penalized, outcome code (or free text as written, of an earlier results.csv), substitute_inspectors
+    as ids, row); rows left empty are dropped.
+    Refuses another plan's visits, unknown visits, dates outside the quarter, repeats, free-text
+    outcomes that read like a visit that did not happen, and results that contradict themselves."""
     path = Path(path)
-    identity = identity if isinstance(identity, PlanIdentity) else PlanIdentity(identity, None)
+    if not isinstance(identity, PlanIdentity):  # a quarter only: the plan id is read off the roster's ids
+        identity = plan_identity({"quarter": str(identity)}, roster)
     quarter = identity.quarter
     raw = read_table_text(path)
     raw.columns = canonical_headers(TABLE, raw.columns)
@@ -162,10 +177,11 @@ def read_results(path: Path, roster: pd.DataFrame, identity: PlanIdentity | Quar
                                     row=row, column="penalized"))
         penalized.append(int(flag or 0))
         code = canonical_value("outcome", r.outcome) if r.outcome else ""
-        if code is None:
-            problems.append(Problem(path.name, _("'{value}' is not an outcome category; use one of: {choices}").format(
+        if code is None and _sounds_not_carried_out(r.outcome):
+            problems.append(Problem(path.name, _("'{value}' reads like a visit that did not happen but is not an "
+                                                 "outcome category; use one of: {choices}").format(
                 value=r.outcome, choices=_outcome_choices()), row=row, column="outcome"))
-        outcomes.append(code or "")
+        outcomes.append(r.outcome if code is None else code)  # text of an earlier results.csv: kept as written
         subs = []
         for token in split_list(r.substitute_inspectors.replace("；", ";").replace("、", ";")):
             iid = names.get(token, token if inspectors is None or token in set(inspectors["inspector_id"]) else None)
@@ -326,7 +342,8 @@ def record_results(district_dir: Path, plan_dir: Path, results_path: Path, corre
                "hazards_found": int(r.hazards_found), "major_hazards_found": int(r.major_hazards_found),
                "penalized": bool(r.penalized), HISTORY_KEY: key}
         if r.outcome:
-            row["outcome"] = value_label("outcome", r.outcome, "zh" if history.chinese else "en")
+            row["outcome"] = (value_label("outcome", r.outcome, "zh" if history.chinese else "en")
+                              if is_category(r.outcome) else r.outcome)
         if key not in recorded:
             rows.append(row)
             continue
@@ -347,10 +364,12 @@ def record_results(district_dir: Path, plan_dir: Path, results_path: Path, corre
     answered = set(results["visit_id"])
     no_result = tuple(v for v in sorted(roster["visit_id"]) if v not in answered)
     carried = {k: tuple(v) for k, v in not_carried.items()}
+    free = tuple(v for v, o in zip(results["visit_id"], results["outcome"]) if o and not is_category(o))
     corrected = len({c[1] for c in changes})
     already = len(results) - len(rows) - corrected - sum(len(v) for v in carried.values())
     if not rows and not changes:
-        return RecordResult(0, already, history_path, no_result=no_result, not_carried_out=carried)
+        return RecordResult(0, already, history_path, no_result=no_result, not_carried_out=carried,
+                            uncategorized=free)
     try:
         data = history_path.read_bytes()
         new = edit_table_file(history_path, INSPECTIONS.name, rows, [(at, f, v) for at, _k, f, _o, v in changes],
@@ -368,7 +387,8 @@ def record_results(district_dir: Path, plan_dir: Path, results_path: Path, corre
         if corrections_path.exists():
             audit = pd.concat([read_csv_text(corrections_path), audit], ignore_index=True)
         write_table(audit, corrections_path)
-    return RecordResult(len(rows), already, history_path, corrected, backup, corrections_path, no_result, carried)
+    return RecordResult(len(rows), already, history_path, corrected, backup, corrections_path, no_result, carried,
+                        free)
 
 
 def _check_roster_references(rows: list[dict], district: District, roster_path: Path) -> None:
