@@ -16,6 +16,7 @@ The default district (quarter 2027Q1; 2027-01-01 is a Friday):
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,10 @@ from riskplan.domain.schema import ENTERPRISES, INSPECTIONS, INSPECTORS, TABLES_
 from riskplan.load.district import District, load_district
 
 QUARTER = "2027Q1"
+
+
+# Module- and session-scoped fixtures run before the autouse fixture below: English for them too.
+os.environ[i18n.ENV_VAR] = "en"
 
 
 @pytest.fixture(autouse=True)

@@ -67,13 +67,13 @@ def test_chinese_by_default_and_english_on_request_hold_the_same_plan(plans):
         raw_en = (en / f"{table}.csv").read_bytes().decode("utf-8-sig").split("\n", 1)[0].split(",")
         assert raw_en == list(a.columns), table
         assert raw_zh == display_headers(table, a.columns, "zh"), table
-    roster_zh = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=zh / "roster.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    roster_zh = pd.read_csv(zh / "roster.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
     assert set(roster_zh["风险等级"]) <= {"红", "橙", "黄", "蓝"} and len(roster_zh) >= 5
     assert set(roster_zh["检查类别"]) <= {labels[0] for labels in VALUES["basis"].values()}
     assert "随机抽查" in set(roster_zh["检查类别"]) and "强制检查" in set(roster_zh["检查类别"])
-    draw_zh = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=zh / "draw.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    draw_zh = pd.read_csv(zh / "draw.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
     assert set(draw_zh["是否抽中"]) == {"是", "否"} and set(draw_zh["是否可抽取"]) <= {"是", "否"}
-    schedule_en = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=en / "inspector_schedule.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    schedule_en = pd.read_csv(en / "inspector_schedule.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
     assert set(schedule_en["on_leave"]) <= {"yes", "no"}
     ja, jb = (json.loads((d / "plan.json").read_text(encoding="utf-8")) for d in (zh, en))
     assert (ja["language"], jb["language"]) == ("zh", "en")
@@ -233,7 +233,7 @@ def test_read_csv_text_maps_either_language_back_and_keeps_what_it_does_not_know
     assert list(read_csv_text(tmp_path / "mine.csv", "roster").columns)[:2] == ["visit_id", "tier"]
     assert read_own_table(tmp_path / "mine.csv", "roster").equals(roster)
     # the same table in a workbook
-    (tmp_path / "roster.xlsx").write_bytes(sheets_to_xlsx_bytes({"检查安排": pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=
+    (tmp_path / "roster.xlsx").write_bytes(sheets_to_xlsx_bytes({"检查安排": pd.read_csv(
         tmp_path / "roster.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")}))
     assert read_own_table(tmp_path / "roster.xlsx", "roster")["tier"].tolist() == ["red", "紫"]
 

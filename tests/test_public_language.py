@@ -65,11 +65,11 @@ def test_publish_writes_chinese_by_default(chinese_default, district, plan_dir, 
         columns = PUBLIC_COLUMNS[table]
         assert header == display_headers(HEADER_TABLE[table], columns, "zh"), table
         assert all(CJK.search(h) for h in header), header
-    drawn = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=public / "drawn.csv", dtype=str, encoding="utf-8-sig")
+    drawn = pd.read_csv(public / "drawn.csv", dtype=str, encoding="utf-8-sig")
     assert drawn.columns[0] == "街道/园区" and "统一社会信用代码" in drawn.columns
     assert set(drawn["风险等级"]) == {"黄", "蓝"}  # yellow and blue, as a Chinese reader names them
     assert "粉尘防爆" in drawn.set_index("统一社会信用代码").loc[CODE_B, "检查事项"]
-    frame = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=public / "sampling_frame.csv", dtype=str, encoding="utf-8-sig")
+    frame = pd.read_csv(public / "sampling_frame.csv", dtype=str, encoding="utf-8-sig")
     assert list(frame.columns) == ["风险等级", "街道/园区", "统一社会信用代码"] and set(frame["风险等级"]) == {"黄", "蓝"}
     book = load_workbook(public / "spot_check_plan.xlsx")
     assert book.sheetnames == ["抽查对象名单", "各街道抽取数量", "抽样框"]
@@ -120,7 +120,7 @@ def test_public_csvs_are_written_by_the_excel_friendly_writer(district, plan_dir
     raw = (public / "quotas.csv").read_bytes()
     writer_bom = frame_to_csv_bytes(pd.DataFrame({"a": ["x"]})).startswith(codecs.BOM_UTF8)
     assert raw.startswith(codecs.BOM_UTF8) == writer_bom
-    table = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=public / "quotas.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    table = pd.read_csv(public / "quotas.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
     assert raw == frame_to_csv_bytes(table)
 
 
@@ -131,12 +131,12 @@ def test_results_stage_in_both_languages(district, plan_dir, tmp_path):  # noqa:
                   "outcome": ["", "已整改", ""]}).to_csv(results, index=False)
     publish(district, plan_dir, "results", tmp_path / "zh", results_path=results, lang="zh")
     publish(district, plan_dir, "results", tmp_path / "en", results_path=results, lang="en")
-    zh = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=tmp_path / "zh" / "results.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    zh = pd.read_csv(tmp_path / "zh" / "results.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
     assert list(zh.columns) == ["街道/园区", "企业名称", "统一社会信用代码", "检查日期", "检查发现", "处理结果"]
     assert load_workbook(tmp_path / "zh" / "spot_check_results.xlsx").sheetnames == ["检查结果"]
     finding = zh.set_index("统一社会信用代码").loc[CODE_B, "检查发现"]
     assert finding == "发现安全隐患 3 项，已责令限期整改；其中重大事故隐患 1 项，将组织复查；已依法实施行政处罚"
-    en = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=tmp_path / "en" / "results.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    en = pd.read_csv(tmp_path / "en" / "results.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
     assert list(en.columns) == list(PUBLIC_COLUMNS["results"])
     assert en.set_index("credit_code").loc[CODE_B, "finding"] == (
         "3 hazards found; rectification ordered by a deadline; 1 of them major; a re-inspection will follow; "

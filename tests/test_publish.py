@@ -63,7 +63,7 @@ def read_public(path, table):
     from riskplan.domain.headers import canonical_headers, canonical_value
     from riskplan.export.publish import HEADER_TABLE
 
-    frame = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     frame.columns = canonical_headers(HEADER_TABLE[table], frame.columns)
     if "tier" in frame.columns:
         frame["tier"] = [canonical_value("tier", t) for t in frame["tier"]]

@@ -146,23 +146,42 @@ def write_catalog(lang: str, area: str, catalog) -> None:
                  include_previous=False, include_lineno=False)
 
 
+def known_translations(lang: str) -> dict:
+    """Every translation a language's catalogs hold now, by (msgid, context)."""
+    from babel.messages.pofile import read_po
+
+    found = {}
+    for path in sorted((LOCALE_DIR / CATALOG_DIRS[lang] / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as handle:
+            for message in read_po(handle, locale=CATALOG_DIRS[lang]):
+                if message.id and message.string and not message.fuzzy:
+                    key = (message.id if isinstance(message.id, str) else message.id[0], message.context)
+                    found.setdefault(key, message.string)
+    return found
+
+
 def update(areas: list[str]) -> None:
     wanted = messages_by_area()
-    for area in areas or sorted(wanted):
+    known = {lang: known_translations(lang) for lang in LANGUAGES}  # a message moving between modules keeps its translation
+    existing = {path.stem for lang in LANGUAGES for path in (LOCALE_DIR / CATALOG_DIRS[lang] / "LC_MESSAGES").glob("*.po")}
+    for area in areas or sorted(set(wanted) | existing):
         for lang in LANGUAGES:
             catalog = read_catalog(lang, area)
             keep = wanted.get(area, {})
             for (msgid, context), msg in keep.items():
                 if catalog.get(msgid, context=context) is None:
-                    default = ""
-                    if lang == "en":
+                    default = known[lang].get((msgid, context), "")
+                    if not default and lang == "en":
                         default = msg if isinstance(msg, str) else (msg[0], msg[1])
                     catalog.add(msg, string=default, context=context)
             for message in list(catalog):
                 if message.id and (message.id if isinstance(message.id, str) else message.id[0],
                                    message.context) not in keep:
                     catalog.delete(message.id, context=message.context)
-            write_catalog(lang, area, catalog)
+            if area in wanted:
+                write_catalog(lang, area, catalog)
+            else:  # the module no longer shows any message
+                catalog_path(lang, area).unlink(missing_ok=True)
 
 
 def missing(areas: list[str]) -> list[str]:
