@@ -8,8 +8,6 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from riskplan.i18n import _
-
 Progress = Callable[[str], None]
 
 
@@ -23,7 +21,7 @@ class _Reporter:
 
 
 def _check_deadline(deadline: float, where: str) -> None:
-    """`where` is a step's name marked with N_ (translated here). Work is bounded by counts, never cut short by the clock (that would make the roster
+    """Work is bounded by counts, never cut short by the clock (that would make the roster
     depend on machine speed): past the deadline the solve is abandoned for the greedy roster."""
     if time.perf_counter() > deadline:
-        raise TimeoutError(_("time limit reached in {where}").format(where=_(where)))
+        raise TimeoutError(f"time limit reached in {where}")
