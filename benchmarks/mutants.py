@@ -39,8 +39,8 @@ OBLIGATION_TESTS = ("tests/test_obligations.py", "tests/test_checker.py", "tests
                     "tests/test_draw.py")
 DRAW_TESTS = ("tests/test_draw.py", "tests/test_checker.py", "tests/test_check_*.py", "tests/test_publish.py",
               "tests/test_readme.py")
-CALENDAR_TESTS = ("tests/test_calendar.py", "tests/test_solver.py", "tests/test_checker.py", "tests/test_check_*.py",
-                  "tests/test_solve_*.py")
+CALENDAR_TESTS = ("tests/test_calendar.py", "tests/test_china_calendar.py", "tests/test_solver.py",
+                  "tests/test_checker.py", "tests/test_check_*.py", "tests/test_solve_*.py")
 CHECK_TESTS = ("tests/test_checker.py", "tests/test_check_*.py", "tests/test_solver.py", "tests/test_solve_*.py",
                "tests/test_greedy.py", "tests/test_plan.py")
 VERIFY_TESTS = ("tests/test_verify_frame.py", "tests/test_publish.py")
@@ -133,6 +133,14 @@ MUTANTS: tuple[Mutant, ...] = (
     M("reserve_ignored", "planner", "capacity_reserve ignored", "domain/calendar.py",
       [("weekly_capacity * (1.0 - capacity_reserve) *", "weekly_capacity * (1.0 - 0 * capacity_reserve) *")],
       CALENDAR_TESTS),
+    M("official_holidays_ignored", "planner", "the planner ignores China's statutory holidays (chinesecalendar)",
+      "domain/calendar.py", [("        official = official_days(quarter)\n", "        official = None\n")],
+      CALENDAR_TESTS),
+    M("policy_holidays_added_to_official", "planner", "the policy's holidays are added to the package's, not in its place",
+      "domain/calendar.py",
+      [("            return cls(quarter, *policy_days, source=\"policy\")",
+        "            return cls(quarter, policy_days[0] | (official_days(quarter) or (frozenset(),))[0], policy_days[1],"
+        " source=\"policy\")")], CALENDAR_TESTS),
     # ------------------------------------------------------------------ obligations
     M("orange_183", "planner", "orange deadline at last visit + 183 days", "plan/obligations.py",
       [("due = last_visit + timedelta(days=gap)", "due = last_visit + timedelta(days=gap + 1)")], OBLIGATION_TESTS),
@@ -204,6 +212,9 @@ MUTANTS: tuple[Mutant, ...] = (
       [("        if day in extra or (weekday <= 5 and day not in off):", "        if day in extra or weekday <= 5:"),
        ("if (day.weekday() < 5 and day not in holidays) or day in extra:", "if day.weekday() < 5 or day in extra:")],
       CHECK_TESTS, files=("check/checker.py", "check/calendar.py")),
+    M("check_official_holidays_ignored", "checker", "the checker ignores China's statutory holidays (chinesecalendar)",
+      "check/calendar.py", [("        official = _official_working_days(days)\n", "        official = None\n")],
+      CHECK_TESTS + ("tests/test_china_calendar.py",)),
     # ------------------------------------------------------------------ honest outputs
     M("verify_frame_omission_blind", "checker", "verify-draw does not see an eligible enterprise left out of the frame",
       "export/verify.py", [("same = not (missing or added or moved)", "same = not (added or moved)")], VERIFY_TESTS),

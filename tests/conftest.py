@@ -16,6 +16,7 @@ The default district (quarter 2027Q1; 2027-01-01 is a Friday):
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,10 +24,27 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from riskplan import i18n
+
 from riskplan.domain.schema import ENTERPRISES, INSPECTIONS, INSPECTORS, TABLES_BY_NAME
 from riskplan.load.district import District, load_district
 
 QUARTER = "2027Q1"
+
+
+# Module- and session-scoped fixtures run before the autouse fixture below: English for them too.
+os.environ[i18n.ENV_VAR] = "en"
+
+
+@pytest.fixture(autouse=True)
+def english_unless_asked(monkeypatch):
+    """Tests read riskplan's messages in English unless they ask for Chinese (the default a
+    user gets is tested on its own, in test_i18n and the Chinese-first tests): RISKPLAN_LANG=en
+    for this process and the commands it starts, and no language choice left over afterwards."""
+    monkeypatch.setenv(i18n.ENV_VAR, "en")
+    i18n.set_language(None)
+    yield
+    i18n.set_language(None)
 
 ENTERPRISE_DEFAULTS: dict[str, Any] = {
     "name": "", "subdistrict": "A", "grid": "G1", "industry": "manufacturing",

@@ -24,7 +24,7 @@ from riskplan.check.draw import DrawRefused, capped_design, rerun_draw
 from riskplan.check.obligations import derive_obligations, slot_of
 from riskplan.domain.calendar import Quarter, WorkCalendar
 from riskplan.domain.calendar import weekly_limit as planner_weekly_limit
-from riskplan.domain.policy import Policy, PolicyError
+from riskplan.domain.policy import Policy, PolicyError, RosterRules
 from riskplan.domain.schema import TABLES_BY_NAME
 from riskplan.load.district import District, empty_table
 from riskplan.plan.draw import draw_spot_checks, inclusion_units
@@ -224,5 +224,8 @@ def test_the_checkers_weekly_limit_equals_the_planners(capacity, reserve, availa
 def test_the_checkers_working_days_equal_the_planners(text, days):
     holidays = [d for d in days if d.weekday() < 5]
     extra = [d for d in days if d.weekday() >= 5]
-    theirs = WorkCalendar(Quarter.parse(text), frozenset(holidays), frozenset(extra)).days
+    # the policy's lists as the planner reads them (replacing the built-in calendar when they name a
+    # day of the quarter; 2026Q4 without one gets chinesecalendar's days on both sides)
+    theirs = WorkCalendar.for_quarter(Quarter.parse(text), RosterRules(holidays=tuple(holidays),
+                                                                    extra_workdays=tuple(extra))).days
     assert tuple(working_days(CheckQuarter.parse(text), holidays, extra)) == theirs

@@ -99,31 +99,66 @@ def test_finished_plan_has_no_fallback_warning(tiny_district, tmp_path):
     assert "fallback-notice" not in report.read_text(encoding="utf-8")
 
 
+#: The plan command, held inside CP-SAT's first solution callback of phase 1 until a signal
+#: comes (at most HOLD_S seconds), and saying so on stderr: the SIGINT then reaches CP-SAT's
+#: search however slowly either process runs, and a CP-SAT that takes the signal itself
+#: returns from the hold after HOLD_S with a finished plan (exit 0), which the test refuses
+#: (the time limit is far past the hold, so the clock never stands in for the signal).
+HOLD_S = 60
+HELD = "held inside CP-SAT's phase 1 search"
+PLAN_HELD_IN_PHASE_1 = f"""
+import sys, time
+import riskplan.solve.solve as solve
+
+real = solve.plan_weeks
+
+def plan_weeks(inst, classes, seed, det, wall, report, *rest):
+    held = []
+
+    def report_and_hold(message):  # phase 1 reports only from CP-SAT's solution callbacks
+        report(message)
+        if not held:
+            held.append(True)
+            print({HELD!r}, file=sys.stderr, flush=True)
+            end = time.monotonic() + {HOLD_S}
+            while time.monotonic() < end:
+                time.sleep(0.01)
+
+    return real(inst, classes, seed, det, wall, report_and_hold, *rest)
+
+solve.plan_weeks = plan_weeks
+from riskplan.cli import main
+main()
+"""
+
+
 def test_a_real_ctrl_c_during_the_week_plan_is_marked(tmp_path):
     """A real SIGINT while CP-SAT solves phase 1: CP-SAT must not swallow it (it would return its
-    best plan as if finished, exit 0, FEASIBLE). The signal is sent once the progress line of
-    phase 1 appears, so the test does not depend on timing."""
+    best plan as if finished, exit 0, FEASIBLE). The plan is held inside CP-SAT's search until
+    the signal comes (PLAN_HELD_IN_PHASE_1), so the test does not depend on timing: under load
+    phase 1 (about a second on an S district) could otherwise end before the signal arrives."""
     import json
     import signal
     import subprocess
     import sys
 
-    code = "from riskplan.cli import main; main()"
     district = tmp_path / "district"
-    subprocess.run([sys.executable, "-c", code, "synth", "--size", "S", "--seed", "3", "--out", str(district)],
-                   check=True, capture_output=True)
+    subprocess.run([sys.executable, "-c", "from riskplan.cli import main; main()", "synth", "--size", "S", "--seed",
+                    "3", "--out", str(district)], check=True, capture_output=True)
     out = tmp_path / "plan"
-    proc = subprocess.Popen([sys.executable, "-c", code, "plan", str(district), "--quarter", "2027Q1", "--seed", "1",
-                             "--out", str(out)], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", PLAN_HELD_IN_PHASE_1, "plan", str(district), "--quarter", "2027Q1",
+                             "--seed", "1", "--out", str(out), "--lang", "en", "--time-limit", "300"],
+                            stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     seen = []
     for line in proc.stderr:
         seen.append(line)
-        if "phase 1 week plan" in line:
+        if HELD in line:
             proc.send_signal(signal.SIGINT)
             break
-    rest, _ = proc.communicate(timeout=120)
-    assert any("phase 1 week plan" in line for line in seen), "".join(seen)
-    assert proc.returncode == 3, (rest, "".join(seen))
+    rest, errors = proc.communicate(timeout=600)
+    assert any(HELD in line for line in seen), "".join(seen)
+    assert any("phase 1 week plan (" in line for line in seen)  # the hold is inside a solution callback
+    assert proc.returncode == 3, (rest, "".join(seen), errors)
     plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
     assert plan["solver"]["status"] == "INTERRUPTED"
     assert plan["solver"]["fallback"]["reason"] == "user interrupt"

@@ -37,7 +37,7 @@ def test_control_characters_are_refused_with_file_row_and_column(tiny_district):
 
 def workbook_with_tail(csv_path, xlsx_path, rows, cell):
     """The CSV's table as a workbook followed by `rows` rows of `cell()` (styled or blank text)."""
-    frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    frame = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=csv_path, dtype=str, keep_default_na=False)
     book = Workbook(write_only=True)
     sheet = book.create_sheet("enterprises")
     sheet.append(list(frame.columns))

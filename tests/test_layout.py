@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "riskplan"
 #: The pipeline's steps in order; a module may import its own step, earlier steps and the
 #: shared vocabulary (rank 0), never a later step.
 RANK = {
-    "riskplan": 0, "riskplan.io": 0, "riskplan.outputs": 0, "riskplan.domain": 0,
+    "riskplan": 0, "riskplan.i18n": 0, "riskplan.io": 0, "riskplan.outputs": 0, "riskplan.domain": 0,
     "riskplan.load": 1, "riskplan.synth": 1,
     "riskplan.score": 2,
     "riskplan.plan": 3,
@@ -26,14 +26,15 @@ RANK = {
     "riskplan.export": 6,
     "riskplan.pipeline": 7,
     "riskplan.analysis": 8,
-    "riskplan.cli": 9,
+    "riskplan.province": 9,
+    "riskplan.cli": 10,
 }
 #: What the checker may share with the rest of the package: input loading, the policy model and
 #: plain vocabulary (tier names, table specs, roster types). Nothing that derives obligations,
 #: the draw, working days or capacity.
 CHECK_MAY_IMPORT = {
-    "riskplan.io", "riskplan.outputs", "riskplan.load.district", "riskplan.load.tiers", "riskplan.domain.policy",
-    "riskplan.domain.schema", "riskplan.domain.roster",
+    "riskplan.i18n", "riskplan.io", "riskplan.outputs", "riskplan.load.district", "riskplan.load.tiers", "riskplan.domain.policy",
+    "riskplan.domain.schema", "riskplan.domain.roster", "riskplan.domain.headers",
 }
 MAX_LINES = 600
 #: Modules allowed past MAX_LINES, with the reason.

@@ -13,6 +13,7 @@ import pytest
 import skops.io as sio
 from sklearn.neighbors import KNeighborsClassifier
 
+from riskplan import i18n
 import riskplan.score.model as M
 import riskplan.score.model_files as F
 from riskplan.outputs import OUTPUT_MARKER
@@ -35,13 +36,15 @@ def district():
 @pytest.fixture(scope="module")
 def trained(district):
     """Both candidates over two yearly folds on the 1,500-enterprise sample (a few seconds)."""
-    return M.train(district, seed=0, n_folds=2)
+    with i18n.language("en"):  # module-scoped: made before the per-test English default applies
+        return M.train(district, seed=0, n_folds=2)
 
 
 @pytest.fixture(scope="module")
 def saved(trained, tmp_path_factory):
     out = tmp_path_factory.mktemp("models") / "sample"
-    F.save_trained(trained, out)
+    with i18n.language("en"):
+        F.save_trained(trained, out)
     return out
 
 

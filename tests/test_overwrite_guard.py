@@ -70,7 +70,7 @@ def test_tier_refuses_an_existing_file_without_force(tmp_path):
     assert CliRunner().invoke(main, ["tier", str(SAMPLE), "--out", str(out)]).exit_code == 0
     forced = CliRunner().invoke(main, ["tier", str(SAMPLE), "--out", str(out), "--force"])
     assert forced.exit_code == 0, forced.output
-    assert out.read_text(encoding="utf-8").startswith("enterprise_id,probability,tier")
+    assert out.read_text(encoding="utf-8-sig").startswith("enterprise_id,probability,tier")
     bureau_tiers = tmp_path / "own.csv"
     bureau_tiers.write_text("enterprise_id,tier\nX,red\n", encoding="utf-8")
     kept = CliRunner().invoke(main, ["tier", str(SAMPLE), "--out", str(bureau_tiers), "--force"])

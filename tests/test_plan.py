@@ -19,7 +19,8 @@ from riskplan.load.tiers import load_tiers_csv
 from riskplan.pipeline import run_plan
 from riskplan.plan.problem import build_problem
 
-CSV_OUTPUTS = ("roster.csv", "tiers.csv", "inspector_schedule.csv", "draw.csv", "shortfall.csv", "unplaced.csv")
+TABLE_OUTPUTS = ("roster.csv", "tiers.csv", "inspector_schedule.csv", "draw.csv", "shortfall.csv", "unplaced.csv",
+               "plan.xlsx")
 
 
 def plan_with(t, out, seed=1, **kw):
@@ -31,7 +32,8 @@ def test_build_problem_orders_mandatory_visits_first_with_sequential_ids(tiny_di
     t = tiny_district()
     problem, draw, obligations = build_problem(t.load(), t.tiers, "2027Q1", seed=4)
     ids = [r.visit_id for r in problem.requests]
-    assert ids == [f"V{i:05d}" for i in range(1, len(ids) + 1)]
+    prefix = ids[0].rsplit("-", 1)[0]
+    assert prefix.startswith("2027Q1-") and ids == [f"{prefix}-{i:05d}" for i in range(1, len(ids) + 1)]
     kinds = [r.mandatory for r in problem.requests]
     assert kinds == sorted(kinds, reverse=True) and kinds.count(False) == len(draw.requests) >= 1
     assert {o.enterprise_id for o in obligations} == {"R1", "O1", "O2"}
@@ -42,7 +44,7 @@ def test_same_seed_gives_byte_identical_outputs_with_the_real_solver(tiny_distri
     t = tiny_district()
     a = plan_with(t, tmp_path / "a", seed=7, solve=None, time_limit=10)
     b = plan_with(t, tmp_path / "b", seed=7, solve=None, time_limit=10)
-    for name in CSV_OUTPUTS:
+    for name in TABLE_OUTPUTS:
         assert (a.out_dir / name).read_bytes() == (b.out_dir / name).read_bytes(), name
     ja, jb = (json.loads((x.out_dir / "plan.json").read_text(encoding="utf-8")) for x in (a, b))
     assert deterministic_part(ja) == deterministic_part(jb)
@@ -62,9 +64,9 @@ def test_plan_json_records_what_an_audit_needs(tiny_district, tmp_path):
     assert plan["counts"]["placed_by_tier"]["red"] == 3
     assert sum(plan["counts"]["placed_by_basis"].values()) == plan["counts"]["placed"] == len(result.roster)
     assert plan["solver"]["status"] == "FIRST_FIT" and plan["riskplan_version"] and plan["ortools_version"]
-    schedule = pd.read_csv(result.out_dir / "inspector_schedule.csv", dtype=str, keep_default_na=False)
+    schedule = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=result.out_dir / "inspector_schedule.csv", dtype=str, keep_default_na=False)
     assert len(schedule) == 7 * 64  # 7 inspectors × 64 working days in 2027Q1 (21 + 20 + 23)
-    roster = pd.read_csv(result.out_dir / "roster.csv", dtype=str)
+    roster = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=result.out_dir / "roster.csv", dtype=str)
     busy = schedule[schedule["visits"] != ""]
     assert sum(len(c.split(";")) for c in busy["visits"]) == 2 * len(roster)
 
@@ -148,7 +150,7 @@ def test_obligations_without_a_working_day_or_beyond_the_maximum_are_reported(ti
                 {"enterprise_id": "P", "reason": "b", "earliest": "2027-02-01", "latest": "2027-02-05"},
                 {"enterprise_id": "P", "reason": "c", "earliest": "2027-03-01", "latest": "2027-03-05"}])
     result = plan_with(t, tmp_path / "out")
-    shortfall = pd.read_csv(result.out_dir / "shortfall.csv")
+    shortfall = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=result.out_dir / "shortfall.csv")
     assert sorted(zip(shortfall["reason"], shortfall["month"])) == [
         ("beyond max_visits_per_quarter", "2027-03"), ("no working day", "2027-02")]
     assert set(shortfall["rule"]) == {"pinned"} and set(shortfall["tier"]) == {"blue"}
@@ -165,9 +167,9 @@ def test_capacity_shortfall_is_reported_and_passes_the_checker(tiny_district, tm
                       leave=[{"inspector_id": i, "start": "2027-01-01", "end": "2027-01-31"} for i in ("I02", "I03")],
                       inspections=[], policy="[roster]\nrotate_inspectors = false\n")
     result = plan_with(t, tmp_path / "out")
-    unplaced = pd.read_csv(result.out_dir / "unplaced.csv", dtype=str)
+    unplaced = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=result.out_dir / "unplaced.csv", dtype=str)
     assert sorted(unplaced["obligations"]) == ["orange_due", "orange_due", "red_month_1"]
-    shortfall = pd.read_csv(result.out_dir / "shortfall.csv")
+    shortfall = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=result.out_dir / "shortfall.csv")
     assert set(zip(shortfall["tier"], shortfall["month"])) == {("red", "2027-01"), ("orange", "2027-01")}
     assert result.plan["shortfall"]["missing_total"] == len(unplaced)
     assert check_roster(t.path, result.out_dir) == []
@@ -191,6 +193,6 @@ def test_without_tiers_file_the_scoring_model_tiers_the_district(tiny_district, 
     assert [str(d) for d in calls] == ["2027-01-01"]
     assert {k: result.plan["tiers"][k] for k in ("source", "as_of", "model_sha256")} == {
         "source": "model", "as_of": "2027-01-01", "model_sha256": hashlib.sha256(b"a model").hexdigest()}
-    tiers_csv = (tmp_path / "out" / "tiers.csv").read_text(encoding="utf-8")
+    tiers_csv = (tmp_path / "out" / "tiers.csv").read_text(encoding="utf-8-sig")
     assert tiers_csv.startswith("enterprise_id,tier,probability") and ",0.500000," in tiers_csv
     assert check_roster(t.path, tmp_path / "out") == []

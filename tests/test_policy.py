@@ -61,3 +61,52 @@ def test_partial_file_keeps_other_defaults(tmp_path):
     assert p.tier(Tier.BLUE).max_visits_per_quarter == 2
     assert p.tier(Tier.YELLOW).sample_share == 0.10
     assert p.to_dict()["roster"]["holidays"] == ["2027-01-01"]
+
+
+@pytest.mark.parametrize(("text", "key", "expected"), [
+    ('[roster]\nrotate_inspectors = "yes"\n', "roster.rotate_inspectors", "must be true or false"),
+    ("[roster]\ncross_area = 1\n", "roster.cross_area", "must be true or false"),
+    ('[roster]\nteam_size = "2"\n', "roster.team_size", "must be a whole number"),
+    ("[roster]\nteam_size = 2.0\n", "roster.team_size", "must be a whole number"),
+    ('[roster]\ncapacity_reserve = "0.1"\n', "roster.capacity_reserve", "must be a number"),
+    ("[draw]\nmethod = 1\n", "draw.method", "must be one of"),
+    ('[tiers.red]\nvisits_per_month = "1"\n', "tiers.red.visits_per_month", "must be a whole number"),
+    ("[tiers.red]\nvisits_per_month = true\n", "tiers.red.visits_per_month", "must be a whole number"),
+    ('[tiering]\nred = "0.3"\n', "tiering.red", "must be a number"),
+    ('[follow_up]\nafter_accident = "false"\n', "follow_up.after_accident", "must be true or false"),
+    ("[qualifications]\nhazchem = 3\n", "qualifications.hazchem", "must be text in quotes"),
+    ("[roster]\nholidays = [20270101]\n", "roster.holidays (item 1)", "must be a date"),
+    ('[roster]\nholidays = [2027-01-01, "2027/1/2"]\n', "roster.holidays (item 2)", "must be a date"),
+    ('[roster]\nholidays = "2027-01-01"\n', "roster.holidays", "must be a list in brackets"),
+    ("[roster]\nextra_workdays = [2027-02-06T09:00:00]\n", "roster.extra_workdays (item 1)", "must be a date"),
+    ("roster = 3\n", "roster", "must be a section"),
+])
+def test_values_must_have_tomls_own_types(tmp_path, text, key, expected):
+    path = tmp_path / "policy.toml"
+    path.write_text(text)
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    assert len(info.value.problems) == 1, info.value.problems
+    problem = info.value.problems[0]
+    assert problem.startswith(f"key '{key}': ") and expected in problem and "(got " in problem
+
+
+def test_toml_dates_and_documented_iso_strings_are_both_dates(tmp_path):
+    path = tmp_path / "policy.toml"
+    path.write_text('[roster]\nholidays = [2027-01-01, "2027-02-11"]\nextra_workdays = [2027-02-06]\n'
+                    "capacity_reserve = 0\n")
+    p = load_policy(path)
+    assert [str(d) for d in p.roster.holidays] == ["2027-01-01", "2027-02-11"]
+    assert str(p.roster.extra_workdays[0]) == "2027-02-06" and p.roster.capacity_reserve == 0.0
+
+
+def test_a_type_problem_reads_in_chinese_by_default(tmp_path, monkeypatch):
+    from riskplan import i18n
+
+    monkeypatch.delenv("RISKPLAN_LANG")
+    i18n.set_language(None)
+    path = tmp_path / "policy.toml"
+    path.write_text('[roster]\nrotate_inspectors = "yes"\n')
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    assert info.value.problems == ["键“roster.rotate_inspectors”：应为 true 或 false（TOML 布尔值，不加引号）（实际为 'yes'）"]

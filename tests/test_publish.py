@@ -46,8 +46,8 @@ def district(tmp_path):
 def swap_one_drawn(public):
     """Tamper as a forger would: swap one drawn enterprise for an eligible one the seed did not
     draw, consistently in drawn.csv and the manifest."""
-    drawn = pd.read_csv(public / "drawn.csv", dtype=str, keep_default_na=False)
-    frame = pd.read_csv(public / "sampling_frame.csv", dtype=str)
+    drawn = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=public / "drawn.csv", dtype=str, keep_default_na=False)
+    frame = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=public / "sampling_frame.csv", dtype=str)
     undrawn = sorted(set(frame["enterprise_id"]) - set(drawn["credit_code"]))[0]
     swapped = drawn["credit_code"].iloc[0]
     drawn.loc[0, "credit_code"] = undrawn
@@ -55,6 +55,19 @@ def swap_one_drawn(public):
     manifest = json.loads((public / "draw_manifest.json").read_text())
     manifest["drawn"] = sorted(undrawn if c == swapped else c for c in manifest["drawn"])
     (public / "draw_manifest.json").write_text(json.dumps(manifest))
+
+
+def read_public(path, table):
+    """A public CSV as verify-draw reads it: headers and tier names in either language mapped to
+    the column names and codes through the one alias table (riskplan.domain.headers)."""
+    from riskplan.domain.headers import canonical_headers, canonical_value
+    from riskplan.export.publish import HEADER_TABLE
+
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    frame.columns = canonical_headers(HEADER_TABLE[table], frame.columns)
+    if "tier" in frame.columns:
+        frame["tier"] = [canonical_value("tier", t) for t in frame["tier"]]
+    return frame
 
 
 def all_public_text(folder):
@@ -75,7 +88,7 @@ def test_plan_stage_lists_drawn_without_dates_or_inspectors(district, plan_dir, 
     names = {p.name for p in written}
     assert {"drawn.csv", "quotas.csv", "sampling_frame.csv", "spot_check_plan.xlsx",
             "spot_check_plan.html", "draw_manifest.json"} <= names
-    drawn = pd.read_csv(public / "drawn.csv", dtype=str)
+    drawn = read_public(public / "drawn.csv", "drawn")
     assert list(drawn.columns) == list(PUBLIC_COLUMNS["drawn"])
     assert sorted(drawn["credit_code"]) == sorted([CODE_B, "E-LOCAL-3"])
     assert CODE_A not in drawn["credit_code"].tolist()  # mandatory visits are not spot checks
@@ -97,8 +110,8 @@ def test_results_stage_has_outcomes_but_no_inspectors(district, plan_dir, tmp_pa
                   "hazards_found": [1, 3, 0], "major_hazards_found": [0, 1, 0], "penalized": [0, 1, 0],
                   "outcome": ["", "已整改", ""]}).to_csv(results, index=False)
     public = tmp_path / "public"
-    publish(district, plan_dir, "results", public, results_path=results)
-    table = pd.read_csv(public / "results.csv", dtype=str, keep_default_na=False)
+    publish(district, plan_dir, "results", public, results_path=results, lang="zh")
+    table = read_public(public / "results.csv", "results")
     assert list(table.columns) == list(PUBLIC_COLUMNS["results"])
     assert len(table) == 2  # the mandatory visit V00001 is not a spot check
     row = table[table["credit_code"] == CODE_B].iloc[0]
@@ -126,7 +139,7 @@ def test_verify_draw_reproduces_and_catches_a_swap(tiny_district, tmp_path):
     publish(district.path, out, "plan", public)
     result = verify_draw(public, district.path)
     assert result.ok, result.checks
-    assert len(pd.read_csv(public / "drawn.csv", dtype=str)) >= 1
+    assert len(pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=public / "drawn.csv", dtype=str)) >= 1
     swap_one_drawn(public)
     tampered = verify_draw(public, district.path)
     assert not tampered.ok
@@ -172,7 +185,7 @@ def risk_weighted_plan(tiny_district, tmp_path, seed=4):
     from riskplan.pipeline import run_plan
 
     district = tiny_district(policy=RISK_POLICY)
-    tiers = pd.read_csv(district.tiers_csv, dtype=str)
+    tiers = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=district.tiers_csv, dtype=str)
     tiers["probability"] = [f"{0.002 + 0.31 * ((7 * i) % 11) ** 2 / 121:.6f}" for i in range(len(tiers))]
     tiers.to_csv(district.tiers_csv, index=False)
     out = tmp_path / "plan"
@@ -185,7 +198,7 @@ def test_risk_weighted_plan_passes_the_checker_and_publishes_method_floor_and_pr
 
     district, out = risk_weighted_plan(tiny_district, tmp_path)
     assert check_roster(district.path, out) == []  # exact_draw re-runs the risk-weighted draw
-    draw = pd.read_csv(out / "draw.csv", dtype=str, keep_default_na=False)
+    draw = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=out / "draw.csv", dtype=str, keep_default_na=False)
     eligible = draw[draw["eligible"] == "yes"]
     assert len(eligible) >= 4 and eligible["inclusion_probability"].astype(float).between(0.05, 0.9).all()
     public = tmp_path / "public"
@@ -193,7 +206,7 @@ def test_risk_weighted_plan_passes_the_checker_and_publishes_method_floor_and_pr
     manifest = json.loads((public / "draw_manifest.json").read_text())
     assert (manifest["method"], manifest["min_inclusion"], manifest["max_inclusion"], manifest["weight_power"]) == (
         "risk_weighted", 0.05, 0.9, 2)
-    frame = pd.read_csv(public / "sampling_frame.csv", dtype=str)
+    frame = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=public / "sampling_frame.csv", dtype=str)
     assert list(frame.columns) == list(PUBLIC_COLUMNS["sampling_frame_risk_weighted"])
     units = dict(zip(eligible["enterprise_id"], eligible["inclusion_units"].astype(int)))
     assert {e: round(float(p) * 10**9) for e, p in zip(frame["enterprise_id"], frame["inclusion_probability"])} == units
@@ -203,7 +216,7 @@ def test_risk_weighted_plan_passes_the_checker_and_publishes_method_floor_and_pr
     assert "systematic sampling with the published inclusion probabilities" in html and "0.9" in html
     # the risk score behind the probabilities stays private
     for col in ("score", "probability", "inclusion_units"):
-        assert all(col not in pd.read_csv(p, nrows=0).columns for p in public.glob("*.csv"))
+        assert all(col not in pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=p, nrows=0).columns for p in public.glob("*.csv"))
 
 
 def test_verify_draw_reproduces_a_risk_weighted_draw_and_catches_a_swap(tiny_district, tmp_path):
@@ -226,7 +239,7 @@ def test_verify_draw_refuses_doctored_inclusion_probabilities(tiny_district, tmp
     district, out = risk_weighted_plan(tiny_district, tmp_path)
     public = tmp_path / "public"
     publish(district.path, out, "plan", public)
-    frame = pd.read_csv(public / "sampling_frame.csv", dtype=str)
+    frame = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=public / "sampling_frame.csv", dtype=str)
     # shift probability inside one stratum: the sum still matches the quota, but one falls below the floor
     p = frame["inclusion_probability"].astype(float)
     stratum = frame.groupby(["tier", "subdistrict"])["enterprise_id"].transform("size") >= 2

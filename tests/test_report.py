@@ -20,7 +20,7 @@ def planned(tiny_district, tmp_path):
 
 def test_report_is_self_contained_with_charts(planned, tmp_path):
     district, out = planned
-    path = write_report(district.path, out, tmp_path / "report.html")
+    path = write_report(district.path, out, tmp_path / "report.html", lang="en")
     html = path.read_text(encoding="utf-8")
     assert "Inspection roster report, 2027Q1" in html
     # no external resources: nothing to fetch when opened offline

@@ -12,7 +12,7 @@ def test_plan_record_plan(tiny_district, tmp_path):
     q1 = tmp_path / "q1"
     run_plan(district.path, "2027Q1", 4, district.tiers_csv, out_dir=q1, time_limit=10)
     assert check_roster(district.path, q1) == []
-    roster = pd.read_csv(q1 / "roster.csv", dtype=str, keep_default_na=False)
+    roster = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=q1 / "roster.csv", dtype=str, keep_default_na=False)
     drawn = roster[roster["basis"] == "drawn"]
     assert len(drawn) >= 1
     finder = drawn.iloc[0]  # this drawn visit finds a major hazard: a follow-up is due next quarter
@@ -27,7 +27,7 @@ def test_plan_record_plan(tiny_district, tmp_path):
     q2 = tmp_path / "q2"
     run_plan(district.path, "2027Q2", 4, district.tiers_csv, out_dir=q2, time_limit=10)
     assert check_roster(district.path, q2) == []
-    roster2 = pd.read_csv(q2 / "roster.csv", dtype=str, keep_default_na=False)
+    roster2 = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=q2 / "roster.csv", dtype=str, keep_default_na=False)
 
     # follow-up: the enterprise whose Q1 visit found a major hazard is visited in Q2's first month
     follow = roster2[roster2["enterprise_id"] == finder["enterprise_id"]]
@@ -44,6 +44,6 @@ def test_plan_record_plan(tiny_district, tmp_path):
     assert not set(last_q1["inspectors"].split(";")) & set(first_q2["inspectors"].split(";"))
 
     # avoid_recent_days: nobody visited in Q1's last 90 days is drawn again in Q2
-    draw2 = pd.read_csv(q2 / "draw.csv", dtype=str, keep_default_na=False)
+    draw2 = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=q2 / "draw.csv", dtype=str, keep_default_na=False)
     recent = draw2[draw2["enterprise_id"].isin(drawn["enterprise_id"])]
     assert (recent["drawn"] == "no").all()

@@ -126,6 +126,32 @@ def test_hostile_names_are_never_formulas_and_round_trip(tiny_district, tmp_path
     assert assert_no_formula(tmp_path / "tiers") == 2
 
 
+def test_a_chinese_plan_folder_keeps_formula_looking_text_as_text(tiny_district, tmp_path, monkeypatch):
+    """The default (Chinese) plan folder: the same neutralising in its CSVs and in plan.xlsx,
+    and the names read back exactly from both."""
+    from riskplan import i18n
+
+    t = hostile_district(tiny_district)
+    for var in (i18n.ENV_VAR, "LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
+        monkeypatch.delenv(var, raising=False)
+    i18n.set_language(None)
+    out = tmp_path / "plan"
+    invoke("plan", t.path, "--quarter", QUARTER, "--seed", 5, "--tiers", t.tiers_csv, "--time-limit", 10,
+           "--out", out)
+    assert assert_no_formula(out) == 7  # six CSVs and plan.xlsx
+    raw = (out / "roster.csv").read_text(encoding="utf-8-sig")
+    assert raw.startswith("检查编号,") and "'=HYPERLINK" in raw
+    roster = read_csv_text(out / "roster.csv")
+    names = dict(zip(t.load().enterprises["enterprise_id"], t.load().enterprises["name"]))
+    assert all(names[e] == n for e, n in zip(roster["enterprise_id"], roster["enterprise_name"]))
+    sheet = load_workbook(out / "plan.xlsx")["检查安排"]
+    header = [c.value for c in sheet[1]]
+    shown = [r[header.index("企业名称")].value for r in sheet.iter_rows(min_row=2)]
+    assert shown == roster["enterprise_name"].tolist() and any(n.startswith(FORMULA_TRIGGERS) for n in shown)
+    subdistricts = {r[header.index("所属街道")].value for r in sheet.iter_rows(min_row=2)}
+    assert subdistricts <= {SUB_A, SUB_B} and SUB_A in subdistricts
+
+
 def test_whatif_outputs_are_never_formulas(tiny_district, tmp_path):
     t = hostile_district(tiny_district)
     policy = tmp_path / "=1+1.toml"

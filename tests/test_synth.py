@@ -69,7 +69,7 @@ def test_output_validates_and_matches_the_in_memory_district(small_dir):
     mem = make_district("S", seed=3, n_enterprises=1500, n_inspectors=24)
     pd.testing.assert_frame_equal(district.inspections[mem.inspections.columns].reset_index(drop=True),
                                   mem.inspections, check_dtype=False)
-    truth = pd.read_csv(small_dir / "truth.csv", dtype={"enterprise_id": str})
+    truth = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=small_dir / "truth.csv", dtype={"enterprise_id": str})
     assert list(truth.columns) == ["enterprise_id", "p_event_12m"]
     assert truth["enterprise_id"].tolist() == district.enterprises["enterprise_id"].tolist()
     assert truth["p_event_12m"].between(0, 1).all()
@@ -309,7 +309,7 @@ def test_leave_conflicts_and_pinned_visits(m_district):
 def _load(district_dir: Path) -> float:
     """Inspector load of the next quarter, supply computed by riskplan.calendar itself."""
     district = load_district(district_dir)
-    truth = pd.read_csv(district_dir / "truth.csv", dtype={"enterprise_id": str})
+    truth = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=district_dir / "truth.csv", dtype={"enterprise_id": str})
     q = Quarter(2027, 1)
     demand = estimate_demand(truth["p_event_12m"].to_numpy(), truth["enterprise_id"].to_numpy(),
                              district.accidents, district.inspections, district.pinned, q, district.policy)

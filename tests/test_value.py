@@ -50,7 +50,7 @@ def test_every_design_is_measured_on_every_seed_with_equal_sizes_where_the_tiers
 def test_a_run_is_the_sum_of_the_truth_over_the_drawn_enterprises(small):
     path, result = small
     district = with_draw_rules(load_district(path), min_inclusion=0.0)  # as measured above
-    truth = pd.read_csv(path / "truth.csv", dtype={"enterprise_id": str}).set_index("enterprise_id")["p_event_12m"]
+    truth = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=path / "truth.csv", dtype={"enterprise_id": str}).set_index("enterprise_id")["p_event_12m"]
     from riskplan.analysis.value import default_quarter
 
     quarter = default_quarter(district)
@@ -74,7 +74,7 @@ def test_ceiling_is_fitted_out_of_fold_and_tracks_the_truth(small):
     path, _ = small
     district = load_district(path)
     quarter = default_quarter(district)
-    truth = pd.read_csv(path / "truth.csv", dtype={"enterprise_id": str}).set_index("enterprise_id")["p_event_12m"]
+    truth = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=path / "truth.csv", dtype={"enterprise_id": str}).set_index("enterprise_id")["p_event_12m"]
     score = ceiling_scores(district, quarter, truth)
     assert score.index.equals(truth.index) and (score > 0).all()
     assert np.corrcoef(np.log(score), np.log(truth))[0, 1] > 0.5
@@ -112,7 +112,7 @@ def test_outputs_table_csv_and_png(small, tmp_path):
     files = write_value(result, tmp_path / "out")
     assert all(p.exists() for p in files)
     assert (tmp_path / "out" / "value.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    table = pd.read_csv(tmp_path / "out" / "value.csv")
+    table = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=tmp_path / "out" / "value.csv")
     assert list(table["design"]) == list(DESIGNS)
     with pytest.raises(FileExistsError):
         write_value(result, tmp_path / "out")

@@ -31,7 +31,7 @@ weight_power = 2
 def published_plan(tiny_district, tmp_path, policy, seed=5):
     district = tiny_district(policy=policy)
     if "risk_weighted" in policy:
-        tiers = pd.read_csv(district.tiers_csv, dtype=str)
+        tiers = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=district.tiers_csv, dtype=str)
         tiers["probability"] = [f"{0.002 + 0.31 * ((7 * i) % 11) ** 2 / 121:.6f}" for i in range(len(tiers))]
         tiers.to_csv(district.tiers_csv, index=False)
     out = tmp_path / "plan"
@@ -65,7 +65,7 @@ def redraw(public, frame):
         units = {e: inclusion_text_units(t) for e, t in zip(frame["enterprise_id"], frame["inclusion_probability"])}
     rerun = draw_spot_checks(only_frame, pd.Series(frame["tier"].to_numpy(), index=frame["enterprise_id"]),
                              manifest["quarter"], [], manifest["seed"], method=manifest["method"], units=units)
-    drawn = pd.read_csv(public / "drawn.csv", dtype=str, keep_default_na=False)
+    drawn = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=public / "drawn.csv", dtype=str, keep_default_na=False)
     new = pd.DataFrame({c: "" for c in drawn.columns}, index=range(len(rerun.drawn_ids)))
     new["credit_code"] = sorted(rerun.drawn_ids)
     frame.to_csv(public / "sampling_frame.csv", index=False)
@@ -77,7 +77,7 @@ def redraw(public, frame):
 
 def omit_a_drawn_enterprise(public):
     """Keep a favoured enterprise out of the lottery: drop a drawn one from the frame, redraw."""
-    frame = pd.read_csv(public / "sampling_frame.csv", dtype=str, keep_default_na=False)
+    frame = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=public / "sampling_frame.csv", dtype=str, keep_default_na=False)
     favoured = json.loads((public / "draw_manifest.json").read_text(encoding="utf-8"))["drawn"][0]
     redraw(public, frame[frame["enterprise_id"] != favoured].reset_index(drop=True))
     return favoured
@@ -88,7 +88,7 @@ def shift_two_chances(public, by=1000):
     the stratum's sum kept, both inside floor and cap; redraw."""
     from riskplan.export.publish import inclusion_text_units
 
-    frame = pd.read_csv(public / "sampling_frame.csv", dtype=str, keep_default_na=False)
+    frame = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=public / "sampling_frame.csv", dtype=str, keep_default_na=False)
     units = frame["inclusion_probability"].map(inclusion_text_units)
     inside = (units > 0.05e9 + by) & (units < 0.9e9 - by)
     stratum = frame[inside].groupby(["tier", "subdistrict"])["enterprise_id"].transform("size") >= 2
@@ -120,7 +120,7 @@ def test_a_frame_without_a_drawn_enterprise_is_named(tiny_district, tmp_path):
 
 def test_an_added_enterprise_is_named_too(tiny_district, tmp_path):
     district, out, public = published_plan(tiny_district, tmp_path, UNIFORM_POLICY)
-    frame = pd.read_csv(public / "sampling_frame.csv", dtype=str, keep_default_na=False)
+    frame = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=public / "sampling_frame.csv", dtype=str, keep_default_na=False)
     # O2 is orange: never in a sampled tier's frame; added as blue
     extra = pd.DataFrame([{"tier": "blue", "subdistrict": "A", "enterprise_id": "O2"}])
     known = dict(zip(district.load().enterprises["enterprise_id"], district.load().enterprises["subdistrict"]))
@@ -152,7 +152,7 @@ def test_recorded_results_are_a_note_not_a_broken_draw(tiny_district, tmp_path):
     from riskplan.export.record import record_results
 
     district, out, public = published_plan(tiny_district, tmp_path, UNIFORM_POLICY)
-    roster = pd.read_csv(out / "roster.csv", dtype=str)
+    roster = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=out / "roster.csv", dtype=str)
     results = tmp_path / "results.csv"
     pd.DataFrame({"visit_id": roster["visit_id"], "date": roster["date"], "hazards_found": 1,
                   "major_hazards_found": 0, "penalized": 0, "outcome": "ok"}).to_csv(results, index=False)
@@ -196,7 +196,7 @@ def test_a_malformed_manifest_is_bad_input_naming_file_and_key(tiny_district, tm
 
 def test_a_published_quota_that_is_not_the_rules_is_named(tiny_district, tmp_path):
     district, out, public = published_plan(tiny_district, tmp_path, UNIFORM_POLICY)
-    quotas = pd.read_csv(public / "quotas.csv", dtype=str, keep_default_na=False)
+    quotas = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=public / "quotas.csv", dtype=str, keep_default_na=False)
     assert {"quotas": True}.items() <= {n: ok for n, ok, _ in verify_draw(public, district.path, out / "tiers.csv")
                                         .checks}.items()
     quotas.loc[0, "eligible"] = str(int(quotas.loc[0, "eligible"]) + 1)  # a smaller published chance n / N
@@ -225,7 +225,7 @@ def test_a_risk_weighted_frame_without_a_drawn_enterprise_is_named(tiny_district
 
     district, out, public = published_plan(tiny_district, tmp_path, RISK_POLICY)
     assert verify_draw(public, district.path, out / "tiers.csv").ok
-    frame = pd.read_csv(public / "sampling_frame.csv", dtype=str, keep_default_na=False)
+    frame = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=public / "sampling_frame.csv", dtype=str, keep_default_na=False)
     units = frame["inclusion_probability"].map(inclusion_text_units)
     drawn = json.loads((public / "draw_manifest.json").read_text(encoding="utf-8"))["drawn"]
     for favoured in drawn:

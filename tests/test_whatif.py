@@ -102,7 +102,7 @@ def test_cli_whatif(tiny_district, tmp_path):
     out = tmp_path / "w"
     result = whatif_cli(district, out, "5", "2")
     assert result.exit_code == 0, result.output
-    table = pd.read_csv(out / "whatif.csv")
+    table = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=out / "whatif.csv")
     assert sorted(table["inspectors"].unique()) == [4, 6]
     assert "hazchem-qualified inspector" in result.output
     bad = CliRunner().invoke(main, ["whatif", str(district.path), "--quarter", QUARTER, "--inspectors", "9:1:1",
@@ -141,7 +141,7 @@ def test_a_scenario_that_runs_out_of_time_is_named_and_marked(tiny_district, tmp
     out = tmp_path / "w"
     result = whatif_cli(district, out, "0.000001", "1")
     assert result.exit_code == 0, result.output
-    table = pd.read_csv(out / "whatif.csv")
+    table = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=out / "whatif.csv")
     assert (table["status"] == "GREEDY_FALLBACK").all()
     summary = json.loads((out / "summary.json").read_text())
     assert summary["greedy_fallback_scenarios"] == ["inspectors=4", "inspectors=6"]

@@ -20,10 +20,14 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from riskplan.i18n import N_, _
+
 TABLE_EXTENSIONS = (".csv", ".xlsx")  # the table files a district folder holds
 
 #: What an output path is: a folder of files or one file (see `refuse_existing`).
 OUTPUT_KINDS = ("folder", "file")
+#: What callers say a folder holds (`refuse_existing(holds=...)`), translated where shown.
+HOLDS = (N_("a plan"),)
 
 
 def _umask() -> int:
@@ -104,7 +108,7 @@ def _sync_tree(folder: Path) -> None:
 
 
 def _unwritable(path: Path, exc: OSError) -> OutputRefused:
-    return OutputRefused(f"cannot write {path}: {exc.strerror or exc}")
+    return OutputRefused(_("cannot write {path}: {error}").format(path=path, error=exc.strerror or exc))
 
 
 def _parked(target: Path) -> Path:
@@ -175,11 +179,12 @@ def restore_interrupted(path: Path | str) -> bool:
                 os.replace(parked, target)
                 _fsync_folder(target.parent)
                 restored = True
-                print(f"riskplan: restored {target} from before an interrupted replace "
-                      f"(the new output was never completed)", file=sys.stderr)
+                print(_("riskplan: restored {path} from before an interrupted replace "
+                        "(the new output was never completed)").format(path=target), file=sys.stderr)
         _remove_stale(target)
     except OSError as exc:
-        raise OutputRefused(f"cannot finish the interrupted replace of {target}: {exc.strerror or exc}") from None
+        raise OutputRefused(_("cannot finish the interrupted replace of {path}: {error}").format(
+            path=target, error=exc.strerror or exc)) from None
     return restored
 
 
@@ -202,8 +207,9 @@ def _holds_district(folder: Path) -> bool:
 def _refuse_dangling(given: Path) -> None:
     for p in (given, *given.parents):
         if p.is_symlink() and not p.exists():
-            raise OutputRefused(f"cannot write {given}: {p} is a symbolic link to {os.readlink(p)}, which does "
-                                f"not exist; remove the link or make it point to an existing folder")
+            raise OutputRefused(_("cannot write {path}: {link} is a symbolic link to {target}, which does not "
+                                  "exist; remove the link or make it point to an existing folder").format(
+                path=given, link=p, target=os.readlink(p)))
 
 
 def _refuse_inputs(given: Path, target: Path, inputs: Iterable[Path | str | None]) -> None:
@@ -212,24 +218,29 @@ def _refuse_inputs(given: Path, target: Path, inputs: Iterable[Path | str | None
             continue
         source = Path(inp).resolve()
         if target == source:
-            raise OutputRefused(f"the output {given} is {inp}, which this command reads; riskplan never writes "
-                                f"over its inputs, with or without --force; choose another output")
+            raise OutputRefused(_("the output {path} is {input}, which this command reads; riskplan never writes "
+                                  "over its inputs, with or without --force; choose another output").format(
+                path=given, input=inp))
         if target.is_relative_to(source):
-            raise OutputRefused(f"the output {given} lies inside {inp}, which this command reads; riskplan never "
-                                f"writes into its inputs, with or without --force; choose another output")
+            raise OutputRefused(_("the output {path} lies inside {input}, which this command reads; riskplan never "
+                                  "writes into its inputs, with or without --force; choose another output").format(
+                path=given, input=inp))
         if source.is_relative_to(target):
-            raise OutputRefused(f"the output {given} contains {inp}, which this command reads; replacing it "
-                                f"would delete that input, so it is refused even with --force; choose another output")
+            raise OutputRefused(_("the output {path} contains {input}, which this command reads; replacing it "
+                                  "would delete that input, so it is refused even with --force; choose another "
+                                  "output").format(path=given, input=inp))
 
 
 def _refuse_district(given: Path, target: Path, district_out: bool) -> None:
     if target.is_dir() and _holds_district(target) and not district_out:
-        raise OutputRefused(f"the output {given} is the district folder {target}; riskplan never writes over a "
-                            f"district's folder, with or without --force; choose another output")
+        raise OutputRefused(_("the output {path} is the district folder {folder}; riskplan never writes over a "
+                              "district's folder, with or without --force; choose another output").format(
+            path=given, folder=target))
     for folder in target.parents:
         if _holds_district(folder):
-            raise OutputRefused(f"the output {given} lies inside the district folder {folder}; riskplan never "
-                                f"writes into a district's folder, with or without --force; choose another output")
+            raise OutputRefused(_("the output {path} lies inside the district folder {folder}; riskplan never "
+                                  "writes into a district's folder, with or without --force; choose another "
+                                  "output").format(path=given, folder=folder))
 
 
 def _refuse_unwritable(given: Path, target: Path) -> None:
@@ -237,9 +248,10 @@ def _refuse_unwritable(given: Path, target: Path) -> None:
     while not (place.exists() or place == place.parent):
         place = place.parent
     if not place.is_dir():
-        raise OutputRefused(f"cannot write {given}: {place} is a file, not a folder")
+        raise OutputRefused(_("cannot write {path}: {place} is a file, not a folder").format(path=given, place=place))
     if not os.access(place, os.W_OK | os.X_OK):
-        raise OutputRefused(f"cannot write {given}: the folder {place} is not writable")
+        raise OutputRefused(_("cannot write {path}: the folder {place} is not writable").format(
+            path=given, place=place))
 
 
 def refuse_existing(path: Path | str, force: bool = False, kind: str = "folder", *,
@@ -277,30 +289,36 @@ it as a file the command wrote (its header, its generator tag). Something of the
         return target
     if kind == "folder":
         if not target.is_dir():
-            raise FileExistsError(f"{given} exists and is not a folder")
+            raise FileExistsError(_("{path} exists and is not a folder").format(path=given))
         if any(target.iterdir()):
             if not force:
-                what = f"holds {holds}" if marker and holds and (target / marker).exists() else "exists and is not empty"
-                raise FileExistsError(f"{given} already {what}; use --force to replace it")
+                if marker and holds and (target / marker).exists():
+                    raise FileExistsError(_("{path} already holds {what}; use --force to replace it").format(
+                        path=given, what=_(holds)))
+                raise FileExistsError(_("{path} already exists and is not empty; use --force to replace it").format(
+                    path=given))
             if not written_by_riskplan(target):
-                raise OutputRefused(f"{given} was not written by riskplan (it has no {OUTPUT_MARKER} file), so --force "
-                                    f"does not replace it; remove it yourself or choose another output")
+                raise OutputRefused(_("{path} was not written by riskplan (it has no {marker} file), so --force "
+                                      "does not replace it; remove it yourself or choose another output").format(
+                    path=given, marker=OUTPUT_MARKER))
             inner = next((p.parent for p in target.rglob(f"{_DISTRICT_TABLE}.*")
                           if p.suffix.lower() in TABLE_EXTENSIONS and p.parent != target), None)
             if inner is not None:
-                raise OutputRefused(f"the output {given} contains the district folder {inner}; replacing it would "
-                                    f"delete that district, so it is refused even with --force; choose another output")
+                raise OutputRefused(_("the output {path} contains the district folder {folder}; replacing it would "
+                                      "delete that district, so it is refused even with --force; choose another "
+                                      "output").format(path=given, folder=inner))
     else:
         if target.is_dir():
-            raise FileExistsError(f"{given} exists and is a folder, not a file")
+            raise FileExistsError(_("{path} exists and is a folder, not a file").format(path=given))
         if not force:
-            raise FileExistsError(f"{given} already exists; use --force to replace it")
+            raise FileExistsError(_("{path} already exists; use --force to replace it").format(path=given))
         if suffixes and target.suffix.lower() not in suffixes:
-            raise OutputRefused(f"{given} is not a {' or '.join(suffixes)} file, so --force does not replace it; "
-                                f"remove it yourself or choose another output")
+            raise OutputRefused(_("{path} is not a {suffixes} file, so --force does not replace it; remove it "
+                                  "yourself or choose another output").format(
+                path=given, suffixes=_(" or ").join(suffixes)))
         if own is not None and not own(target):
-            raise OutputRefused(f"{given} was not written by riskplan, so --force does not replace it; "
-                                f"remove it yourself or choose another output")
+            raise OutputRefused(_("{path} was not written by riskplan, so --force does not replace it; "
+                                  "remove it yourself or choose another output").format(path=given))
     return target
 
 

@@ -2,7 +2,10 @@
 problem, solves it and writes OUT/ (see `export.plan_files` for the files).
 
 Same inputs + seed + options give byte-identical files; plan.json differs between runs only
-under its "timing" key."""
+under its "timing" key. plan.json also records the working calendar the plan used ("calendar":
+the holidays and make-up working days applied, and whether they came from the policy, the
+chinesecalendar package or nowhere) and the warnings the user must read ("warnings"; the
+`plan` command prints them on stderr)."""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from riskplan.domain.calendar import Quarter
+from riskplan.domain.calendar import Quarter, WorkCalendar, calendar_warning
 from riskplan.domain.roster import Obligation, SolveResult
 from riskplan.export.plan_files import (
     Shortfall,
@@ -24,6 +27,7 @@ from riskplan.export.plan_files import (
     tiers_output,
     write_plan,
 )
+from riskplan.i18n import _
 from riskplan.io import sha256_file
 from riskplan.outputs import refuse_existing
 from riskplan.load.district import load_district
@@ -46,6 +50,22 @@ class PlanResult:
     obligations: list[Obligation]
     roster: pd.DataFrame
     shortfall: Shortfall
+    warnings: list[str]  # lines for stderr, in the current language ("warning: ...")
+
+
+def plan_warnings(calendar: WorkCalendar) -> list[dict[str, Any]]:
+    """plan.json's "warnings": what the user must know about how the plan was made."""
+    text = calendar_warning(calendar)
+    if text is None:
+        return []
+    return [{"kind": "calendar_unknown_year", "year": calendar.quarter.year, "message": text}]
+
+
+def with_calendar(plan: dict[str, Any], calendar: WorkCalendar, warnings: list[dict[str, Any]]) -> dict[str, Any]:
+    """plan.json with "calendar" and "warnings" added before "timing" (which stays last)."""
+    timing = {"timing": plan["timing"]} if "timing" in plan else {}
+    body = {k: v for k, v in plan.items() if k != "timing"}
+    return {**body, "calendar": calendar.record(), "warnings": warnings, **timing}
 
 
 def run_plan(district_dir: Path | str, quarter: Quarter | str, seed: int, tiers_path: Path | str | None = None,
@@ -74,5 +94,8 @@ def run_plan(district_dir: Path | str, quarter: Quarter | str, seed: int, tiers_
     shortfall = shortfall_tables(prep, result)
     plan = plan_record(prep, result, roster, shortfall, seed=seed, district=district, tier_source=tier_source,
                        time_limit=time_limit, wall_time=time.perf_counter() - started)
+    warnings = plan_warnings(prep.problem.calendar)
+    plan = with_calendar(plan, prep.problem.calendar, warnings)
     write_plan(out_dir, force, prep, result, tiers_frame, roster, shortfall, plan)
-    return PlanResult(out_dir, plan, result, prep.draw, prep.obligations, roster, shortfall)
+    lines = [_("warning: {message}").format(message=w["message"]) for w in warnings]
+    return PlanResult(out_dir, plan, result, prep.draw, prep.obligations, roster, shortfall, lines)

@@ -30,6 +30,7 @@ remainder tie-break.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
@@ -38,16 +39,18 @@ import numpy as np
 import pandas as pd
 
 from riskplan.domain.calendar import Quarter
+from riskplan.domain.headers import display_headers, value_label
 from riskplan.domain.schema import TIERS
+from riskplan.i18n import N_, _, language
 from riskplan.load.district import District, load_district
 from riskplan.plan.draw import draw_spot_checks
 from riskplan.plan.obligations import find_obligations
 
 DESIGNS = ("uniform", "risk_weighted", "ceiling", "oracle", "baseline")
-#: Chart labels: the baseline draws from its own tiers (a different, riskier yellow pool), so
-#: its drawn-visit bar is not comparable with the others'.
-LABELS = {"risk_weighted": "risk-weighted", "ceiling": "ceiling\n(truth fit)", "oracle": "oracle\n(true risk)",
-          "baseline": "rule baseline\n(its own tiers)"}
+#: Chart labels (translated where shown): the baseline draws from its own tiers (a different,
+#: riskier yellow pool), so its drawn-visit bar is not comparable with the others'.
+LABELS = {"uniform": N_("uniform"), "risk_weighted": N_("risk-weighted"), "ceiling": N_("ceiling\n(truth fit)"),
+          "oracle": N_("oracle\n(true risk)"), "baseline": N_("rule baseline\n(its own tiers)")}
 #: Folds of the out-of-fold truth fit behind the `ceiling` design.
 CEILING_FOLDS = 5
 RUN_COLUMNS = ("design", "seed", "drawn_visits", "drawn_events", "drawn_expected", "all_visits", "all_events",
@@ -205,7 +208,7 @@ def with_draw_rules(district: District, min_inclusion: float | None = None,
     try:
         rules = district.policy.draw.model_validate({**district.policy.draw.model_dump(), **update})
     except ValueError as exc:
-        raise PolicyError("policy.toml", [f"[draw] with {update}: {exc}"]) from None
+        raise PolicyError("policy.toml", [_("[draw] with {update}: {error}").format(update=update, error=exc)]) from None
     return replace(district, policy=district.policy.model_copy(update={"draw": rules}))
 
 
@@ -225,10 +228,10 @@ def measure_value(district_dir: Path | str, quarter: Quarter | str | None = None
     ids = district.enterprises["enterprise_id"]
     truth = pd.Series(read_truth(district_dir, ids), index=ids.to_numpy())
     if stage:
-        stage("tiering (model and rule baseline), obligations, ceiling fit")
+        stage(_("tiering (model and rule baseline), obligations, ceiling fit"))
     inputs = design_inputs(district, quarter, truth)
     if stage:
-        stage("drawing")
+        stage(_("drawing"))
     rows = []
     total = seeds * len(DESIGNS)
     for k, seed in enumerate(range(first_seed, first_seed + seeds)):
@@ -259,28 +262,47 @@ def measure_value(district_dir: Path | str, quarter: Quarter | str | None = None
 def format_table(result: ValueResult) -> str:
     """The summary as aligned text (what the command prints)."""
     s = result.summary
-    head = (f"{'design':<14}{'drawn':>7}{'events (drawn)':>16}{'90% of seeds':>18}{'×uniform':>10}"
-            f"{'all':>7}{'events (all)':>14}{'90% of seeds':>18}{'×uniform':>10}{'min π':>9}{'max π':>8}"
-            f"{'at floor':>10}")
-    lines = [head, "-" * len(head)]
+    columns = [(_("design"), 14, "<"), (_("drawn"), 7, ">"), (_("events (drawn)"), 16, ">"),
+               (_("90% of seeds"), 18, ">"), (_("×uniform"), 10, ">"), (_("all"), 7, ">"),
+               (_("events (all)"), 14, ">"), (_("90% of seeds"), 18, ">"), (_("×uniform"), 10, ">"),
+               (_("min π"), 9, ">"), (_("max π"), 8, ">"), (_("at floor"), 10, ">")]
+    head = "".join(_pad(text, width, align) for text, width, align in columns)
+    lines = [head, "-" * _width(head)]
     for r in s.itertuples(index=False):
-        lines.append(f"{r.design:<14}{r.drawn_visits:>7.0f}{r.drawn_events:>16.2f}"
-                     f"{f'{r.drawn_lo:.2f}–{r.drawn_hi:.2f}':>18}{r.drawn_ratio_to_uniform:>10.2f}"
-                     f"{r.all_visits:>7.0f}{r.all_events:>14.2f}{f'{r.all_lo:.2f}–{r.all_hi:.2f}':>18}"
-                     f"{r.all_ratio_to_uniform:>10.2f}{r.min_inclusion_seen:>9.4f}{r.max_inclusion_seen:>8.3f}"
-                     f"{r.at_floor:>10.1%}")
+        cells = [_design_name(r.design), f"{r.drawn_visits:.0f}", f"{r.drawn_events:.2f}",
+                 f"{r.drawn_lo:.2f}–{r.drawn_hi:.2f}", f"{r.drawn_ratio_to_uniform:.2f}", f"{r.all_visits:.0f}",
+                 f"{r.all_events:.2f}", f"{r.all_lo:.2f}–{r.all_hi:.2f}", f"{r.all_ratio_to_uniform:.2f}",
+                 f"{r.min_inclusion_seen:.4f}", f"{r.max_inclusion_seen:.3f}", f"{r.at_floor:.1%}"]
+        lines.append("".join(_pad(c, width, align) for c, (_t, width, align) in zip(cells, columns)))
     i = result.info
     lines.append("")
-    lines.append(f"Risk-weighted draw captures {i['gain_share_drawn']:.0%} of the oracle's gain over uniform on the "
-                 f"drawn visits ({i['gain_share_all']:.0%} on all visits); weight power {i.get('weight_power', 1)}, "
-                 f"floor {i['min_inclusion']} "
-                 f"{'honoured for every enterprise' if i['floor_honoured'] else 'NOT honoured'}.")
-    lines.append(f"A score fitted to the truth from the same records (ceiling) captures "
-                 f"{i['ceiling_share_drawn']:.0%}; the model's gain is {i['model_share_of_ceiling_drawn']:.0%} of the "
-                 f"ceiling's. (The ceiling is fitted out of fold to this district's {i.get('enterprises', 0):,} true "
-                 "probabilities: with few enterprises "
-                 "it understates what the records can tell.)")
+    honoured = _("honoured for every enterprise") if i["floor_honoured"] else _("NOT honoured")
+    lines.append(_("Risk-weighted draw captures {share_drawn} of the oracle's gain over uniform on the drawn visits "
+                   "({share_all} on all visits); weight power {power}, floor {floor} {honoured}.").format(
+        share_drawn=f"{i['gain_share_drawn']:.0%}", share_all=f"{i['gain_share_all']:.0%}",
+        power=i.get("weight_power", 1), floor=i["min_inclusion"], honoured=honoured))
+    lines.append(_("A score fitted to the truth from the same records (ceiling) captures {share}; the model's gain is "
+                   "{model_share} of the ceiling's. (The ceiling is fitted out of fold to this district's {count} true "
+                   "probabilities: with few enterprises it understates what the records can tell.)").format(
+        share=f"{i['ceiling_share_drawn']:.0%}", model_share=f"{i['model_share_of_ceiling_drawn']:.0%}",
+        count=f"{i.get('enterprises', 0):,}"))
     return "\n".join(lines)
+
+
+def _design_name(design: str) -> str:
+    """A design as the tables name it: its code in English, its Chinese name in Chinese."""
+    return value_label("design", design)
+
+
+def _width(text: str) -> int:
+    """Columns a text takes in a terminal: East Asian wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int, align: str) -> str:
+    """`text` padded to `width` terminal columns (wide characters counted twice), as f"{:<w}"."""
+    gap = " " * max(0, width - _width(text))
+    return text + gap if align == "<" else gap + text
 
 
 def plot_value(result: ValueResult, path: Path) -> None:
@@ -291,31 +313,47 @@ def plot_value(result: ValueResult, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from riskplan.export.report import use_report_fonts
+
+    use_report_fonts()
     s = result.summary
     colours = {"uniform": "#8c8c8c", "risk_weighted": "#d95f02", "ceiling": "#e6ab02", "oracle": "#1b9e77",
                "baseline": "#7570b3"}
     fig, axes = plt.subplots(1, 2, figsize=(11.5, 4.4))
-    for ax, part, title in ((axes[0], "drawn", "drawn (spot-check) visits"), (axes[1], "all", "all visits")):
+    for ax, part, title in ((axes[0], "drawn", _("drawn (spot-check) visits")), (axes[1], "all", _("all visits"))):
         mean = s[f"{part}_events"].to_numpy()
         err = np.vstack([mean - s[f"{part}_lo"].to_numpy(), s[f"{part}_hi"].to_numpy() - mean])
-        labels = [LABELS.get(d, d) for d in s["design"]]
+        labels = [_(LABELS[d]) if d in LABELS else d for d in s["design"]]
         ax.bar(labels, mean, yerr=err, capsize=4, color=[colours[d] for d in s["design"]])
         for x, (m, n) in enumerate(zip(mean, s[f"{part}_visits"])):
-            ax.text(x, m / 2, f"{m:.1f}\n{n:.0f} visits", ha="center", va="center", fontsize=8, color="white")
+            ax.text(x, m / 2, _("{events}\n{visits} visits").format(events=f"{m:.1f}", visits=f"{n:.0f}"),
+                    ha="center", va="center", fontsize=8, color="white")
         ax.set_title(title)
-        ax.set_ylabel("expected enterprises with a serious event (Σ p)")
+        ax.set_ylabel(_("expected enterprises with a serious event (Σ p)"))
         ax.tick_params(axis="x", labelsize=8)
     i = result.info
-    fig.suptitle(f"Targeting value, {i['quarter']}, {i['seeds'][1] - i['seeds'][0] + 1} seeds; risk-weighted "
-                 f"captures {i['gain_share_drawn']:.0%} of the oracle's gain (floor {i['min_inclusion']}, "
-                 f"power {i.get('weight_power', 1)})", fontsize=10)
+    fig.suptitle(_("Targeting value, {quarter}, {seeds} seeds; risk-weighted captures {share} of the oracle's gain "
+                   "(floor {floor}, power {power})").format(
+        quarter=i["quarter"], seeds=i["seeds"][1] - i["seeds"][0] + 1, share=f"{i['gain_share_drawn']:.0%}",
+        floor=i["min_inclusion"], power=i.get("weight_power", 1)), fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
+def display_table(frame: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
+    """A value table as written: headers (domain/headers.py, table `value`) and design names in
+    the chosen language; the numbers unchanged."""
+    with language(lang):
+        out = frame.copy()
+        out["design"] = [_design_name(d) for d in out["design"]]
+        out.columns = display_headers("value", out.columns)
+        return out
+
+
 def write_value(result: ValueResult, out_dir: Path | str, force: bool = False) -> list[Path]:
-    """OUT/value.csv (summary), value_runs.csv (per seed), value.json (info), value.png."""
+    """OUT/value.csv (summary), value_runs.csv (per seed), value.json (info), value.png; the
+    tables in the current language."""
     import json
 
     from riskplan.io import frame_to_csv_bytes
@@ -323,8 +361,8 @@ def write_value(result: ValueResult, out_dir: Path | str, force: bool = False) -
 
     out_dir = Path(out_dir)
     with atomic_output_dir(out_dir, force=force) as staging:
-        (staging / "value.csv").write_bytes(frame_to_csv_bytes(result.summary, "%.6f"))
-        (staging / "value_runs.csv").write_bytes(frame_to_csv_bytes(result.runs, "%.6f"))
+        (staging / "value.csv").write_bytes(frame_to_csv_bytes(display_table(result.summary), "%.6f"))
+        (staging / "value_runs.csv").write_bytes(frame_to_csv_bytes(display_table(result.runs), "%.6f"))
         (staging / "value.json").write_text(json.dumps(result.info, indent=2, ensure_ascii=False) + "\n",
                                             encoding="utf-8")
         plot_value(result, staging / "value.png")
@@ -332,4 +370,4 @@ def write_value(result: ValueResult, out_dir: Path | str, force: bool = False) -
 
 
 __all__ = ["DESIGNS", "ValueResult", "measure_value", "ceiling_scores", "with_draw_rules", "write_value",
-           "format_table", "plot_value", "gain_share", "default_quarter"]
+           "display_table", "format_table", "plot_value", "gain_share", "default_quarter"]

@@ -30,8 +30,10 @@ import numpy as np
 import pandas as pd
 
 from riskplan.domain.calendar import weekly_limits
+from riskplan.domain.headers import canonical_value, display_headers, value_label
 from riskplan.domain.roster import RosterProblem
 from riskplan.domain.schema import TIERS, split_list
+from riskplan.i18n import _, get_language, language
 from riskplan.io import frame_to_csv_bytes
 from riskplan.outputs import atomic_output_dir
 from riskplan.load.district import District, DistrictError, Problem, load_district
@@ -54,14 +56,17 @@ class Scenario:
 
     @property
     def label(self) -> str:
-        parts = [f"inspectors={self.inspectors}" if self.inspectors is not None else "inspectors=as-is"]
+        """The scenario in words, in the current language ("inspectors=30, capacity×1.2")."""
+        parts = [_("inspectors={count}").format(count=self.inspectors) if self.inspectors is not None
+                 else _("inspectors=as-is")]
         if self.capacity_scale != 1.0:
-            parts.append(f"capacity×{self.capacity_scale:g}")
-        parts += [f"{t}_share={s:g}" for t, s in self.shares]
+            parts.append(_("capacity×{scale}").format(scale=f"{self.capacity_scale:g}"))
+        parts += [_("{tier}_share={share}").format(tier=value_label("tier", t), share=f"{s:g}") for t, s in self.shares]
         if self.extra_qualified:
-            parts.append(f"+{self.extra_qualified[1]} {self.extra_qualified[0]}")
+            parts.append(_("+{count} {qualification}").format(
+                count=self.extra_qualified[1], qualification=value_label("qualification", self.extra_qualified[0])))
         if self.policy:
-            parts.append(f"policy={Path(self.policy).name}")
+            parts.append(_("policy={file}").format(file=Path(self.policy).name))
         return ", ".join(parts)
 
 
@@ -75,23 +80,24 @@ def parse_range(text: str, kind: type = float) -> list:
             raise ValueError
         start, stop, step = (kind(p) for p in parts)
     except ValueError:
-        raise ValueError(f"'{text}' is not a range START:STOP:STEP") from None
+        raise ValueError(_("'{text}' is not a range START:STOP:STEP").format(text=text)) from None
     if step <= 0 or stop < start:
-        raise ValueError(f"'{text}': need STOP >= START and STEP > 0")
+        raise ValueError(_("'{text}': need STOP >= START and STEP > 0").format(text=text))
     n = int(math.floor((stop - start) / step + 1e-9)) + 1
     values = [start + i * step for i in range(n)]
     return [kind(round(v, 10)) if kind is float else kind(v) for v in values]
 
 
 def parse_share(text: str) -> tuple[str, list[float]]:
-    """'blue=0.01:0.10:0.01' -> ('blue', [0.01, …, 0.10])."""
-    tier, _, rng = text.partition("=")
-    tier = tier.strip().lower()
-    if tier not in {t.value for t in TIERS} or not rng:
-        raise ValueError(f"'{text}' is not TIER=START:STOP:STEP (tier one of red, orange, yellow, blue)")
+    """'blue=0.01:0.10:0.01' (or '蓝=…') -> ('blue', [0.01, …, 0.10])."""
+    written, _sep, rng = text.partition("=")
+    tier = canonical_value("tier", written.strip())  # red or 红
+    if tier is None or not rng:
+        raise ValueError(_("'{text}' is not TIER=START:STOP:STEP (tier one of red, orange, yellow, blue)").format(
+            text=text))
     values = parse_range(rng)
     if any(not 0.0 <= v <= 1.0 for v in values):
-        raise ValueError(f"'{text}': shares must lie in [0, 1]")
+        raise ValueError(_("'{text}': shares must lie in [0, 1]").format(text=text))
     return tier, values
 
 
@@ -125,7 +131,7 @@ def scenario_inspectors(district: District, scenario: Scenario, order: list[str]
     for k in range(max(0, n - len(order))):
         src = table.loc[order[k % len(order)]].copy() if order else None
         if src is None:
-            raise ValueError("the district has no certified inspector to copy")
+            raise ValueError(_("the district has no certified inspector to copy"))
         src["inspector_id"] = f"{CLONE_PREFIX}{k + 1:03d}"
         src["name"] = src["inspector_id"]
         clones.append(src)
@@ -194,13 +200,15 @@ class _Job:
     problem: RosterProblem
     seed: int
     time_limit: float
+    lang: str = "en"  # a worker process measures in the caller's language (scenario labels)
 
 
 def _run(job: _Job) -> tuple[int, list[dict]]:
     from riskplan.solve.solve import solve_roster
 
-    result = solve_roster(job.problem, job.seed, time_limit=job.time_limit)
-    return job.index, measure(job.problem, result, job.scenario)
+    with language(job.lang):
+        result = solve_roster(job.problem, job.seed, time_limit=job.time_limit)
+        return job.index, measure(job.problem, result, job.scenario)
 
 
 @dataclass
@@ -255,7 +263,7 @@ def run_whatif(district_dir: Path, quarter: str, seed: int, scenarios: list[Scen
     tiers = load_tiers_csv(tiers_path, district) if tiers_path else model_tiers(district, _quarter(quarter))[0]
     order = staffing_order(district, seed)
     if not order:
-        raise DistrictError([Problem("inspectors.csv", "no certified inspector: nothing to vary")])
+        raise DistrictError([Problem("inspectors.csv", _("no certified inspector: nothing to vary"))])
     prepared: dict[tuple, Prepared] = {}  # by (policy variant, shares)
     jobs: list[_Job] = []
     wanted = list(scenarios)
@@ -271,7 +279,7 @@ def run_whatif(district_dir: Path, quarter: str, seed: int, scenarios: list[Scen
             variant = _with_shares(_with_policy(district, scenario.policy), scenario.shares)
             prepared[key] = prepare(variant, tiers, quarter, seed)
         problem = scenario_problem(prepared[key].problem, district, scenario, order)
-        jobs.append(_Job(len(jobs), scenario, problem, seed, time_limit))
+        jobs.append(_Job(len(jobs), scenario, problem, seed, time_limit, get_language()))
     workers = workers or os.cpu_count() or 1
     results: dict[int, list[dict]] = {}
     if workers == 1 or len(jobs) == 1:
@@ -312,7 +320,7 @@ def _with_policy(district: District, policy_path: str | None) -> District:
     from riskplan.domain.policy import load_policy
 
     if not Path(policy_path).exists():
-        raise DistrictError([Problem(str(policy_path), "policy variant file not found")])
+        raise DistrictError([Problem(str(policy_path), _("policy variant file not found"))])
     return replace(district, policy=load_policy(policy_path))
 
 
@@ -341,25 +349,27 @@ def charts(table: pd.DataFrame) -> dict[str, bytes]:
 
     base = table[(table["capacity_scale"] == 1.0) & (table["policy"] == "")]
     out = {}
-    for metric, ylabel, name in (("mandatory_coverage", "mandatory coverage", "coverage.png"),
-                                 ("shortfall", "mandatory visits missing", "shortfall.png")):
+    for metric, ylabel, title, name in (
+            ("mandatory_coverage", _("mandatory coverage"), _("Mandatory coverage against staffing"), "coverage.png"),
+            ("shortfall", _("mandatory visits missing"), _("Mandatory visits missing against staffing"),
+             "shortfall.png")):
         fig, ax = plt.subplots(figsize=(8, 4.5))
         for tier in [t.value for t in TIERS]:
             sel = base[base["tier"] == tier].groupby("inspectors")[metric].mean()
             if len(sel):
-                ax.plot(sel.index, sel.values, marker="o", color=TIER_COLOURS[tier], label=tier)
+                ax.plot(sel.index, sel.values, marker="o", color=TIER_COLOURS[tier], label=value_label("tier", tier))
         fell = base[(base["tier"] != "all") & (base["status"] == "GREEDY_FALLBACK")]
         if len(fell):  # hollow rings: the solver ran out of time there and the greedy roster stands in
             ax.scatter(fell["inspectors"], fell[metric], s=140, facecolors="none", edgecolors="black",
-                       linewidths=1.2, zorder=5, label="greedy fallback (raise --time-limit)")
+                       linewidths=1.2, zorder=5, label=_("greedy fallback (raise --time-limit)"))
         if metric == "mandatory_coverage":
             drawn = base[base["tier"] == "all"].groupby("inspectors")[["drawn_placed", "drawn_requested"]].sum()
             share = drawn["drawn_placed"] / drawn["drawn_requested"].where(drawn["drawn_requested"] > 0)
-            ax.plot(share.index, share.values, linestyle="--", color="grey", label="drawn visits placed")
+            ax.plot(share.index, share.values, linestyle="--", color="grey", label=_("drawn visits placed"))
             ax.set_ylim(0, 1.05)
-        ax.set_xlabel("certified inspectors")
+        ax.set_xlabel(_("certified inspectors"))
         ax.set_ylabel(ylabel)
-        ax.set_title(f"{ylabel.capitalize()} against staffing")
+        ax.set_title(title)
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend(frameon=False)
@@ -370,12 +380,24 @@ def charts(table: pd.DataFrame) -> dict[str, bytes]:
     return out
 
 
+def display_table(frame: pd.DataFrame, table: str, lang: str | None = None) -> pd.DataFrame:
+    """A what-if table as people read it: headers (domain/headers.py, table `whatif` or
+    `marginal`) and tier names in the chosen language; the numbers unchanged."""
+    with language(lang):
+        out = frame.copy()
+        if "tier" in out.columns:
+            out["tier"] = [_("all tiers") if t == "all" else value_label("tier", t) for t in out["tier"]]
+        out.columns = display_headers(table, out.columns)
+        return out
+
+
 def write_whatif(result: WhatIfResult, out_dir: Path, force: bool = False) -> list[Path]:
+    """OUT/whatif.csv, marginal.csv (in the current language), summary.json and the charts."""
     import json
 
     with atomic_output_dir(Path(out_dir), force=force) as staging:
-        (staging / "whatif.csv").write_bytes(frame_to_csv_bytes(result.table))
-        (staging / "marginal.csv").write_bytes(frame_to_csv_bytes(result.marginal))
+        (staging / "whatif.csv").write_bytes(frame_to_csv_bytes(display_table(result.table, "whatif")))
+        (staging / "marginal.csv").write_bytes(frame_to_csv_bytes(display_table(result.marginal, "marginal")))
         (staging / "summary.json").write_text(json.dumps({
             "minimal_staffing": result.minimal_staffing, "extra_qualified": result.extra,
             "greedy_fallback_scenarios": result.fallbacks}, indent=2, ensure_ascii=False) + "\n")

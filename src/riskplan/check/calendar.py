@@ -3,6 +3,10 @@
 Written apart from the planner's calendar on purpose: a mistake in the planner's date or
 capacity arithmetic must show up as a violation here, not be agreed with. Limits are exact
 fractions (no float tolerance), so a limit that is an integer on paper is that integer.
+
+Holidays: the policy's lists when either names a day inside the quarter; otherwise China's
+official working days, asked of the chinesecalendar package day by day (`is_workday`, not the
+planner's call); for a year the package does not know, Monday to Friday.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from fractions import Fraction
 
+from riskplan.i18n import _
+
 _FORM = re.compile(r"\s*(\d{4})-?[Qq]([1-4])\s*")
 
 
@@ -21,7 +27,7 @@ class CheckQuarter:
 
     def __init__(self, year: int, number: int):
         if number not in (1, 2, 3, 4):
-            raise ValueError(f"quarter number {number} is not 1..4")
+            raise ValueError(_("quarter number {number} is not 1..4").format(number=number))
         self.year, self.number = int(year), int(number)
         first_month = 3 * self.number - 2
         self.months: tuple[tuple[date, date], ...] = tuple(
@@ -33,7 +39,7 @@ class CheckQuarter:
     def parse(cls, text: str) -> CheckQuarter:
         m = _FORM.fullmatch(str(text))
         if m is None:
-            raise ValueError(f"quarter '{text}' is not of the form 2027Q1")
+            raise ValueError(_("quarter '{text}' is not of the form 2027Q1").format(text=text))
         return cls(int(m.group(1)), int(m.group(2)))
 
     def month(self, k: int) -> tuple[date, date]:
@@ -68,15 +74,31 @@ def as_check_quarter(quarter: object) -> CheckQuarter:
 
 
 def working_days(quarter: CheckQuarter, holidays: Iterable[date], extra_workdays: Iterable[date]) -> list[date]:
-    """Monday to Friday minus holidays plus make-up days, inside the quarter, in order."""
+    """The quarter's working days, in order: Monday to Friday minus holidays plus make-up days
+    when the policy lists a day inside the quarter, else the official calendar's (module doc)."""
     off, extra = set(holidays), set(extra_workdays)
+    days = [quarter.start + timedelta(days=offset) for offset in range((quarter.end - quarter.start).days + 1)]
+    if not any(day in quarter for day in off | extra):
+        official = _official_working_days(days)
+        if official is not None:
+            return official
     out = []
-    for offset in range((quarter.end - quarter.start).days + 1):
-        day = quarter.start + timedelta(days=offset)
+    for day in days:
         weekday = day.isoweekday()  # 1 Monday .. 7 Sunday
         if day in extra or (weekday <= 5 and day not in off):
             out.append(day)
     return out
+
+
+def _official_working_days(days: list[date]) -> list[date] | None:
+    """The days China works on (statutory holidays off, 调休 make-up days on), or None when
+    the package does not know the year."""
+    import chinese_calendar
+
+    try:
+        return [day for day in days if chinese_calendar.is_workday(day)]
+    except NotImplementedError:
+        return None
 
 
 def iso_week_of(day: date) -> tuple[int, int]:

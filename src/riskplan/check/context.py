@@ -15,9 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from riskplan.domain.headers import canonical_header, canonical_value, display_header
 from riskplan.domain.policy import Policy
 from riskplan.domain.roster import Obligation
 from riskplan.domain.schema import split_list
+from riskplan.i18n import N_, _
 from riskplan.io import read_table_text
 from riskplan.outputs import restore_interrupted
 from riskplan.load.district import District, DistrictError, Problem, load_district
@@ -34,9 +36,36 @@ DRAW_FILE = "draw.csv"
 ROSTER_COLUMNS = ("visit_id", "enterprise_id", "enterprise_name", "subdistrict", "tier", "basis",
                   "obligations", "window_start", "window_end", "date", "inspectors")
 
+#: Each check's label: English shows the rule's code (docs/rules.md), the Chinese catalog the
+#: rule's name as a clerk knows it followed by the code, so either leads to the rule.
+RULE_LABELS: dict[str, str] = {
+    "inputs_match_plan": N_("inputs_match_plan"),
+    "roster_well_formed": N_("roster_well_formed"),
+    "on_working_day_in_window": N_("on_working_day_in_window"),
+    "team_of_certified_inspectors": N_("team_of_certified_inspectors"),
+    "inspector_not_on_leave": N_("inspector_not_on_leave"),
+    "inspector_weekly_capacity": N_("inspector_weekly_capacity"),
+    "inspector_daily_limit": N_("inspector_daily_limit"),
+    "no_conflict_of_interest": N_("no_conflict_of_interest"),
+    "required_qualifications_held": N_("required_qualifications_held"),
+    "rotate_inspectors": N_("rotate_inspectors"),
+    "cross_area": N_("cross_area"),
+    "visit_spacing": N_("visit_spacing"),
+    "tier_visit_maximum": N_("tier_visit_maximum"),
+    "mandatory_coverage": N_("mandatory_coverage"),
+    "exact_draw": N_("exact_draw"),
+}
+
+
+def rule_label(rule: str) -> str:
+    """The rule as people read it in the current language (its code stays in it)."""
+    return _(RULE_LABELS[rule]) if rule in RULE_LABELS else rule
+
 
 @dataclass(frozen=True)
 class Violation:
+    """One broken rule; `message` is in the language that was current when the check ran."""
+
     rule: str
     visit_id: str
     enterprise_id: str
@@ -44,7 +73,7 @@ class Violation:
 
     def __str__(self) -> str:
         where = " ".join(x for x in (self.visit_id, self.enterprise_id) if x) or "-"
-        return f"[{self.rule}] {where}: {self.message}"
+        return _("[{rule}] {where}: {message}").format(rule=rule_label(self.rule), where=where, message=self.message)
 
 
 @dataclass(frozen=True)
@@ -132,27 +161,59 @@ def _bad(file: str, message: str, row: int | None = None, column: str | None = N
 def read_plan_json(out_dir: Path) -> dict:
     path = Path(out_dir) / PLAN_FILE
     if not path.exists():
-        raise _bad(PLAN_FILE, f"not found in {out_dir} (is this a riskplan plan folder?)")
+        raise _bad(PLAN_FILE, _("not found in {folder} (is this a riskplan plan folder?)").format(folder=out_dir))
     try:
         plan = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _bad(PLAN_FILE, f"is not valid JSON: {exc}") from None
+        raise _bad(PLAN_FILE, _("is not valid JSON: {error}").format(error=exc)) from None
+    if not isinstance(plan, dict):
+        raise _bad(PLAN_FILE, _("is not a JSON object"))
     for key in ("quarter", "seed"):
         if key not in plan:
-            raise _bad(PLAN_FILE, f"lacks the key '{key}'")
+            raise _bad(PLAN_FILE, _("lacks the key '{key}'").format(key=key))
     return plan
 
 
+def read_plan_table(path: Path, table: str) -> tuple[pd.DataFrame, dict[str, str]]:
+    """A table riskplan wrote into the plan folder, its headers back to column names (Chinese or
+    English, through `riskplan.domain.headers`), and each column's header as written, for
+    messages. Two headers naming one column raise DistrictError."""
+    frame = read_table_text(path)
+    written: dict[str, str] = {}
+    problems = []
+    columns = []
+    for header in frame.columns:
+        column = canonical_header(table, header) or header
+        if column in written:
+            problems.append(Problem(path.name, _("headers '{first}' and '{second}' both name the column {column}")
+                                    .format(first=written[column], second=header, column=column), row=1))
+        written.setdefault(column, header)
+        columns.append(column)
+    if problems:
+        raise DistrictError(problems)
+    frame.columns = columns
+    return frame, written
+
+
+def plan_value(value_set: str, text: str) -> str:
+    """A cell riskplan wrote (`红`, `随机抽查`, `red`) as its code; text no spelling names is kept,
+    lower-cased, for the rules to report."""
+    return canonical_value(value_set, text) or text.lower()
+
+
 def read_roster_csv(path: Path) -> tuple[pd.DataFrame, list[Visit]]:
-    """roster.csv as visits; malformed cells raise DistrictError naming file, row, column."""
+    """roster.csv (Chinese or English headers and values) as visits; malformed cells raise
+    DistrictError naming file, row and column as written."""
     path = Path(path)
     if not path.exists():
-        raise _bad(path.name, f"not found in {path.parent}")
-    frame = read_table_text(path)
-    problems = [Problem(path.name, "missing required column", row=1, column=c)
+        raise _bad(path.name, _("not found in {folder}").format(folder=path.parent))
+    frame, written = read_plan_table(path, "roster")
+    problems = [Problem(path.name, _("missing required column"), row=1, column=display_header("roster", c))
                 for c in ROSTER_COLUMNS if c not in frame.columns]
     if problems:
         raise DistrictError(problems)
+    for column, value_set in (("tier", "tier"), ("basis", "basis")):
+        frame[column] = [plan_value(value_set, x) for x in frame[column]]
     visits = []
     for i, row in enumerate(frame.itertuples(index=False)):
         parsed = {}
@@ -160,12 +221,14 @@ def read_roster_csv(path: Path) -> tuple[pd.DataFrame, list[Visit]]:
             try:
                 parsed[col] = date.fromisoformat(getattr(row, col))
             except ValueError:
-                problems.append(Problem(path.name, f"'{getattr(row, col)}' is not an ISO date", row=i + 2, column=col))
+                problems.append(Problem(path.name, _("'{value}' is not an ISO date").format(value=getattr(row, col)),
+                                        row=i + 2, column=written[col]))
         for col in ("visit_id", "enterprise_id"):
             if not getattr(row, col):
-                problems.append(Problem(path.name, "empty cell; a value is required", row=i + 2, column=col))
+                problems.append(Problem(path.name, _("empty cell; a value is required"), row=i + 2,
+                                        column=written[col]))
         if len(parsed) == 3:
-            visits.append(Visit(row.visit_id, row.enterprise_id, row.tier.lower(), row.basis.lower(),
+            visits.append(Visit(row.visit_id, row.enterprise_id, row.tier, row.basis,
                                 tuple(split_list(row.obligations)), parsed["window_start"],
                                 parsed["window_end"], parsed["date"], tuple(split_list(row.inspectors))))
     if problems:
@@ -182,7 +245,7 @@ def build_context(district: District | Path | str, out_dir: Path | str) -> Check
         quarter = CheckQuarter.parse(str(plan["quarter"]))
         seed = int(plan["seed"])
     except (ValueError, TypeError) as exc:
-        raise _bad(PLAN_FILE, f"bad quarter or seed: {exc}") from None
+        raise _bad(PLAN_FILE, _("bad quarter or seed: {error}").format(error=exc)) from None
     tiers_frame = load_tiers_csv(out_dir / TIERS_FILE, district)
     tiers = tiers_frame.set_index("enterprise_id")["tier"]
     frame, visits = read_roster_csv(out_dir / ROSTER_FILE)

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
+from riskplan.domain.headers import display_header, value_label
 from riskplan.domain.roster import Obligation
-from riskplan.io import read_table_text
+from riskplan.i18n import _
 
-from .context import DRAW_FILE, CheckContext, Violation, Visit
+from .context import DRAW_FILE, CheckContext, Violation, Visit, plan_value, read_plan_table
 from .obligations import slot_of
 
 
@@ -57,27 +58,31 @@ def mandatory_coverage(ctx: CheckContext) -> list[Violation]:
     slots: dict[tuple[str, str], list[Obligation]] = defaultdict(list)
     for o in ctx.obligations:
         slots[(o.enterprise_id, slot_of(o.kind))].append(o)
-    for (eid, _), obs in sorted(slots.items()):
+    for (eid, _slot), obs in sorted(slots.items()):
         needed = sorted((o for o in obs if (eid, o.kind) not in ctx.reported_unmet), key=lambda o: o.kind)
         matched = match_visits(needed, ctx.by_enterprise.get(eid, []))
         for i, ob in enumerate(needed):
             if i not in matched:
-                out.append(_v("mandatory_coverage", None,
-                              f"obligation {ob.kind} ({ob.window_start} to {ob.window_end}: {ob.reason}) has no "
-                              "visit of its own in its window and is not reported as shortfall", enterprise_id=eid))
+                out.append(_v("mandatory_coverage", None, _(
+                    "obligation {obligation} ({start} to {end}: {reason}) has no visit of its own in its window and "
+                    "is not reported as shortfall").format(obligation=ob.kind, start=ob.window_start,
+                                                           end=ob.window_end, reason=ob.reason), enterprise_id=eid))
     for v in ctx.visits:
         for kind in v.obligations:
             if (v.enterprise_id, kind) not in exists:
-                out.append(_v("mandatory_coverage", v, f"claims obligation {kind}, which the inputs do not give"))
+                out.append(_v("mandatory_coverage", v, _("claims obligation {obligation}, which the inputs do not "
+                                                         "give").format(obligation=kind)))
         if v.basis != "drawn" and not v.obligations:
-            out.append(_v("mandatory_coverage", v, f"basis {v.basis} but serves no obligation"))
+            out.append(_v("mandatory_coverage", v, _("basis {basis} but serves no obligation").format(
+                basis=value_label("basis", v.basis))))
     for eid, kind in sorted(ctx.reported_unmet - exists):
-        out.append(_v("mandatory_coverage", None, f"plan.json reports obligation {kind} as unmet, which the inputs "
-                                                  "do not give", enterprise_id=eid))
+        out.append(_v("mandatory_coverage", None, _("plan.json reports obligation {obligation} as unmet, which the "
+                                                    "inputs do not give").format(obligation=kind), enterprise_id=eid))
     recorded = (ctx.plan or {}).get("counts", {}).get("obligations")
     if recorded is not None and recorded != len(ctx.obligations):
-        out.append(Violation("mandatory_coverage", "", "", f"plan.json counts {recorded} obligations, the inputs "
-                                                           f"give {len(ctx.obligations)}"))
+        out.append(Violation("mandatory_coverage", "", "", _("plan.json counts {recorded} obligations, the inputs "
+                                                             "give {derived}").format(recorded=recorded,
+                                                                                      derived=len(ctx.obligations))))
     return out
 
 
@@ -87,32 +92,40 @@ def _published_draw(ctx: CheckContext) -> list[Violation]:
     path = ctx.out_dir / DRAW_FILE
     if not path.exists():
         return []
-    published = read_table_text(path)
+    published, _written = read_plan_table(path, "draw")
     cols = ["enterprise_id", "eligible", "drawn"]
     if not set(cols) <= set(published.columns):
-        return [Violation("exact_draw", "", "", f"{DRAW_FILE} lacks columns {', '.join(cols)}")]
+        return [Violation("exact_draw", "", "", _("{file} lacks columns {columns}").format(
+            file=DRAW_FILE, columns=", ".join(display_header("draw", c) for c in cols)))]
+    for column in ("eligible", "drawn"):
+        published[column] = [plan_value("yes_no", x) for x in published[column]]
     out = []
     theirs = {row["enterprise_id"]: row for row in published.to_dict("records")}
     mine = ctx.draw.rows
     for eid in sorted(set(mine) ^ set(theirs)):
-        out.append(_v("exact_draw", None, f"{DRAW_FILE} and the re-run draw disagree on whether it belongs to "
-                                          "the draw", enterprise_id=eid))
+        out.append(_v("exact_draw", None, _("{file} and the re-run draw disagree on whether it belongs to the "
+                                            "draw").format(file=DRAW_FILE), enterprise_id=eid))
     yes_no = {True: "yes", False: "no"}
     for eid in sorted(set(mine) & set(theirs)):
         m, t = mine[eid], theirs[eid]
         if (t["eligible"], t["drawn"]) != (yes_no[m.eligible], yes_no[m.drawn]):
-            out.append(_v("exact_draw", None, f"{DRAW_FILE} says eligible={t['eligible']} drawn={t['drawn']}, the "
-                                              f"re-run draw says eligible={yes_no[m.eligible]} "
-                                              f"drawn={yes_no[m.drawn]}", enterprise_id=eid))
+            out.append(_v("exact_draw", None, _("{file} says eligible={eligible} drawn={drawn}, the re-run draw "
+                                                "says eligible={rerun_eligible} drawn={rerun_drawn}").format(
+                file=DRAW_FILE, eligible=value_label("yes_no", t["eligible"]), drawn=value_label("yes_no", t["drawn"]),
+                rerun_eligible=value_label("yes_no", yes_no[m.eligible]),
+                rerun_drawn=value_label("yes_no", yes_no[m.drawn])), enterprise_id=eid))
             continue
         p = t.get("inclusion_probability")
         if p is not None and p != f"{m.inclusion_probability:.6f}":
-            out.append(_v("exact_draw", None, f"{DRAW_FILE} gives inclusion probability {p}, the re-run draw "
-                                              f"{m.inclusion_probability:.6f}", enterprise_id=eid))
+            out.append(_v("exact_draw", None, _("{file} gives inclusion probability {published}, the re-run draw "
+                                                "{rerun}").format(file=DRAW_FILE, published=p,
+                                                                  rerun=f"{m.inclusion_probability:.6f}"),
+                          enterprise_id=eid))
         units = t.get("inclusion_units")
         if units is not None and m.inclusion_units is not None and units != str(m.inclusion_units):
-            out.append(_v("exact_draw", None, f"{DRAW_FILE} gives inclusion units {units}, the re-run draw "
-                                              f"{m.inclusion_units}", enterprise_id=eid))
+            out.append(_v("exact_draw", None, _("{file} gives inclusion units {published}, the re-run draw "
+                                                "{rerun}").format(file=DRAW_FILE, published=units,
+                                                                  rerun=m.inclusion_units), enterprise_id=eid))
     return out
 
 
@@ -121,7 +134,7 @@ def exact_draw(ctx: CheckContext) -> list[Violation]:
     each drawn enterprise placed once or reported as drawn-not-placed; draw.csv, if present,
     and plan.json's draw counts match the re-run."""
     if ctx.draw is None:
-        return [Violation("exact_draw", "", "", f"cannot re-run the draw: {ctx.draw_error}")]
+        return [Violation("exact_draw", "", "", _("cannot re-run the draw: {error}").format(error=ctx.draw_error))]
     drawn = set(ctx.draw.drawn_ids)
     out = []
     placed: Counter[str] = Counter()
@@ -130,18 +143,19 @@ def exact_draw(ctx: CheckContext) -> list[Violation]:
             continue
         placed[v.enterprise_id] += 1
         if v.enterprise_id not in drawn:
-            out.append(_v("exact_draw", v, "drawn visit to an enterprise the seeded draw did not select"))
+            out.append(_v("exact_draw", v, _("drawn visit to an enterprise the seeded draw did not select")))
         elif placed[v.enterprise_id] == 2:
-            out.append(_v("exact_draw", v, "second drawn visit to the same enterprise"))
+            out.append(_v("exact_draw", v, _("second drawn visit to the same enterprise")))
     for eid in sorted(drawn - set(placed) - ctx.reported_not_placed):
-        out.append(_v("exact_draw", None, "drawn by the seeded draw but neither placed nor reported as "
-                                          "drawn, not placed", enterprise_id=eid))
+        out.append(_v("exact_draw", None, _("drawn by the seeded draw but neither placed nor reported as drawn, "
+                                            "not placed"), enterprise_id=eid))
     for eid in sorted(ctx.reported_not_placed - drawn):
-        out.append(_v("exact_draw", None, "reported as drawn, not placed, but the seeded draw did not "
-                                          "select it", enterprise_id=eid))
+        out.append(_v("exact_draw", None, _("reported as drawn, not placed, but the seeded draw did not select "
+                                            "it"), enterprise_id=eid))
     counts = (ctx.plan or {}).get("counts", {})
     for key, what in (("drawn_by_tier", "drawn"), ("eligible_by_tier", "eligible")):
         if key in counts and counts[key] != ctx.draw.counts(what):
-            out.append(Violation("exact_draw", "", "", f"plan.json {key} is {counts[key]}, the re-run draw gives "
-                                                       f"{ctx.draw.counts(what)}"))
+            out.append(Violation("exact_draw", "", "", _("plan.json {key} is {recorded}, the re-run draw gives "
+                                                         "{derived}").format(key=key, recorded=counts[key],
+                                                                             derived=ctx.draw.counts(what))))
     return out + _published_draw(ctx)

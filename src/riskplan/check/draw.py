@@ -20,9 +20,11 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
+from riskplan.domain.headers import value_label
 from riskplan.domain.policy import Policy
 from riskplan.domain.roster import Obligation
 from riskplan.domain.schema import TIERS
+from riskplan.i18n import _
 from riskplan.load.district import District
 
 from .calendar import CheckQuarter, as_check_quarter
@@ -76,7 +78,7 @@ class _Stream:
         return float(self._gen.random())
 
     def doubles(self, n: int) -> list[float]:
-        return [self.double() for _ in range(n)]
+        return [self.double() for _i in range(n)]
 
 
 def quotas_by_largest_remainder(share: Fraction, eligible: dict[str, int], tie_keys: dict[str, float]) -> dict[str, int]:
@@ -98,13 +100,13 @@ def score_millionths(value: object) -> int:
     decimals, in millionths. Raises ValueError for anything that is not a probability."""
     text = value.strip() if isinstance(value, str) else None
     if text == "" or (text is None and (value is None or (isinstance(value, float) and math.isnan(value)))):
-        raise ValueError("empty probability")
+        raise ValueError(_("empty probability"))
     try:
         number = Decimal(text) if text is not None else Decimal(float(value))  # type: ignore[arg-type]
     except (InvalidOperation, TypeError, ValueError):
-        raise ValueError(f"'{value}' is not a number") from None
+        raise ValueError(_("'{value}' is not a number").format(value=value)) from None
     if not number.is_finite() or not 0 <= number <= 1:
-        raise ValueError(f"'{value}' is not a probability in [0, 1]")
+        raise ValueError(_("'{value}' is not a probability in [0, 1]").format(value=value))
     return int(number.quantize(Decimal("0.000001"), rounding=ROUND_HALF_EVEN) * MILLIONTHS)
 
 
@@ -115,7 +117,8 @@ def capped_design(weights: list[int], n: int, low: int, high: int) -> list[int]:
     the largest fractional parts (ties to the earlier position). Raises DrawRefused."""
     count, total = len(weights), n * D
     if not count * low <= total <= count * high:
-        raise DrawRefused(f"{n} draw(s) from {count} cannot keep every chance in [{low / D:g}, {high / D:g}]")
+        raise DrawRefused(_("{draws} draw(s) from {count} cannot keep every chance in [{low}, {high}]").format(
+            draws=n, count=count, low=f"{low / D:g}", high=f"{high / D:g}"))
     if count == 0:
         return []
 
@@ -178,14 +181,14 @@ def _recently_visited(district: District, quarter: CheckQuarter, days: int) -> s
 
 def _weights(tiers: pd.DataFrame | pd.Series, members: list[str], power: int) -> dict[str, int]:
     if not isinstance(tiers, pd.DataFrame) or "probability" not in tiers.columns:
-        raise DrawRefused("risk_weighted draw needs the tiers' probability column, and there is none")
+        raise DrawRefused(_("risk_weighted draw needs the tiers' probability column, and there is none"))
     column = dict(zip(tiers["enterprise_id"], tiers["probability"]))
     out = {}
     for eid in members:
         try:
             out[eid] = max(1, score_millionths(column[eid])) ** power
         except ValueError as exc:
-            raise DrawRefused(f"probability of {eid}: {exc}") from None
+            raise DrawRefused(_("probability of {enterprise}: {error}").format(enterprise=eid, error=exc)) from None
     return out
 
 
@@ -197,7 +200,7 @@ def rerun_draw(district: District, tiers: pd.DataFrame | pd.Series, quarter: obj
     policy: Policy = district.policy
     method = policy.draw.method
     if method not in ("uniform", "risk_weighted"):
-        raise DrawRefused(f"draw method '{method}' is unknown")
+        raise DrawRefused(_("draw method '{method}' is unknown").format(method=method))
     if isinstance(tiers, pd.DataFrame):
         tier_of = {str(e): str(t).lower() for e, t in zip(tiers["enterprise_id"], tiers["tier"])}
     else:
@@ -240,7 +243,8 @@ def rerun_draw(district: District, tiers: pd.DataFrame | pd.Series, quarter: obj
             try:
                 units = capped_design([weights[m] for m in members], n, low, high)
             except DrawRefused as exc:
-                refusals.append(f"tier {tier}, subdistrict {name}: {exc}")
+                refusals.append(_("tier {tier}, subdistrict {subdistrict}: {error}").format(
+                    tier=value_label("tier", tier), subdistrict=name, error=exc))
                 continue
             for i in systematic_pick(units, keys, start):
                 result.rows[members[i]].drawn = True

@@ -24,9 +24,11 @@ from datetime import date, timedelta
 
 import pandas as pd
 
+from riskplan.domain.headers import value_label
 from riskplan.domain.policy import Policy
 from riskplan.domain.roster import Obligation
 from riskplan.domain.schema import SERIOUS_OR_WORSE, TIERS
+from riskplan.i18n import _
 from riskplan.load.district import District
 
 from .calendar import (
@@ -86,14 +88,17 @@ def _tier_rules(eid: str, tier: str, policy: Policy, quarter: CheckQuarter, work
         for j in range(1, rules.visits_per_month + 1):
             kind = f"{tier}_month_{k}" if j == 1 else f"{tier}_month_{k}_{j}"
             out.append(Obligation(eid, kind, "mandatory", first, final,
-                                  f"{tier}: visit {j} of {rules.visits_per_month} in {first:%B %Y}"))
+                                  _("{tier}: visit {visit} of {count} in {month}").format(
+                                      tier=value_label("tier", tier), visit=j, count=rules.visits_per_month,
+                                      month=f"{first:%Y-%m}")))
     gap = rules.max_days_between_visits
     if gap is None:
         return out
     month_one_end = quarter.month(1)[1]
     if last is None:
         out.append(Obligation(eid, f"{tier}_due", "mandatory", quarter.start, month_one_end,
-                              f"{tier}: no past visit, due by {month_one_end}"))
+                              _("{tier}: no past visit, due by {due}").format(tier=value_label("tier", tier),
+                                                                               due=month_one_end)))
         return out
     due = last + timedelta(days=gap)
     if due > quarter.end:
@@ -101,10 +106,14 @@ def _tier_rules(eid: str, tier: str, policy: Policy, quarter: CheckQuarter, work
     moved = last_working_day_on_or_before(workdays, due) if due >= quarter.start else None
     if moved is None:
         out.append(Obligation(eid, f"{tier}_due", "mandatory", quarter.start, month_one_end,
-                              f"{tier}: due {due} (last visit {last} + {gap} days), overdue: by {month_one_end}"))
+                              _("{tier}: due {due} (last visit {last} + {days} days), overdue: by {deadline}").format(
+                                  tier=value_label("tier", tier), due=due, last=last, days=gap,
+                                  deadline=month_one_end)))
     else:
         out.append(Obligation(eid, f"{tier}_due", "mandatory", quarter.start, moved,
-                              f"{tier}: due {due} (last visit {last} + {gap} days), last working day {moved}"))
+                              _("{tier}: due {due} (last visit {last} + {days} days), last working day "
+                                "{deadline}").format(tier=value_label("tier", tier), due=due, last=last, days=gap,
+                                                     deadline=moved)))
     return out
 
 
@@ -133,17 +142,21 @@ def derive_obligations(district: District, tiers: pd.Series, quarter: object) ->
             found = history.hazards_on[eid][last]
             if found >= 1:
                 out.append(Obligation(eid, "follow_up_hazard", "follow_up", *month_one,
-                                      f"the visit of {last} found {found} major hazard(s)"))
+                                      _("the visit of {date} found {count} major hazard(s)").format(date=last,
+                                                                                                    count=found)))
         if policy.follow_up.after_accident:
             unseen = [(day, sev) for day, sev in history.accidents.get(eid, []) if last is None or last <= day]
             if unseen:
                 day, severity = max(unseen)
                 out.append(Obligation(eid, "follow_up_accident", "follow_up", *month_one,
-                                      f"{severity} accident on {day} and no visit since"))
+                                      _("{severity} accident on {date} and no visit since").format(
+                                          severity=value_label("severity", severity), date=day)))
         for row, reason, earliest, latest in pinned.get(eid, []):
             if latest < quarter.start or earliest > quarter.end:
                 continue
             start, end = max(earliest, quarter.start), min(latest, quarter.end)
             out.append(Obligation(eid, f"pinned_{row}", "pinned", start, end,
-                                  f"pinned: {reason} ({earliest} to {latest})"))
+                                  _("pinned: {reason} ({earliest} to {latest})").format(reason=reason,
+                                                                                        earliest=earliest,
+                                                                                        latest=latest)))
     return out

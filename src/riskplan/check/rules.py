@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import date
 
+from riskplan.domain.headers import value_label
 from riskplan.domain.policy import Policy
 from riskplan.domain.roster import BASES
 from riskplan.domain.schema import split_list
+from riskplan.i18n import _
 from riskplan.io import sha256_file
 
 from .calendar import iso_week_of, weekly_limit
@@ -34,18 +36,19 @@ def roster_well_formed(ctx: CheckContext) -> list[Violation]:
     rows = ctx.roster_frame.itertuples(index=False) if ctx.roster_frame is not None else iter(())
     for row, v in zip(rows, ctx.visits):
         if counts[v.visit_id] > 1:
-            out.append(_v("roster_well_formed", v, f"visit id appears {counts[v.visit_id]} times"))
+            out.append(_v("roster_well_formed", v, _("visit id appears {count} times").format(count=counts[v.visit_id])))
         ent = ctx.enterprise(v.enterprise_id)
         if ent is None:
-            out.append(_v("roster_well_formed", v, "unknown enterprise"))
+            out.append(_v("roster_well_formed", v, _("unknown enterprise")))
             continue
         if row.enterprise_name != ent["name"] or row.subdistrict != ent["subdistrict"]:
-            out.append(_v("roster_well_formed", v, "enterprise name or subdistrict differs from enterprises table"))
+            out.append(_v("roster_well_formed", v, _("enterprise name or subdistrict differs from enterprises table")))
         if v.tier != ctx.tiers.get(v.enterprise_id):
-            out.append(_v("roster_well_formed", v, f"tier '{v.tier}' differs from tiers.csv "
-                                                   f"('{ctx.tiers.get(v.enterprise_id)}')"))
+            out.append(_v("roster_well_formed", v, _("tier '{tier}' differs from tiers.csv ('{expected}')").format(
+                tier=value_label("tier", v.tier), expected=value_label("tier", str(ctx.tiers.get(v.enterprise_id))))))
         if v.basis not in BASES:
-            out.append(_v("roster_well_formed", v, f"basis '{v.basis}' is not one of {', '.join(BASES)}"))
+            out.append(_v("roster_well_formed", v, _("basis '{basis}' is not one of {choices}").format(
+                basis=v.basis, choices=", ".join(value_label("basis", b) for b in BASES))))
         claimed = [windows.get((v.enterprise_id, k)) for k in v.obligations]
         if v.obligations and None not in claimed:
             expected = (max(w[0] for w in claimed), min(w[1] for w in claimed))
@@ -54,8 +57,9 @@ def roster_well_formed(ctx: CheckContext) -> list[Violation]:
         else:
             continue  # claims nothing, or claims what does not exist: mandatory_coverage says so
         if (v.window_start, v.window_end) != expected:
-            out.append(_v("roster_well_formed", v, f"window {v.window_start} to {v.window_end}, the obligations "
-                                                   f"it serves give {expected[0]} to {expected[1]}"))
+            out.append(_v("roster_well_formed", v, _("window {start} to {end}, the obligations it serves give "
+                                                     "{expected_start} to {expected_end}").format(
+                start=v.window_start, end=v.window_end, expected_start=expected[0], expected_end=expected[1])))
     return out
 
 
@@ -68,13 +72,16 @@ def inputs_match_plan(ctx: CheckContext) -> list[Violation]:
     out = []
     for name in sorted(set(recorded) | set(now)):
         if recorded.get(name) != now.get(name):
-            what = "is new" if name not in recorded else "is missing" if name not in now else "has changed"
-            out.append(Violation("inputs_match_plan", "", "", f"input file {name} {what} since the plan was made"))
+            what = (_("input file {name} is new since the plan was made") if name not in recorded
+                    else _("input file {name} is missing since the plan was made") if name not in now
+                    else _("input file {name} has changed since the plan was made"))
+            out.append(Violation("inputs_match_plan", "", "", what.format(name=name)))
     if "policy" in ctx.plan and ctx.plan["policy"] != ctx.policy.to_dict():
-        out.append(Violation("inputs_match_plan", "", "", "the policy in force differs from the one in plan.json"))
+        out.append(Violation("inputs_match_plan", "", "", _("the policy in force differs from the one in plan.json")))
     tiers_sha = ctx.plan.get("tiers", {}).get("tiers_csv_sha256")
     if tiers_sha and sha256_file(ctx.out_dir / TIERS_FILE) != tiers_sha:
-        out.append(Violation("inputs_match_plan", "", "", f"{TIERS_FILE} differs from the tiers the plan used"))
+        out.append(Violation("inputs_match_plan", "", "", _("{file} differs from the tiers the plan used").format(
+            file=TIERS_FILE)))
     return out
 
 
@@ -86,16 +93,17 @@ def on_working_day_in_window(ctx: CheckContext) -> list[Violation]:
     out = []
     for v in ctx.visits:
         if v.date not in workdays:
-            why = "outside the quarter" if v.date not in ctx.quarter else "not a working day"
-            out.append(_v("on_working_day_in_window", v, f"{v.date} is {why}"))
+            why = _("{date} is outside the quarter") if v.date not in ctx.quarter else _("{date} is not a working day")
+            out.append(_v("on_working_day_in_window", v, why.format(date=v.date)))
         if not v.window_start <= v.date <= v.window_end:
-            out.append(_v("on_working_day_in_window", v,
-                          f"{v.date} is outside the window {v.window_start} to {v.window_end}"))
+            out.append(_v("on_working_day_in_window", v, _("{date} is outside the window {start} to {end}").format(
+                date=v.date, start=v.window_start, end=v.window_end)))
         for kind in v.obligations:
             w = windows.get((v.enterprise_id, kind))
             if w is not None and not w[0] <= v.date <= w[1]:
-                out.append(_v("on_working_day_in_window", v,
-                              f"{v.date} is outside the window of {kind} ({w[0]} to {w[1]})"))
+                out.append(_v("on_working_day_in_window", v, _("{date} is outside the window of {obligation} "
+                                                               "({start} to {end})").format(
+                    date=v.date, obligation=kind, start=w[0], end=w[1])))
     return out
 
 
@@ -106,22 +114,23 @@ def team_of_certified_inspectors(ctx: CheckContext) -> list[Violation]:
     for v in ctx.visits:
         distinct = set(v.inspectors)
         if len(distinct) != len(v.inspectors):
-            out.append(_v("team_of_certified_inspectors", v, "an inspector is listed twice"))
+            out.append(_v("team_of_certified_inspectors", v, _("an inspector is listed twice")))
         if len(distinct) != size:
-            out.append(_v("team_of_certified_inspectors", v,
-                          f"team has {len(distinct)} distinct inspector(s), team_size is {size}"))
+            out.append(_v("team_of_certified_inspectors", v, _("team has {count} distinct inspector(s), team_size "
+                                                               "is {size}").format(count=len(distinct), size=size)))
         for iid in v.inspectors:
             row = ctx.inspector(iid)
             if row is None:
-                out.append(_v("team_of_certified_inspectors", v, f"unknown inspector {iid}"))
+                out.append(_v("team_of_certified_inspectors", v, _("unknown inspector {inspector}").format(inspector=iid)))
             elif int(row["certified"]) != 1:
-                out.append(_v("team_of_certified_inspectors", v, f"inspector {iid} is not certified"))
+                out.append(_v("team_of_certified_inspectors", v, _("inspector {inspector} is not certified").format(inspector=iid)))
     return out
 
 
 def inspector_not_on_leave(ctx: CheckContext) -> list[Violation]:
     """Rule 2: nobody on the team is on leave that day."""
-    return [_v("inspector_not_on_leave", v, f"inspector {iid} is on leave on {v.date}")
+    return [_v("inspector_not_on_leave", v, _("inspector {inspector} is on leave on {date}").format(
+                inspector=iid, date=v.date))
             for v in ctx.visits for iid in v.inspectors if ctx.on_leave(iid, v.date)]
 
 
@@ -145,9 +154,10 @@ def inspector_weekly_capacity(ctx: CheckContext) -> list[Violation]:
         limit = weekly_limit(int(row["weekly_capacity"]), reserve, available)
         if len(visits) > limit:
             ids = sorted(x.visit_id for x in visits)
-            out.append(Violation("inspector_weekly_capacity", ids[-1], "",
-                                 f"inspector {iid} has {len(visits)} visits in ISO week {week[0]}-W{week[1]:02d}, "
-                                 f"limit {limit} ({available} available day(s)): {', '.join(ids)}"))
+            out.append(Violation("inspector_weekly_capacity", ids[-1], "", _(
+                "inspector {inspector} has {count} visits in ISO week {week}, limit {limit} ({available} available "
+                "day(s)): {visits}").format(inspector=iid, count=len(visits), week=f"{week[0]}-W{week[1]:02d}",
+                                           limit=limit, available=available, visits=", ".join(ids))))
     return out
 
 
@@ -159,7 +169,8 @@ def inspector_daily_limit(ctx: CheckContext) -> list[Violation]:
         for iid in set(v.inspectors):
             per_day[(iid, v.date)].append(v.visit_id)
     return [Violation("inspector_daily_limit", sorted(ids)[-1], "",
-                      f"inspector {iid} has {len(ids)} visits on {day}, limit {limit}: {', '.join(sorted(ids))}")
+                      _("inspector {inspector} has {count} visits on {date}, limit {limit}: {visits}").format(
+                          inspector=iid, count=len(ids), date=day, limit=limit, visits=", ".join(sorted(ids))))
             for (iid, day), ids in sorted(per_day.items()) if len(ids) > limit]
 
 
@@ -167,8 +178,8 @@ def no_conflict_of_interest(ctx: CheckContext) -> list[Violation]:
     """Rule 4: no inspector visits an enterprise they declared a conflict with (回避)."""
     pairs = {(i, e): r for i, e, r in ctx.district.conflicts[["inspector_id", "enterprise_id", "reason"]]
              .itertuples(index=False)}
-    return [_v("no_conflict_of_interest", v,
-               f"inspector {iid} has a conflict of interest ({pairs[(iid, v.enterprise_id)]})")
+    return [_v("no_conflict_of_interest", v, _("inspector {inspector} has a conflict of interest ({reason})").format(
+                inspector=iid, reason=pairs[(iid, v.enterprise_id)]))
             for v in ctx.visits for iid in v.inspectors if (iid, v.enterprise_id) in pairs]
 
 
@@ -193,7 +204,8 @@ def required_qualifications_held(ctx: CheckContext) -> list[Violation]:
             if row is not None:
                 held.update(split_list(row["qualifications"]))
         for need in sorted(needed_qualifications(ent, ctx.policy) - held):
-            out.append(_v("required_qualifications_held", v, f"no team member holds '{need}'"))
+            out.append(_v("required_qualifications_held", v, _("no team member holds '{qualification}'").format(
+                qualification=value_label("qualification", need))))
     return out
 
 
@@ -207,12 +219,13 @@ def rotate_inspectors(ctx: CheckContext) -> list[Violation]:
     for eid, visits in ctx.by_enterprise.items():
         last = ctx.last_past_visit(eid)
         team = set(ctx.past_teams[eid][last]) if last is not None else set()
-        source = "the last visit before the quarter"
+        source = _("the last visit before the quarter")
         for v in visits:
             shared = sorted(team & set(v.inspectors))
             if shared:
-                out.append(_v("rotate_inspectors", v, f"{', '.join(shared)} also on {source}"))
-            team, source = set(v.inspectors), f"visit {v.visit_id} ({v.date})"
+                out.append(_v("rotate_inspectors", v, _("{inspectors} also on {previous}").format(
+                    inspectors=", ".join(shared), previous=source)))
+            team, source = set(v.inspectors), _("visit {visit} ({date})").format(visit=v.visit_id, date=v.date)
     return out
 
 
@@ -229,7 +242,8 @@ def cross_area(ctx: CheckContext) -> list[Violation]:
             row = ctx.inspector(iid)
             home = row["home_subdistrict"] if row is not None else ""
             if home and home == ent["subdistrict"]:
-                out.append(_v("cross_area", v, f"inspector {iid} visits their home subdistrict {home}"))
+                out.append(_v("cross_area", v, _("inspector {inspector} visits their home subdistrict "
+                                                 "{subdistrict}").format(inspector=iid, subdistrict=home)))
     return out
 
 
@@ -239,12 +253,12 @@ def visit_spacing(ctx: CheckContext) -> list[Violation]:
     gap = ctx.policy.roster.min_days_between_visits
     out = []
     for eid, visits in ctx.by_enterprise.items():
-        prev, label = ctx.last_past_visit(eid), "the last visit before the quarter"
+        prev, label = ctx.last_past_visit(eid), _("the last visit before the quarter")
         for v in visits:
             if prev is not None and (v.date - prev).days < gap:
-                out.append(_v("visit_spacing", v, f"{(v.date - prev).days} day(s) after {label} ({prev}), "
-                                                  f"minimum {gap}"))
-            prev, label = v.date, f"visit {v.visit_id}"
+                out.append(_v("visit_spacing", v, _("{days} day(s) after {previous} ({date}), minimum {minimum}")
+                              .format(days=(v.date - prev).days, previous=label, date=prev, minimum=gap)))
+            prev, label = v.date, _("visit {visit}").format(visit=v.visit_id)
     return out
 
 
@@ -257,7 +271,9 @@ def tier_visit_maximum(ctx: CheckContext) -> list[Violation]:
             continue
         limit = ctx.policy.tier(tier).max_visits_per_quarter
         if len(visits) > limit:
-            out.append(_v("tier_visit_maximum", visits[-1],
-                          f"{len(visits)} visits this quarter, {tier} maximum is {limit}"))
+            out.append(_v("tier_visit_maximum", visits[-1], _("{count} visits this quarter, {tier} maximum is "
+                                                              "{limit}").format(count=len(visits),
+                                                                                tier=value_label("tier", tier),
+                                                                                limit=limit)))
     return out
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from riskplan.i18n import _
+
 from .base import ExistingFolder, main, reports_bad_input
 
 
@@ -43,6 +45,7 @@ def whatif(district_dir: Path, quarter: str, seed: int, tiers_path: Path | None,
     )
 
     from riskplan.analysis.whatif import (
+        display_table,
         parse_range,
         parse_share,
         run_whatif,
@@ -50,6 +53,7 @@ def whatif(district_dir: Path, quarter: str, seed: int, tiers_path: Path | None,
         write_whatif,
     )
 
+    from riskplan.domain.headers import value_label
     from riskplan.outputs import refuse_existing
 
     refuse_existing(out_dir, force, "folder", inputs=(district_dir, tiers_path, *policies))  # before the scenarios
@@ -60,7 +64,7 @@ def whatif(district_dir: Path, quarter: str, seed: int, tiers_path: Path | None,
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
     scenarios = scenario_grid(inspectors, scales, shares, [None, *policies] if policies else None)
-    with Progress(TextColumn("[bold]what-if"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+    with Progress(TextColumn("[bold]" + _("what-if")), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.description}"), transient=True) as bar:
         task = bar.add_task("", total=len(scenarios) + 2)
 
@@ -71,18 +75,21 @@ def whatif(district_dir: Path, quarter: str, seed: int, tiers_path: Path | None,
                             workers=workers, extra_qualification=qualification or None, progress=progress)
     written = write_whatif(result, out_dir, force=force)
     total = result.table[result.table["tier"] == "all"]
-    click.echo(total[["scenario", "mandatory_coverage", "shortfall", "drawn_placed", "drawn_not_placed",
-                      "utilisation"]].to_string(index=False))
+    shown = total[["scenario", "mandatory_coverage", "shortfall", "drawn_placed", "drawn_not_placed", "utilisation"]]
+    click.echo(display_table(shown, "whatif").to_string(index=False))
     if result.minimal_staffing is not None:
-        click.echo(f"\nSmallest staffing that meets the whole policy: {result.minimal_staffing} certified inspectors")
+        click.echo("\n" + _("Smallest staffing that meets the whole policy: {count} certified inspectors").format(
+            count=result.minimal_staffing))
     else:
-        click.echo("\nNo scenario meets the whole policy.")
+        click.echo("\n" + _("No scenario meets the whole policy."))
     if result.extra:
         e = result.extra
-        click.echo(f"One more {e['qualification']}-qualified inspector (at {e['at_inspectors']}): "
-                   f"+{e['mandatory_gained']} mandatory visits, +{e['visits_gained']} visits in all")
+        click.echo(_("One more {qualification}-qualified inspector (at {inspectors}): +{mandatory} mandatory visits, "
+                     "+{visits} visits in all").format(qualification=value_label("qualification", e["qualification"]),
+                                                       inspectors=e["at_inspectors"], mandatory=e["mandatory_gained"],
+                                                       visits=e["visits_gained"]))
     if result.fallbacks:
-        click.echo(f"Warning: {len(result.fallbacks)} scenario(s) ran out of --time-limit ({time_limit:g} s) and used "
-                   f"the greedy roster, so their coverage is a lower estimate: {'; '.join(result.fallbacks)}. "
-                   "Raise --time-limit for these.", err=True)
-    click.echo(f"Wrote {', '.join(p.name for p in written)} to {out_dir}")
+        click.echo(_("Warning: {count} scenario(s) ran out of --time-limit ({seconds} s) and used the greedy roster, "
+                     "so their coverage is a lower estimate: {scenarios}. Raise --time-limit for these.").format(
+            count=len(result.fallbacks), seconds=f"{time_limit:g}", scenarios="; ".join(result.fallbacks)), err=True)
+    click.echo(_("Wrote {files} to {path}").format(files=", ".join(p.name for p in written), path=out_dir))

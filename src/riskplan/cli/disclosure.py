@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from riskplan.i18n import _
+
 from .base import ExistingFolder, main, reports_bad_input
 
 
@@ -17,16 +19,16 @@ from .base import ExistingFolder, main, reports_bad_input
 @click.option("--results", "results_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="results.csv (visit_id, date, hazards_found, major_hazards_found, penalized, outcome); "
                    "needed for --stage results")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="folder for public files")
 @click.option("--force", is_flag=True, help="replace a non-empty --out folder")
 @reports_bad_input
-def publish(district_dir: Path, plan_dir: Path, stage: str, results_path: Path | None, lang: str,
+def publish(district_dir: Path, plan_dir: Path, stage: str, results_path: Path | None,
             out_dir: Path, force: bool) -> None:
-    """Write the public spot-check list of the plan in PLAN_DIR as CSV, .xlsx and HTML."""
+    """Write the public spot-check list of the plan in PLAN_DIR as CSV, .xlsx and HTML, in
+    Chinese (headers, sheet names, the page) unless --lang en."""
     from riskplan.export.publish import publish as write_public
 
-    for path in write_public(district_dir, plan_dir, stage, out_dir, lang=lang, results_path=results_path,
+    for path in write_public(district_dir, plan_dir, stage, out_dir, results_path=results_path,
                              force=force):
         click.echo(str(path))
 
@@ -47,8 +49,9 @@ def verify_draw(public_dir: Path, district_dir: Path, tiers_path: Path | None) -
 
     result = verify(public_dir, district_dir, tiers_path)
     for name, passed, detail in result.checks:
-        click.echo(f"{'ok  ' if passed else 'FAIL'} {name}: {detail}")
+        line = _("ok   {check}: {detail}") if passed else _("FAIL {check}: {detail}")
+        click.echo(line.format(check=name, detail=detail))
     for note in result.notes:
-        click.echo(f"note {note}")
-    click.echo("The published draw is reproduced." if result.ok else "The published draw does NOT match.")
+        click.echo(_("note {note}").format(note=note))
+    click.echo(_("The published draw is reproduced.") if result.ok else _("The published draw does NOT match."))
     sys.exit(0 if result.ok else 1)

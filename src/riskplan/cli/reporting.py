@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from riskplan.i18n import _
+
 from .base import ExistingFolder, main, reports_bad_input
 
 
@@ -20,7 +22,14 @@ from .base import ExistingFolder, main, reports_bad_input
 @reports_bad_input
 def report(district_dir: Path, plan_dir: Path, whatif_csv: Path | None, out_path: Path, force: bool) -> None:
     """Write one self-contained HTML report of the plan in PLAN_DIR: tier mix, map, calendar
-    heat-map, inspector load, shortfall and the what-if curve."""
+    heat-map, inspector load, shortfall and the what-if curve, in Chinese unless --lang en."""
+    import warnings
+
     from riskplan.export.report import write_report
 
-    click.echo(str(write_report(district_dir, plan_dir, out_path, whatif_csv, force=force)))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        path = write_report(district_dir, plan_dir, out_path, whatif_csv, force=force)
+    for warning in caught:  # e.g. no Chinese font installed: said once, in the reader's language
+        click.echo(_("warning: {message}").format(message=warning.message), err=True)
+    click.echo(str(path))

@@ -7,9 +7,25 @@ from pathlib import Path
 
 import click
 
+from riskplan.i18n import N_, _, pgettext
+
 from .base import EXIT_BAD_INPUT, main, reports_bad_input
 
 EXIT_FALLBACK = 3  # plan wrote a complete plan, but its roster is the greedy fallback
+
+#: plan.json's solver status as people read it (an unknown status is shown as written).
+SOLVER_STATUS = {
+    "OPTIMAL": N_("optimal"),
+    "FEASIBLE": N_("feasible"),
+    "INTERRUPTED": N_("interrupted (greedy fallback)"),
+    "TIME_LIMIT": N_("time limit reached (greedy fallback)"),
+    "NO_WEEK_PLAN": N_("no week plan (greedy fallback)"),
+}
+
+
+def _listing(items) -> str:
+    """Items of one summary line joined the way the language lists them."""
+    return pgettext("summary list separator", ", ").join(items)
 
 
 def _quarter(ctx, param, value):
@@ -33,7 +49,7 @@ class _Progress:
 
     def __enter__(self):
         if self.console.is_terminal:
-            self.status = self.console.status("planning…")
+            self.status = self.console.status(_("planning…"))
             self.status.__enter__()
         return self
 
@@ -44,11 +60,51 @@ class _Progress:
     def __call__(self, *args, **kwargs):
         parts = [str(a) for a in args] + [f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}"
                                           for k, v in kwargs.items()]
-        text = " ".join(parts) or "solving…"
+        text = " ".join(parts) or _("solving…")
         if self.status is not None:
             self.status.update(text)
         else:
             click.echo(text, err=True)
+
+
+def plan_summary(plan: dict, files: list[str], out_dir: Path) -> list[str]:
+    """What `plan` prints when it has written the plan, in the current language."""
+    from riskplan.domain.headers import value_label
+
+    counts = plan["counts"]
+    status = plan["solver"]["status"]
+    lines = [_("Plan for {quarter} (seed {seed}): {placed} visits placed of {requested} requested; solver {status}, "
+               "{seconds} s").format(quarter=plan["quarter"], seed=plan["seed"], placed=counts["placed"],
+                                     requested=sum(counts["requested_by_basis"].values()),
+                                     status=_(SOLVER_STATUS[status]) if status in SOLVER_STATUS else status,
+                                     seconds=f"{plan['timing']['total_wall_time_s']:.1f}")]
+    by_tier = [pgettext("visits by kind", "{name} {count}").format(name=value_label("tier", k), count=v)
+               for k, v in counts["placed_by_tier"].items()]
+    lines.append(_("  by tier:  {counts}").format(counts=_listing(by_tier)))
+    by_basis = [pgettext("visits by kind", "{name} {count}").format(name=value_label("basis", k), count=v)
+                for k, v in counts["placed_by_basis"].items()]
+    lines.append(_("  by basis: {counts}").format(counts=_listing(by_basis)))
+    drawn = [_("{tier} {drawn} of {eligible} eligible").format(tier=value_label("tier", k),
+                                                              drawn=counts["drawn_by_tier"][k],
+                                                              eligible=counts["eligible_by_tier"][k])
+             for k in counts["drawn_by_tier"] if counts["eligible_by_tier"][k]]
+    lines.append(_("  drawn:    {counts}").format(counts=_listing(drawn)))
+    short = plan["shortfall"]
+    if short["missing_total"]:
+        lines.append(_("Shortfall: {missing} visit(s) missing ({unmet} obligation(s), {drawn} drawn, not placed)")
+                     .format(missing=short["missing_total"], unmet=len(short["unmet_obligations"]),
+                             drawn=len(short["drawn_not_placed"])))
+        for row in short["by_rule"]:
+            lines.append(_("  {rule}, {tier}, {subdistrict}, month {month}: {missing} missing — {reason}; "
+                           "{suggestion}").format(rule=value_label("rule", row["rule"]),
+                                                  tier=value_label("tier", row["tier"]),
+                                                  subdistrict=row["subdistrict"], month=row["month"],
+                                                  missing=row["missing"], reason=row["reason"],
+                                                  suggestion=row["suggestion"]))
+    else:
+        lines.append(_("Shortfall: none — every obligation and every drawn visit is placed"))
+    lines.append(_("Wrote {files} to {folder}").format(files=_listing(sorted(files)), folder=out_dir))
+    return lines
 
 
 @main.command()
@@ -80,30 +136,16 @@ def plan(district_dir: Path, quarter, seed: int, tiers_path: Path | None, time_l
             result = run_plan(district_dir, quarter, seed, tiers_path, out_dir=out_dir, force=force,
                               time_limit=time_limit, progress=progress)
     except TieringError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(_("error: {message}").format(message=exc), err=True)
         sys.exit(EXIT_BAD_INPUT)
-    p = result.plan
-    counts = p["counts"]
-    click.echo(f"Plan for {p['quarter']} (seed {p['seed']}): {counts['placed']} visits placed "
-               f"of {sum(counts['requested_by_basis'].values())} requested; solver {p['solver']['status']}, "
-               f"{p['timing']['total_wall_time_s']:.1f} s")
-    click.echo("  by tier:  " + ", ".join(f"{k} {v}" for k, v in counts["placed_by_tier"].items()))
-    click.echo("  by basis: " + ", ".join(f"{k} {v}" for k, v in counts["placed_by_basis"].items()))
-    click.echo("  drawn:    " + ", ".join(f"{k} {counts['drawn_by_tier'][k]} of {counts['eligible_by_tier'][k]} "
-                                          "eligible" for k in counts["drawn_by_tier"] if counts["eligible_by_tier"][k]))
-    short = p["shortfall"]
-    if short["missing_total"]:
-        click.echo(f"Shortfall: {short['missing_total']} visit(s) missing "
-                   f"({len(short['unmet_obligations'])} obligation(s), {len(short['drawn_not_placed'])} drawn, not placed)")
-        for row in short["by_rule"]:
-            click.echo(f"  {row['rule']}, {row['tier']}, {row['subdistrict']}, month {row['month']}: "
-                       f"{row['missing']} missing — {row['reason']}; {row['suggestion']}")
-    else:
-        click.echo("Shortfall: none — every obligation and every drawn visit is placed")
-    click.echo(f"Wrote {', '.join(sorted(f.name for f in result.out_dir.iterdir() if f.name != OUTPUT_MARKER))} to {result.out_dir}")
-    notice = fallback_notice(p)
+    files = [f.name for f in result.out_dir.iterdir() if f.name != OUTPUT_MARKER]
+    for line in plan_summary(result.plan, files, result.out_dir):
+        click.echo(line)
+    for line in result.warnings:  # e.g. a year the built-in working calendar does not know
+        click.echo(line, err=True)
+    notice = fallback_notice(result.plan)
     if notice:
-        click.echo(f"warning: {notice}", err=True)
+        click.echo(_("warning: {fallback}").format(fallback=notice), err=True)
         if not accept_fallback:
             sys.exit(EXIT_FALLBACK)
 
@@ -115,18 +157,20 @@ def plan(district_dir: Path, quarter, seed: int, tiers_path: Path | None, time_l
 def check(district_dir: Path, out_dir: Path) -> None:
     """Verify the plan in OUT_DIR against every roster rule; exit 1 if any is broken."""
     from riskplan.check.checker import ROSTER_RULES, check_roster
+    from riskplan.check.context import rule_label
 
     violations = check_roster(district_dir, out_dir)
     _warn_if_fallback(out_dir)
     if not violations:
-        click.echo(f"{out_dir}: all {len(ROSTER_RULES)} roster checks pass")
+        click.echo(_("{folder}: all {count} roster checks pass").format(folder=out_dir, count=len(ROSTER_RULES)))
         return
     for v in violations:
         click.echo(str(v))
     by_rule: dict[str, int] = {}
     for v in violations:
         by_rule[v.rule] = by_rule.get(v.rule, 0) + 1
-    click.echo(f"{len(violations)} violation(s): " + ", ".join(f"{k} {n}" for k, n in by_rule.items()), err=True)
+    rules = [pgettext("violations by rule", "{name} {count}").format(name=rule_label(k), count=n) for k, n in by_rule.items()]
+    click.echo(_("{count} violation(s): {rules}").format(count=len(violations), rules=_listing(rules)), err=True)
     sys.exit(1)
 
 
@@ -142,4 +186,4 @@ def _warn_if_fallback(out_dir: Path) -> None:
         return  # the checker has already judged plan.json
     notice = fallback_notice(plan) if isinstance(plan, dict) else None
     if notice:
-        click.echo(f"warning: {out_dir}: {notice}", err=True)
+        click.echo(_("warning: {folder}: {fallback}").format(folder=out_dir, fallback=notice), err=True)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import click
 
+from riskplan.i18n import _
+
 from .base import EXIT_BAD_INPUT, main, reports_bad_input
 
 
@@ -24,7 +26,7 @@ def _reports_model_errors(func):
         try:
             return func(*args, **kwargs)
         except (ModelError, TrainingError, FileNotFoundError) as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(_("error: {message}").format(message=exc), err=True)
             sys.exit(EXIT_BAD_INPUT)
 
     return wrapper
@@ -72,14 +74,15 @@ def train(district_dir: Path, as_of, out_dir: Path, seed: int, kinds: tuple[str,
     say = _progress()
     out_dir = Path(out_dir)
     refuse_existing(out_dir, force, "folder", inputs=(district_dir,))  # before the work, not after it
-    say(f"loading {district_dir}")
+    say(_("loading {path}").format(path=district_dir))
     district = load_district(district_dir)
     result = train_model(district, _day(as_of), seed=seed, kinds=kinds or CANDIDATES, progress=say)
-    say(f"writing {out_dir}")
+    say(_("writing {path}").format(path=out_dir))
     save_trained(result, out_dir, force=force)
     click.echo(result.validation.text())
-    click.echo(f"\nWrote {out_dir}: model.skops, model_card.json, MODEL_CARD.md, validation_report.txt, validation.png "
-               f"(trained in {result.seconds:.1f} s)")
+    click.echo("\n" + _("Wrote {path}: model.skops, model_card.json, MODEL_CARD.md, validation_report.txt, "
+                        "validation.png (trained in {seconds} s)").format(path=out_dir,
+                                                                          seconds=f"{result.seconds:.1f}"))
 
 
 @main.command()
@@ -97,15 +100,16 @@ def tier(district_dir: Path, model_dir: Path | None, as_of, out_file: Path, forc
     from riskplan.outputs import TABLE_EXTENSIONS, refuse_existing
     from riskplan.load.district import load_district
     from riskplan.score.model_files import load_default_model, load_model
-    from riskplan.score.tiering import is_tiers_output, tier_counts, tier_district
+    from riskplan.score.tiering import is_tiers_output, tier_counts, tier_district, tiers_table
 
     refuse_existing(out_file, force, "file", inputs=(district_dir, model_dir), suffixes=TABLE_EXTENSIONS,
                     own=is_tiers_output)
     district = load_district(district_dir)
     model = load_model(model_dir) if model_dir else load_default_model()
     tiers = tier_district(district, model, _day(as_of))
-    write_table(tiers, out_file)
-    click.echo(f"Wrote {out_file}: {len(tiers)} enterprises, model {model.path}")
+    write_table(tiers_table(tiers), out_file)
+    click.echo(_("Wrote {path}: {count} enterprises, model {model}").format(path=out_file, count=len(tiers),
+                                                                          model=model.path))
     click.echo(tier_counts(tiers, district).to_string())
 
 

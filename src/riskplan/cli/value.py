@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from riskplan.i18n import _
+
 from .base import EXIT_BAD_INPUT, main, reports_bad_input
 
 
@@ -53,18 +55,18 @@ def value(district_dir: Path, out_dir: Path, quarter: str | None, seeds: int, fi
     try:
         q = Quarter.parse(quarter) if quarter else None
     except ValueError as exc:
-        click.echo(f"error: --quarter: {exc}", err=True)
+        click.echo(_("error: {message}").format(message=f"--quarter: {exc}"), err=True)
         sys.exit(EXIT_BAD_INPUT)
     try:
-        with Progress(TextColumn("[bold]value[/] {task.description}"), BarColumn(), MofNCompleteColumn(),
+        with Progress(TextColumn("[bold]" + _("value") + "[/] {task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
-            task = bar.add_task("preparing", total=seeds * len(DESIGNS))
+            task = bar.add_task(_("preparing"), total=seeds * len(DESIGNS))
             result = measure_value(district_dir, q, seeds=seeds, first_seed=first_seed, min_inclusion=min_inclusion,
                                    max_inclusion=max_inclusion, weight_power=weight_power,
                                    progress=lambda done, total: bar.update(task, completed=done),
                                    stage=lambda text: bar.update(task, description=text))
     except (FileNotFoundError, ModelError) as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(_("error: {message}").format(message=exc), err=True)
         sys.exit(EXIT_BAD_INPUT)
     except ValueError as exc:  # truth.csv without the right columns or enterprises
         from riskplan.domain.policy import PolicyError
@@ -72,8 +74,9 @@ def value(district_dir: Path, out_dir: Path, quarter: str | None, seeds: int, fi
 
         if isinstance(exc, (DistrictError, PolicyError)):
             raise
-        click.echo(f"error: {exc}", err=True)
+        click.echo(_("error: {message}").format(message=exc), err=True)
         sys.exit(EXIT_BAD_INPUT)
     write_value(result, out_dir, force=force)
     click.echo(format_table(result))
-    click.echo(f"Wrote {', '.join(p.name for p in sorted(out_dir.iterdir()) if p.name != OUTPUT_MARKER)} to {out_dir}")
+    click.echo(_("Wrote {files} to {path}").format(
+        files=", ".join(p.name for p in sorted(out_dir.iterdir()) if p.name != OUTPUT_MARKER), path=out_dir))

@@ -2,24 +2,46 @@
 
 The defaults are riskplan's choices where the sources are silent (docs/policy.md), not law.
 A typo in a key must never silently fall back to a default, so unknown keys are errors
-with the nearest valid key suggested, and every value is range-checked.
+with the nearest valid key suggested, and every value is range-checked. Values must have TOML's
+own types (strict): `rotate_inspectors = "yes"` or `team_size = "2"` is refused naming the key,
+the value and the type expected, never coerced. Dates are TOML dates (`2027-01-01`) or, as
+documented before, `"2027-01-01"` strings in exactly that form.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, ValidationError, model_validator
 
 from riskplan.domain.schema import Tier
+from riskplan.i18n import N_, _
+
+
+def _iso_date(value: Any) -> Any:
+    """A TOML date, or a `YYYY-MM-DD` string (the documented form); anything else is left for the
+    strict date check to refuse (no numbers taken for timestamps, no other spellings)."""
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+PolicyDate = Annotated[date, BeforeValidator(_iso_date), Strict()]
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Values must have TOML's own types: `"yes"` is not a boolean, `"2"` not a number (strict)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class RosterRules(_Section):
@@ -29,8 +51,8 @@ class RosterRules(_Section):
     rotate_inspectors: bool = True
     cross_area: bool = False
     capacity_reserve: float = Field(0.0, ge=0.0, le=1.0)
-    holidays: tuple[date, ...] = ()
-    extra_workdays: tuple[date, ...] = ()
+    holidays: tuple[PolicyDate, ...] = Field((), strict=False)
+    extra_workdays: tuple[PolicyDate, ...] = Field((), strict=False)
 
 
 class DrawRules(_Section):
@@ -46,9 +68,8 @@ class DrawRules(_Section):
     @model_validator(mode="after")
     def _floor_below_cap(self) -> "DrawRules":
         if self.min_inclusion > self.max_inclusion:
-            raise ValueError(
-                f"min_inclusion ({self.min_inclusion}) must not exceed max_inclusion ({self.max_inclusion})"
-            )
+            raise ValueError(_("min_inclusion ({low}) must not exceed max_inclusion ({high})").format(
+                low=self.min_inclusion, high=self.max_inclusion))
         return self
 
 
@@ -91,12 +112,10 @@ class TieringRules(_Section):
     @model_validator(mode="after")
     def _cut_offs_in_order(self) -> "TieringRules":
         if self.method == "thresholds" and not (self.red >= self.orange >= self.yellow):
-            raise ValueError(
-                f"threshold cut-offs must decrease red >= orange >= yellow, got "
-                f"{self.red}, {self.orange}, {self.yellow}"
-            )
+            raise ValueError(_("threshold cut-offs must decrease red >= orange >= yellow, got {red}, {orange}, "
+                               "{yellow}").format(red=self.red, orange=self.orange, yellow=self.yellow))
         if self.method == "shares" and self.red + self.orange + self.yellow > 1.0:
-            raise ValueError("target shares red + orange + yellow must not exceed 1")
+            raise ValueError(_("target shares red + orange + yellow must not exceed 1"))
         return self
 
 
@@ -136,22 +155,62 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     return model
 
 
+#: pydantic error type -> what the value must be, as people read it.
+_EXPECTED = {
+    "bool_type": N_("must be true or false (a TOML boolean, written without quotes)"),
+    "int_type": N_("must be a whole number (written without quotes)"),
+    "int_from_float": N_("must be a whole number (written without quotes)"),
+    "float_type": N_("must be a number (written without quotes)"),
+    "string_type": N_("must be text in quotes"),
+    "date_type": N_("must be a date: 2027-01-01 (a TOML date) or \"2027-01-01\""),
+    "tuple_type": N_("must be a list in brackets, like [2027-01-01, 2027-02-01]"),
+    "list_type": N_("must be a list in brackets, like [2027-01-01, 2027-02-01]"),
+    "model_type": N_("must be a section (a TOML table)"),
+    "dict_type": N_("must be a section (a TOML table)"),
+}
+
+
+def _key_of(loc: tuple[Any, ...]) -> str:
+    """`roster.holidays (item 2)`: the key as written in the file, items counted from 1."""
+    names = [str(p) for p in loc if not isinstance(p, int)]
+    items = [p for p in loc if isinstance(p, int)]
+    key = ".".join(names)
+    return _("{key} (item {number})").format(key=key, number=items[-1] + 1) if items else key
+
+
 def _describe(err: dict[str, Any]) -> str:
     loc = tuple(err["loc"])
-    key = ".".join(str(p) for p in loc)
+    key = _key_of(loc)
     section = ".".join(str(p) for p in loc[:-1])
     where = f"[{section}] " if section else ""
-    if err["type"] == "extra_forbidden":
+    kind = err["type"]
+    if kind == "extra_forbidden":
         model = _model_at(loc)
         valid = list(model.model_fields) if model else []
         close = difflib.get_close_matches(str(loc[-1]), valid, n=1, cutoff=0.5)
-        hint = f" (did you mean '{close[0]}'?)" if close else f" (valid keys: {', '.join(valid)})"
-        kind = "section" if isinstance(err.get("input"), dict) else "key"
-        return f"{where}unknown {kind} '{loc[-1]}'{hint}"
-    msg = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "value_error" or not loc:
+        hint = (_("did you mean '{key}'?").format(key=close[0]) if close
+                else _("valid keys: {keys}").format(keys=", ".join(valid)))
+        text = (_("unknown section '{name}' ({hint})") if isinstance(err.get("input"), dict)
+                else _("unknown key '{name}' ({hint})")).format(name=loc[-1], hint=hint)
+        return f"{where}{text}"
+    if kind == "value_error" or not loc:
+        msg = err["msg"].removeprefix("Value error, ")
         return f"{where or '[' + key + '] ' if key else ''}{msg}".strip()
-    return f"key '{key}': {msg} (got {err.get('input')!r})"
+    got = err.get("input")
+    ctx = err.get("ctx") or {}
+    if kind in _EXPECTED:
+        what = _(_EXPECTED[kind])
+    elif kind == "literal_error":
+        what = _("must be one of {choices}").format(choices=ctx.get("expected", ""))
+    elif kind in ("greater_than_equal", "greater_than"):
+        what = _("must be at least {limit}").format(limit=ctx.get("ge", ctx.get("gt")))
+    elif kind in ("less_than_equal", "less_than"):
+        what = _("must be at most {limit}").format(limit=ctx.get("le", ctx.get("lt")))
+    elif kind.startswith("date_"):
+        what = _("is not a day of the calendar")
+    else:
+        what = err["msg"]
+    return _("key '{key}': {what} (got {value})").format(key=key, what=what, value=repr(got))
 
 
 def parse_policy(data: dict[str, Any], path: Path | str = "policy.toml") -> Policy:
@@ -169,9 +228,9 @@ def load_policy(path: Path | str | None) -> Policy:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
-        raise PolicyError(path, ["is not UTF-8 text"]) from None
+        raise PolicyError(path, [_("is not UTF-8 text")]) from None
     except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(path, [f"is not valid TOML: {exc}"]) from None
+        raise PolicyError(path, [_("is not valid TOML: {error}").format(error=exc)]) from None
     return parse_policy(data, path)
 
 

@@ -16,16 +16,17 @@ from typing import Any
 import pandas as pd
 
 from riskplan.domain.schema import ACCIDENTS, ENTERPRISES, INSPECTIONS, PINNED, TableSpec
+from riskplan.i18n import N_
 from riskplan.load.district import District
 
-#: manifest key -> what it fingerprints (named in verify-draw's findings)
+#: manifest key -> what it fingerprints (named in verify-draw's findings, translated there)
 FRAME_INPUTS = {
-    "enterprises": "the enterprises table",
-    "accidents": "the accidents table",
-    "inspections_before_quarter": "the inspections dated before the quarter start",
-    "pinned": "the pinned visits table",
-    "policy": "the policy as used",
-    "tiers": "the tiers as used",
+    "enterprises": N_("the enterprises table"),
+    "accidents": N_("the accidents table"),
+    "inspections_before_quarter": N_("the inspections dated before the quarter start"),
+    "pinned": N_("the pinned visits table"),
+    "policy": N_("the policy as used"),
+    "tiers": N_("the tiers as used"),
 }
 
 

@@ -1,4 +1,5 @@
-"""The plan folder (OUT/) a quarter's plan writes, atomically:
+"""The plan folder (OUT/) a quarter's plan writes, atomically, in the reader's language
+(headers and enumerated values by domain.headers; riskplan reads either language back):
 
 - roster.csv             placed visits (sorted by visit_id)
 - tiers.csv              the tiers used (from --tiers, or the scoring model's output)
@@ -6,8 +7,16 @@
 - draw.csv               the first random draw, every enterprise of a sampled tier
 - shortfall.csv          unmet needs by rule, tier, subdistrict and month, with a suggestion
 - unplaced.csv           each requested visit or obligation that did not make it, with why
-- plan.json              quarter, seed, input sha256, policy, tier source, counts, shortfall,
-                         solver status/objective/bound, versions; wall times under "timing".
+- plan.xlsx              the six tables above as one workbook, a sheet each, for Excel and WPS
+                         (date cells, frozen headers, filters, fitted widths)
+- plan.json              quarter, seed, language, input sha256, policy, tier source, counts,
+                         shortfall, solver status/objective/bound, versions; wall times under
+                         "timing". Machine-readable: English keys and codes.
+
+Every CSV starts with a UTF-8 BOM, so Chinese Excel opens it without garbling. One workbook
+rather than one per table: a clerk opens, prints or mails the quarter's plan as one file and
+finds each table on its own sheet; the CSVs stay what riskplan (check, report, record,
+publish) reads back.
 """
 
 from __future__ import annotations
@@ -20,19 +29,31 @@ from typing import Any
 import pandas as pd
 
 from riskplan import __version__
+from riskplan.domain.headers import display_frame, value_label
 from riskplan.domain.roster import BASES, FALLBACK_REASONS, RosterProblem, SolveResult, Unplaced
 from riskplan.domain.schema import TIERS
-from riskplan.io import frame_to_csv_bytes
+from riskplan.i18n import _, get_language, pgettext
+from riskplan.io import frame_to_csv_bytes, sheets_to_xlsx_bytes
 from riskplan.outputs import atomic_output_dir
 from riskplan.load.district import District
 from riskplan.plan.problem import Prepared
 
-PLAN_FILES = ("roster.csv", "tiers.csv", "inspector_schedule.csv", "draw.csv", "shortfall.csv",
-              "unplaced.csv", "plan.json")
+#: The plan folder's tables, each `NAME.csv` and a sheet of plan.xlsx (NAME: its table in domain.headers).
+PLAN_TABLES = ("roster", "tiers", "inspector_schedule", "draw", "shortfall", "unplaced")
+PLAN_WORKBOOK = "plan.xlsx"
+PLAN_FILES = (*(f"{t}.csv" for t in PLAN_TABLES), PLAN_WORKBOOK, "plan.json")
 SHORTFALL_COLUMNS = ("rule", "tier", "subdistrict", "month", "missing", "reason", "suggestion")
-NO_WORKING_DAY = "no working day"  # shortfall reasons found before solving
+NO_WORKING_DAY = "no working day"  # shortfall reasons found before solving (codes, domain.headers)
 BEYOND_MAX = "beyond max_visits_per_quarter"
 FLOAT_FORMAT = "%.6f"
+
+
+def sheet_names() -> dict[str, str]:
+    """plan.xlsx's sheet of each table, in the reader's language."""
+    return {"roster": pgettext("plan sheet", "roster"), "tiers": pgettext("plan sheet", "tiers"),
+            "inspector_schedule": pgettext("plan sheet", "inspector schedule"),
+            "draw": pgettext("plan sheet", "draw"), "shortfall": pgettext("plan sheet", "shortfall"),
+            "unplaced": pgettext("plan sheet", "unplaced")}
 
 
 # ---------------------------------------------------------------- output tables
@@ -92,7 +113,7 @@ class Shortfall:
 def _missing_from_solver(problem: RosterProblem, result: SolveResult) -> list[Unplaced]:
     """Requests the solver neither placed nor reported: reported here rather than lost."""
     seen = {v.request.visit_id for v in result.roster.visits} | {u.request.visit_id for u in result.roster.unplaced}
-    return [Unplaced(r, "not returned by the solver") for r in problem.requests if r.visit_id not in seen]
+    return [Unplaced(r, _("not returned by the solver")) for r in problem.requests if r.visit_id not in seen]
 
 
 def shortfall_tables(prep: Prepared, result: SolveResult) -> Shortfall:
@@ -118,22 +139,27 @@ def shortfall_tables(prep: Prepared, result: SolveResult) -> Shortfall:
     extra: list[dict] = []
     policy = problem.policy
     leftovers = [(o, NO_WORKING_DAY) for o in prep.grouping.no_working_day]
-    leftovers += [(o, f"{BEYOND_MAX} ({policy.tier(ent[o.enterprise_id]['tier']).max_visits_per_quarter}"
-                      f" for {ent[o.enterprise_id]['tier']})") for o in prep.grouping.beyond_max]
-    for ob, reason in sorted(leftovers, key=lambda x: (x[0].enterprise_id, x[0].window_start, x[0].kind)):
+    leftovers += [(o, BEYOND_MAX) for o in prep.grouping.beyond_max]
+    for ob, code in sorted(leftovers, key=lambda x: (x[0].enterprise_id, x[0].window_start, x[0].kind)):
         e = ent[ob.enterprise_id]
+        limit = policy.tier(e["tier"]).max_visits_per_quarter
+        # plan.json keeps the English code (machine-readable); the tables read in the reader's language
+        recorded = code if code == NO_WORKING_DAY else f"{code} ({limit} for {e['tier']})"
+        if code == NO_WORKING_DAY:
+            said = _("no working day in the window")
+            suggestion = _("widen the window or declare a make-up working day ([roster] extra_workdays)")
+        else:
+            said = _("beyond the tier's max_visits_per_quarter ({limit} for {tier})").format(
+                limit=limit, tier=value_label("tier", e["tier"]))
+            suggestion = _("raise [tiers.{tier}] max_visits_per_quarter").format(tier=e["tier"])
         rows.append({"visit_id": "", "enterprise_id": ob.enterprise_id, "enterprise_name": e["name"],
                      "subdistrict": e["subdistrict"], "tier": e["tier"], "basis": ob.basis, "obligations": ob.kind,
                      "window_start": ob.window_start.isoformat(), "window_end": ob.window_end.isoformat(),
-                     "reason": f"{reason}: {ob.reason}"})
-        unmet.append({"enterprise_id": ob.enterprise_id, "obligation": ob.kind, "visit_id": "", "reason": reason})
-        if reason == NO_WORKING_DAY:
-            suggestion = "widen the window or declare a make-up working day ([roster] extra_workdays)"
-        else:
-            suggestion = f"raise [tiers.{e['tier']}] max_visits_per_quarter"
+                     "reason": _("{reason}: {detail}").format(reason=said, detail=ob.reason)})
+        unmet.append({"enterprise_id": ob.enterprise_id, "obligation": ob.kind, "visit_id": "", "reason": recorded})
         extra.append({"rule": obligation_rule(ob.kind), "tier": e["tier"], "subdistrict": e["subdistrict"],
                       "month": f"{ob.window_end.year}-{ob.window_end.month:02d}", "missing": 1,
-                      "reason": reason.split(" (")[0], "suggestion": suggestion})
+                      "reason": code, "suggestion": suggestion})
 
     solver_rows = result.shortfall if result.shortfall is not None else pd.DataFrame(columns=SHORTFALL_COLUMNS)
     mine = pd.DataFrame(extra, columns=SHORTFALL_COLUMNS)
@@ -178,7 +204,9 @@ def plan_record(prep: Prepared, result: SolveResult, roster: pd.DataFrame, short
     missing_total = int(pd.to_numeric(shortfall.summary["missing"]).sum()) if len(shortfall.summary) else 0
     return {
         "quarter": str(prep.problem.quarter),
+        "plan_id": prep.plan_id,
         "seed": seed,
+        "language": get_language(),  # of the tables' headers and values (riskplan reads both back)
         "riskplan_version": __version__,
         "ortools_version": ortools_version,
         "inputs": district.fingerprints(),
@@ -225,10 +253,15 @@ def fallback_notice(plan: dict[str, Any]) -> str | None:
     fb = plan.get("solver", {}).get("fallback") if isinstance(plan.get("solver"), dict) else None
     if not isinstance(fb, dict):
         return None
-    advice = {"time limit": "re-run plan with a larger --time-limit",
-              "user interrupt": "re-run plan and let it finish"}.get(fb.get("reason"), "re-run plan")
-    return (f"the roster is the greedy fallback, not the optimised roster: the solve stopped early "
-            f"({fb.get('reason', 'unknown reason')}: {fb.get('detail', '')}); {advice} for the optimised roster")
+    reason = fb.get("reason")
+    advice = {"time limit": _("re-run plan with a larger --time-limit"),
+              "user interrupt": _("re-run plan and let it finish")}.get(reason, _("re-run plan"))
+    said = {"time limit": pgettext("fallback reason", "time limit"),
+            "user interrupt": pgettext("fallback reason", "user interrupt"),
+            "no week plan": pgettext("fallback reason", "no week plan")}.get(reason, reason or _("unknown reason"))
+    return _("the roster is the greedy fallback, not the optimised roster: the solve stopped early "
+             "({reason}: {detail}); {advice} for the optimised roster").format(
+        reason=said, detail=fb.get("detail", ""), advice=advice)
 
 
 def deterministic_part(plan: dict[str, Any]) -> dict[str, Any]:
@@ -237,26 +270,38 @@ def deterministic_part(plan: dict[str, Any]) -> dict[str, Any]:
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """Stable CSV bytes: UTF-8, '\\n' line ends, floats with six decimals, text cells neutralised."""
+    """Stable CSV bytes: UTF-8 with a BOM, '\\n' line ends, floats with six decimals, text cells
+    neutralised."""
     return frame_to_csv_bytes(frame, FLOAT_FORMAT)
 
 
-def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    path.write_bytes(csv_bytes(frame))
+def tiers_sorted(tiers_frame: pd.DataFrame) -> pd.DataFrame:
+    return tiers_frame.sort_values("enterprise_id", kind="mergesort")
 
 
 def tiers_output(tiers_frame: pd.DataFrame) -> bytes:
-    """OUT/tiers.csv: the tiers used, sorted by enterprise_id (its sha256 goes in plan.json)."""
-    return csv_bytes(tiers_frame.sort_values("enterprise_id", kind="mergesort"))
+    """OUT/tiers.csv: the tiers used, sorted by enterprise_id, in the reader's language (its
+    sha256 goes in plan.json)."""
+    return csv_bytes(display_frame("tiers", tiers_sorted(tiers_frame)))
+
+
+def plan_tables(prep: Prepared, result: SolveResult, tiers_frame: pd.DataFrame, roster: pd.DataFrame,
+                shortfall: Shortfall) -> dict[str, pd.DataFrame]:
+    """The plan folder's tables by name (PLAN_TABLES), with riskplan's column names and codes."""
+    return {"roster": roster, "tiers": tiers_sorted(tiers_frame),
+            "inspector_schedule": schedule_frame(prep.problem, result), "draw": prep.draw.frame,
+            "shortfall": shortfall.summary, "unplaced": shortfall.unplaced}
 
 
 def write_plan(out_dir: Path, force: bool, prep: Prepared, result: SolveResult, tiers_frame: pd.DataFrame,
                roster: pd.DataFrame, shortfall: Shortfall, plan: dict[str, Any]) -> None:
+    """OUT/ in the reader's language: each table as CSV and as a sheet of plan.xlsx, and plan.json."""
+    shown = {name: display_frame(name, frame)
+             for name, frame in plan_tables(prep, result, tiers_frame, roster, shortfall).items()}
+    sheets = sheet_names()
     with atomic_output_dir(Path(out_dir), force=force) as staging:
-        _write_csv(roster, staging / "roster.csv")
-        (staging / "tiers.csv").write_bytes(tiers_output(tiers_frame))
-        _write_csv(schedule_frame(prep.problem, result), staging / "inspector_schedule.csv")
-        _write_csv(prep.draw.frame, staging / "draw.csv")
-        _write_csv(shortfall.summary, staging / "shortfall.csv")
-        _write_csv(shortfall.unplaced, staging / "unplaced.csv")
+        for name, frame in shown.items():
+            (staging / f"{name}.csv").write_bytes(csv_bytes(frame))
+        (staging / PLAN_WORKBOOK).write_bytes(
+            sheets_to_xlsx_bytes({sheets[name]: frame.round(6) for name, frame in shown.items()}))
         (staging / "plan.json").write_text(json.dumps(plan, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -14,7 +14,8 @@ Two stages:
 
 Privacy is by construction: every public table is built from an explicit list of public
 columns (`PUBLIC_COLUMNS`), never by dropping private ones from an internal table. One
-document model is rendered to CSV, .xlsx and a printable HTML page, in Chinese or English.
+document model is rendered to CSV, .xlsx and a printable HTML page, in Chinese or English
+(the catalogs; headers from riskplan.domain.headers).
 """
 
 from __future__ import annotations
@@ -23,19 +24,20 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import jinja2
 import pandas as pd
 
 from riskplan import __version__
 from riskplan.domain.calendar import Quarter
+from riskplan.domain.headers import display_header, value_label
 from riskplan.export.draw_inputs import frame_inputs
-from riskplan.export.record import read_results
+from riskplan.export.pages import html_lang, template_environment
+from riskplan.export.record import is_category, read_results
+from riskplan.i18n import LANGUAGES, N_, _, language, ngettext, pgettext
 from riskplan.io import frame_to_csv_bytes, read_csv_text, sheets_to_xlsx_bytes
 from riskplan.outputs import atomic_output_dir, atomic_write_text, refuse_existing, restore_interrupted
 from riskplan.load.district import DistrictError, Problem, load_district
 
 STAGES = ("plan", "results")
-LANGUAGES = ("zh", "en")
 MANIFEST = "draw_manifest.json"
 
 #: The only columns a public table may have, by table.
@@ -49,89 +51,38 @@ PUBLIC_COLUMNS = {
     "results": ("subdistrict", "name", "credit_code", "check_date", "finding", "outcome"),
 }
 
+#: The alias-table name (riskplan.domain.headers.HEADERS) of each public table, for its headers.
+HEADER_TABLE = {"drawn": "drawn", "quotas": "quotas", "sampling_frame": "sampling_frame",
+                "results": "public_results"}
+#: The sheet of each public table in the workbook (English: the table's name).
+SHEET_NAMES = {"drawn": N_("drawn"), "quotas": N_("quotas"), "sampling_frame": N_("sampling_frame"),
+               "results": N_("results")}
+
 #: Check items (检查事项) by the hazard that calls for them; "general" applies to everyone.
 CHECK_ITEMS = {
-    "general": ("安全生产主体责任落实、安全管理制度与教育培训",
-                "safety responsibility, management rules and training"),
-    "hazchem": ("危险化学品储存、使用和经营安全", "hazardous chemicals: storage, use and trade"),
-    "major_hazard": ("重大危险源监测监控与管理", "major hazard installation monitoring and management"),
-    "dust_explosion": ("粉尘防爆：除尘系统、清扫制度、防爆电气", "explosive dust: dust removal, cleaning, "
-                                                                "explosion-proof equipment"),
-    "molten_metal": ("高温熔融金属作业安全", "molten-metal operations"),
-    "confined_space": ("有限空间作业审批与防护", "confined-space work permits and protection"),
+    "general": N_("safety responsibility, management rules and training"),
+    "hazchem": N_("hazardous chemicals: storage, use and trade"),
+    "major_hazard": N_("major hazard installation monitoring and management"),
+    "dust_explosion": N_("explosive dust: dust removal, cleaning, explosion-proof equipment"),
+    "molten_metal": N_("molten-metal operations"),
+    "confined_space": N_("confined-space work permits and protection"),
 }
 
 TIER_ORDER = {"red": 0, "orange": 1, "yellow": 2, "blue": 3}
-TIER_LABEL = {"zh": {"red": "红", "orange": "橙", "yellow": "黄", "blue": "蓝"},
-              "en": {"red": "red", "orange": "orange", "yellow": "yellow", "blue": "blue"}}
+#: Tier names by language, from the alias table (export.verify reads published tiers back with it).
+TIER_LABEL = {lang: {t: value_label("tier", t, lang) for t in TIER_ORDER} for lang in LANGUAGES}
+METHODS = {"uniform": N_("stratified uniform random draw"),
+           "risk_weighted": N_("risk-weighted stratified draw with a floor")}
+ALGORITHMS = {"uniform": N_("riskplan README, section \"The draw\" (largest-remainder quotas per subdistrict, "
+                            "PCG64)"),
+              "risk_weighted": N_("riskplan README, section \"The draw\" (largest-remainder quotas per "
+                                  "subdistrict; systematic sampling with the published inclusion probabilities "
+                                  "in a random order; PCG64)")}
 
-LABELS = {
-    "zh": {
-        "plan_title": "{quarter} 安全生产“双随机、一公开”抽查计划",
-        "results_title": "{quarter} 安全生产“双随机、一公开”抽查结果",
-        "subtitle": "由 riskplan {version} 生成",
-        "plan_intro": ["本计划按照“双随机、一公开”要求，随机抽取检查对象，随机选派执法检查人员。"
-                       "检查采取“四不两直”方式进行，不预先告知检查时间。",
-                       "任何人均可根据下列抽样框、随机种子和算法复现本次抽取结果。"],
-        "results_intro": ["以下为本季度随机抽查对象的检查结果。"],
-        "items": "检查事项", "shares": "各风险等级抽查比例", "quotas": "各街道抽取数量",
-        "drawn": "抽查对象名单", "reproduce": "抽取复现信息", "results": "检查结果",
-        "frame": "抽样框（各等级、各街道的可抽取企业）",
-        "frame_text": "完整抽样框见 sampling_frame.csv 或 Excel 文件的 sampling_frame 工作表。",
-        "col": {"subdistrict": "街道/园区", "name": "企业名称", "credit_code": "统一社会信用代码",
-                "tier": "风险等级", "check_items": "检查事项", "eligible": "可抽取企业数",
-                "sample_share": "抽查比例", "drawn": "抽取数", "enterprise_id": "企业编号",
-                "check_date": "检查日期", "finding": "检查发现", "outcome": "处理结果", "item": "事项",
-                "inclusion_probability": "入选概率",
-                "key": "项目", "value": "内容"},
-        "seed": "随机种子", "method": "抽取方法", "floor": "最低入选概率", "cap": "最高入选概率",
-        "power": "风险权重幂次（入选概率与风险概率的该次幂成正比）",
-        "version": "软件版本",
-        "quarter": "季度", "inputs": "输入文件 SHA-256", "algorithm": "算法",
-        "algorithm_text": "riskplan 说明文档“The draw”一节（分层最大余数法配额，PCG64 随机数）",
-        "algorithm_text_risk_weighted": "riskplan 说明文档“The draw”一节（分层最大余数法配额；各层按入选概率"
-                                        "随机排序后系统抽样；PCG64 随机数）",
-        "uniform": "分层等概率随机抽取", "risk_weighted": "按风险加权的分层随机抽取（设最低入选概率）",
-        "no_hazard": "未发现安全隐患", "hazards": "发现安全隐患 {n} 项，已责令限期整改",
-        "major": "其中重大事故隐患 {n} 项，将组织复查", "penalized": "已依法实施行政处罚",
-        "footer": "本文件不含检查时间安排及执法人员信息。",
-        "results_footer": "本文件不含执法人员个人信息。",
-    },
-    "en": {
-        "plan_title": "{quarter} double-random spot-check plan (work safety)",
-        "results_title": "{quarter} double-random spot-check results (work safety)",
-        "subtitle": "generated by riskplan {version}",
-        "plan_intro": ["Enterprises to check and the inspectors who go are both drawn at random. Visits are "
-                       "unannounced: no visit date is published in advance.",
-                       "Anyone can reproduce the draw from the sampling frame, the seed and the algorithm below."],
-        "results_intro": ["Outcomes of this quarter's random spot checks."],
-        "items": "Check items", "shares": "Sample share per risk tier", "quotas": "Number drawn per subdistrict",
-        "drawn": "Enterprises drawn", "reproduce": "How to reproduce the draw", "results": "Results",
-        "frame": "Sampling frame (eligible enterprises per tier and subdistrict)",
-        "frame_text": "The full sampling frame is in sampling_frame.csv and the sampling_frame sheet of the "
-                      "Excel file.",
-        "col": {"subdistrict": "subdistrict", "name": "enterprise", "credit_code": "credit code",
-                "tier": "risk tier", "check_items": "check items", "eligible": "eligible",
-                "sample_share": "sample share", "drawn": "drawn", "enterprise_id": "enterprise id",
-                "check_date": "check date", "finding": "finding", "outcome": "outcome", "item": "item",
-                "inclusion_probability": "inclusion probability",
-                "key": "item", "value": "value"},
-        "seed": "seed", "method": "method", "floor": "minimum inclusion probability",
-        "cap": "maximum inclusion probability", "version": "software version",
-        "power": "weight power (chance proportional to the risk probability to this power)",
-        "quarter": "quarter", "inputs": "input files, SHA-256", "algorithm": "algorithm",
-        "algorithm_text": "riskplan README, section \"The draw\" (largest-remainder quotas per subdistrict, PCG64)",
-        "algorithm_text_risk_weighted": "riskplan README, section \"The draw\" (largest-remainder quotas per "
-                                        "subdistrict; systematic sampling with the published inclusion "
-                                        "probabilities in a random order; PCG64)",
-        "uniform": "stratified uniform random draw", "risk_weighted": "risk-weighted stratified draw with a floor",
-        "no_hazard": "no hazard found", "hazards": "{n} hazard(s) found; rectification ordered by a deadline",
-        "major": "{n} of them major; a re-inspection will follow",
-        "penalized": "administrative penalty imposed",
-        "footer": "This document contains no visit schedule and no inspector data.",
-        "results_footer": "This document contains no inspector personal data.",
-    },
-}
+
+def _separator() -> str:
+    """Between the parts of one cell: the full-width semicolon in Chinese."""
+    return _("; ")
 
 
 @dataclass
@@ -161,17 +112,24 @@ def _public(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     return frame.loc[:, list(PUBLIC_COLUMNS[table])].reset_index(drop=True)
 
 
-def _labelled(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
-    return frame.rename(columns=LABELS[lang]["col"])
+def _labelled(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """A public table as people read it: headers in the current language (the alias table's
+    first Chinese name, or the column name in English) and tier names (红/橙/黄/蓝)."""
+    out = frame.copy()
+    if "tier" in out.columns:
+        out["tier"] = [value_label("tier", t) for t in out["tier"]]
+    out.columns = [display_header(HEADER_TABLE[table], c) for c in out.columns]
+    return out
 
 
-def check_items_for(row: pd.Series, lang: str) -> str:
-    i = 0 if lang == "zh" else 1
+def check_items_for(row: pd.Series, lang: str | None = None) -> str:
+    """The check items of one enterprise, by its hazards, in `lang` (default: the current language)."""
     keys = ["general"]
     keys += ["hazchem"] if row["hazchem"] != "none" else []
     keys += ["major_hazard"] if int(row["major_hazard_level"]) > 0 else []
     keys += [k for k in ("dust_explosion", "molten_metal", "confined_space") if int(row[k]) == 1]
-    return "；".join(CHECK_ITEMS[k][i] for k in keys) if lang == "zh" else "; ".join(CHECK_ITEMS[k][i] for k in keys)
+    with language(lang):
+        return pgettext("list separator", "; ").join(_(CHECK_ITEMS[k]) for k in keys)
 
 
 def _read_plan(plan_dir: Path) -> tuple[dict, pd.DataFrame]:
@@ -186,17 +144,25 @@ def _shares(plan: dict) -> dict[str, float]:
     return {t: float(r["sample_share"]) for t, r in tiers.items() if r.get("sample_share") is not None}
 
 
-def build_plan_document(district_dir: Path, plan_dir: Path, lang: str = "zh") -> PublicDocument:
-    """The spot-check plan; only drawn enterprises, no dates, no inspectors."""
+def _subtitle(version: str) -> str:
+    return _("generated by riskplan {version}").format(version=version)
+
+
+def build_plan_document(district_dir: Path, plan_dir: Path, lang: str | None = None) -> PublicDocument:
+    """The spot-check plan; only drawn enterprises, no dates, no inspectors; in `lang`
+    (default: the current language)."""
+    with language(lang):
+        return _plan_document(Path(district_dir), Path(plan_dir))
+
+
+def _plan_document(district_dir: Path, plan_dir: Path) -> PublicDocument:
     district = load_district(district_dir)
-    plan, draw = _read_plan(Path(plan_dir))
-    L = LABELS[lang]
+    plan, draw = _read_plan(plan_dir)
     quarter = plan["quarter"]
     ent = district.enterprises.set_index("enterprise_id")
     drawn = draw[draw["drawn"] == "yes"].copy()
     drawn["credit_code"] = drawn["enterprise_id"]
-    drawn["check_items"] = [check_items_for(ent.loc[e], lang) for e in drawn["enterprise_id"]]
-    drawn["tier"] = drawn["tier"].map(TIER_LABEL[lang])
+    drawn["check_items"] = [check_items_for(ent.loc[e]) for e in drawn["enterprise_id"]]
     drawn = _public(drawn.sort_values(["subdistrict", "name", "credit_code"]), "drawn")
 
     eligible = draw[draw["eligible"] == "yes"]
@@ -207,7 +173,6 @@ def build_plan_document(district_dir: Path, plan_dir: Path, lang: str = "zh") ->
     quotas["sample_share"] = quotas["tier"].map(shares)
     quotas = quotas.sort_values(["tier", "subdistrict"], key=lambda c: c.map(TIER_ORDER) if c.name == "tier" else c,
                                 kind="mergesort")
-    quotas["tier"] = quotas["tier"].map(TIER_LABEL[lang])
     quotas = _public(quotas, "quotas")
     method = plan["policy"]["draw"]["method"]
     if method == "risk_weighted":
@@ -233,30 +198,36 @@ def build_plan_document(district_dir: Path, plan_dir: Path, lang: str = "zh") ->
         manifest["max_inclusion"] = plan["policy"]["draw"]["max_inclusion"]
         manifest["weight_power"] = plan["policy"]["draw"].get("weight_power", 1)
         manifest["tiers_csv_sha256"] = plan.get("tiers", {}).get("tiers_csv_sha256")
-    items = pd.DataFrame({L["col"]["item"]: [v[0 if lang == "zh" else 1] for v in CHECK_ITEMS.values()]})
-    share_table = pd.DataFrame({L["col"]["tier"]: [TIER_LABEL[lang][t] for t in shares],
-                                L["col"]["sample_share"]: [f"{s:.0%}" if s * 100 == int(s * 100) else f"{s:.1%}"
-                                                           for s in shares.values()]})
-    pairs = [(L["quarter"], quarter), (L["seed"], str(plan["seed"])), (L["method"], L[method]),
-             (L["algorithm"], L["algorithm_text_risk_weighted" if method == "risk_weighted" else "algorithm_text"]),
-             (L["version"], manifest["riskplan_version"])]
+    items = pd.DataFrame({_("item"): [_(text) for text in CHECK_ITEMS.values()]})
+    share_table = pd.DataFrame({display_header("quotas", "tier"): [value_label("tier", t) for t in shares],
+                                display_header("quotas", "sample_share"):
+                                    [f"{s:.0%}" if s * 100 == int(s * 100) else f"{s:.1%}" for s in shares.values()]})
+    pairs = [(_("quarter"), quarter), (_("seed"), str(plan["seed"])), (_("method"), _(METHODS[method])),
+             (_("algorithm"), _(ALGORITHMS[method])), (_("software version"), manifest["riskplan_version"])]
     if method == "risk_weighted":
-        pairs.insert(3, (L["floor"], str(manifest["min_inclusion"])))
-        pairs.insert(4, (L["cap"], str(manifest["max_inclusion"])))
-        pairs.insert(5, (L["power"], str(manifest["weight_power"])))
-    pairs += [(f"{L['inputs']}: {name}", digest) for name, digest in sorted(manifest["input_sha256"].items())]
+        pairs.insert(3, (_("minimum inclusion probability"), str(manifest["min_inclusion"])))
+        pairs.insert(4, (_("maximum inclusion probability"), str(manifest["max_inclusion"])))
+        pairs.insert(5, (_("weight power (chance proportional to the risk probability to this power)"),
+                         str(manifest["weight_power"])))
+    pairs += [(_("input files, SHA-256: {file}").format(file=name), digest)
+              for name, digest in sorted(manifest["input_sha256"].items())]
     sections = [
-        Section(L["items"], table=items),
-        Section(L["shares"], table=share_table),
-        Section(L["quotas"], table=_labelled(quotas, lang)),
-        Section(L["drawn"], table=_labelled(drawn, lang)),
-        Section(L["reproduce"], pairs=pairs),
-        Section(L["frame"], text=L["frame_text"]),
+        Section(_("Check items"), table=items),
+        Section(_("Sample share per risk tier"), table=share_table),
+        Section(_("Number drawn per subdistrict"), table=_labelled(quotas, "quotas")),
+        Section(_("Enterprises drawn"), table=_labelled(drawn, "drawn")),
+        Section(_("How to reproduce the draw"), pairs=pairs),
+        Section(_("Sampling frame (eligible enterprises per tier and subdistrict)"),
+                text=_("The full sampling frame is in sampling_frame.csv and the “{sheet}” sheet of the Excel "
+                       "file.").format(sheet=_(SHEET_NAMES["sampling_frame"]))),
     ]
     return PublicDocument(
-        stem="spot_check_plan", title=L["plan_title"].format(quarter=quarter),
-        subtitle=L["subtitle"].format(version=manifest["riskplan_version"]), intro=L["plan_intro"],
-        sections=sections, footer=L["footer"],
+        stem="spot_check_plan", title=_("{quarter} double-random spot-check plan (work safety)").format(quarter=quarter),
+        subtitle=_subtitle(manifest["riskplan_version"]),
+        intro=[_("Enterprises to check and the inspectors who go are both drawn at random. Visits are unannounced: "
+                 "no visit date is published in advance."),
+               _("Anyone can reproduce the draw from the sampling frame, the seed and the algorithm below.")],
+        sections=sections, footer=_("This document contains no visit schedule and no inspector data."),
         tables={"drawn": drawn, "quotas": quotas, "sampling_frame": frame}, manifest=manifest)
 
 
@@ -266,8 +237,8 @@ def _with_inclusion_text(eligible: pd.DataFrame) -> pd.DataFrame:
     from riskplan.plan.draw import UNITS
 
     if "inclusion_units" not in eligible.columns:
-        raise DistrictError([Problem("draw.csv", "a risk-weighted plan's draw.csv needs its inclusion_units "
-                                                 "column", row=1, column="inclusion_units")])
+        raise DistrictError([Problem("draw.csv", _("a risk-weighted plan's draw.csv needs its inclusion_units "
+                                                   "column"), row=1, column="inclusion_units")])
     units = [int(u) for u in eligible["inclusion_units"]]
     return eligible.assign(inclusion_probability=[f"{u // UNITS}.{u % UNITS:09d}" for u in units])
 
@@ -281,89 +252,101 @@ def inclusion_text_units(text: str) -> int:
     try:
         d = Decimal(text) * UNITS
     except InvalidOperation:
-        raise ValueError(f"'{text}' is not a number") from None
+        raise ValueError(_("'{text}' is not a number").format(text=text)) from None
     if d != d.to_integral_value() or d < 0 or d > UNITS:
-        raise ValueError(f"'{text}' is not a probability in billionths")
+        raise ValueError(_("'{text}' is not a probability in billionths").format(text=text))
     return int(d)
 
 
-def public_finding(hazards: int, major: int, penalized: int, lang: str) -> str:
+def public_finding(hazards: int, major: int, penalized: int, lang: str | None = None) -> str:
     """Findings in the words a bureau publishes (major hazards are counted among all hazards)."""
-    L = LABELS[lang]
     total = max(int(hazards), int(major))
-    parts = [L["hazards"].format(n=total)] if total else [L["no_hazard"]]
-    if major:
-        parts.append(L["major"].format(n=int(major)))
-    if penalized:
-        parts.append(L["penalized"])
-    return ("；" if lang == "zh" else "; ").join(parts)
+    with language(lang):
+        parts = ([ngettext("{count} hazard found; rectification ordered by a deadline",
+                           "{count} hazards found; rectification ordered by a deadline", total).format(count=total)]
+                 if total else [_("no hazard found")])
+        if major:
+            parts.append(ngettext("{count} of them major; a re-inspection will follow",
+                                  "{count} of them major; a re-inspection will follow", int(major))
+                         .format(count=int(major)))
+        if penalized:
+            parts.append(_("administrative penalty imposed"))
+        return pgettext("list separator", "; ").join(parts)
 
 
 def build_results_document(district_dir: Path, plan_dir: Path, results_path: Path,
-                           lang: str = "zh") -> PublicDocument:
-    """Outcomes of the drawn visits in public wording; never an inspector."""
-    plan_dir = Path(plan_dir)
+                           lang: str | None = None) -> PublicDocument:
+    """Outcomes of the drawn visits in public wording; never an inspector; in `lang`
+    (default: the current language)."""
+    with language(lang):
+        return _results_document(Path(district_dir), Path(plan_dir), Path(results_path))
+
+
+def _results_document(district_dir: Path, plan_dir: Path, results_path: Path) -> PublicDocument:
     district = load_district(district_dir)
-    plan, _ = _read_plan(plan_dir)
+    plan, _draw = _read_plan(plan_dir)
     quarter = Quarter.parse(plan["quarter"])
     roster = read_csv_text(plan_dir / "roster.csv")
-    results = read_results(Path(results_path), roster, quarter)
-    L = LABELS[lang]
+    results = read_results(results_path, roster, quarter)
     merged = results.merge(roster[["visit_id", "enterprise_id", "basis"]], on="visit_id", how="left")
     merged = merged[merged["basis"] == "drawn"]
     if merged.empty:
-        raise DistrictError([Problem(Path(results_path).name, "has no result for a drawn (spot-check) visit")])
+        raise DistrictError([Problem(results_path.name, _("has no result for a drawn (spot-check) visit"))])
     ent = district.enterprises.set_index("enterprise_id")
     out = pd.DataFrame({
         "subdistrict": merged["enterprise_id"].map(ent["subdistrict"]),
         "name": merged["enterprise_id"].map(ent["name"]),
         "credit_code": merged["enterprise_id"],
         "check_date": merged["date"].dt.strftime("%Y-%m-%d"),
-        "finding": [public_finding(h, m, p, lang) for h, m, p in
+        "finding": [public_finding(h, m, p) for h, m, p in
                     zip(merged["hazards_found"], merged["major_hazards_found"], merged["penalized"])],
-        "outcome": merged["outcome"],
+        "outcome": [value_label("outcome", o, lang) if is_category(o) else o for o in merged["outcome"]],
     })
     out = _public(out.sort_values(["subdistrict", "name", "credit_code"]), "results")
     return PublicDocument(
-        stem="spot_check_results", title=L["results_title"].format(quarter=quarter),
-        subtitle=L["subtitle"].format(version=plan.get("riskplan_version", __version__)),
-        intro=L["results_intro"], sections=[Section(L["results"], table=_labelled(out, lang))],
-        footer=L["results_footer"], tables={"results": out})
+        stem="spot_check_results",
+        title=_("{quarter} double-random spot-check results (work safety)").format(quarter=quarter),
+        subtitle=_subtitle(plan.get("riskplan_version", __version__)),
+        intro=[_("Outcomes of this quarter's random spot checks.")],
+        sections=[Section(_("Results"), table=_labelled(out, "results"))],
+        footer=_("This document contains no inspector personal data."), tables={"results": out})
 
 
-def render_html(doc: PublicDocument, lang: str) -> str:
-    env = jinja2.Environment(loader=jinja2.PackageLoader("riskplan", "templates"),
-                             autoescape=jinja2.select_autoescape(["html", "j2"]),
-                             keep_trailing_newline=True)
-    return env.get_template("public.html.j2").render(doc=doc, lang="zh-CN" if lang == "zh" else "en")
+def render_html(doc: PublicDocument, lang: str | None = None) -> str:
+    """The printable public page; its `lang` attribute names the language it is in."""
+    with language(lang):
+        return template_environment().get_template("public.html.j2").render(doc=doc, lang=html_lang())
 
 
-def publish(district_dir: Path, plan_dir: Path, stage: str, out_dir: Path, lang: str = "zh",
+def publish(district_dir: Path, plan_dir: Path, stage: str, out_dir: Path, lang: str | None = None,
             results_path: Path | None = None, force: bool = False) -> list[Path]:
-    """Write the public files of `stage` (CSV per table, one .xlsx, one HTML page)."""
+    """Write the public files of `stage` (CSV per table, one .xlsx, one HTML page) in `lang`
+    (default: the current language): headers, sheet names, tier names and the page's words."""
     if stage not in STAGES:
         raise ValueError(f"stage must be one of {STAGES}")
     inputs = (district_dir, plan_dir, results_path)
     refuse_existing(out_dir, force, "folder", inputs=inputs)
-    if stage == "plan":
-        doc = build_plan_document(district_dir, plan_dir, lang)
-    else:
-        if results_path is None:
-            raise DistrictError([Problem("results.csv", "the results stage needs a results file (--results)")])
-        doc = build_results_document(district_dir, plan_dir, results_path, lang)
-    out_dir = Path(out_dir)
-    with atomic_output_dir(out_dir, force=force, inputs=inputs) as staging:
-        for name, table in doc.tables.items():
-            (staging / f"{name}.csv").write_bytes(frame_to_csv_bytes(table))
-        (staging / f"{doc.stem}.xlsx").write_bytes(_workbook(doc))
-        atomic_write_text(staging / f"{doc.stem}.html", render_html(doc, lang))
-        if doc.manifest is not None:
-            atomic_write_text(staging / MANIFEST, json.dumps(doc.manifest, ensure_ascii=False, indent=2,
-                                                             sort_keys=True) + "\n")
-        names = sorted(p.name for p in staging.iterdir())
+    with language(lang):
+        if stage == "plan":
+            doc = build_plan_document(district_dir, plan_dir)
+        else:
+            if results_path is None:
+                raise DistrictError([Problem("results.csv", _("the results stage needs a results file (--results)"))])
+            doc = build_results_document(district_dir, plan_dir, results_path)
+        out_dir = Path(out_dir)
+        with atomic_output_dir(out_dir, force=force, inputs=inputs) as staging:
+            for name, table in doc.tables.items():
+                (staging / f"{name}.csv").write_bytes(frame_to_csv_bytes(_labelled(table, name)))
+            (staging / f"{doc.stem}.xlsx").write_bytes(_workbook(doc))
+            atomic_write_text(staging / f"{doc.stem}.html", render_html(doc))
+            if doc.manifest is not None:
+                atomic_write_text(staging / MANIFEST, json.dumps(doc.manifest, ensure_ascii=False, indent=2,
+                                                                 sort_keys=True) + "\n")
+            names = sorted(p.name for p in staging.iterdir())
     return [out_dir / n for n in names]
 
 
 def _workbook(doc: PublicDocument) -> bytes:
-    """The tables as one workbook; the same document gives the same bytes."""
-    return sheets_to_xlsx_bytes(doc.tables)
+    """The tables as one workbook, sheets and headers in the current language; the same
+    document gives the same bytes."""
+    return sheets_to_xlsx_bytes({_(SHEET_NAMES[name]): _labelled(table, name) for name, table in doc.tables.items()})

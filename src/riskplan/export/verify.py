@@ -18,7 +18,9 @@ from typing import Any
 import pandas as pd
 
 from riskplan.domain.calendar import Quarter
+from riskplan.domain.headers import canonical_value
 from riskplan.export.draw_inputs import FRAME_INPUTS, frame_inputs
+from riskplan.i18n import LANGUAGES, _, get_language, language
 from riskplan.export.publish import MANIFEST, inclusion_text_units
 from riskplan.io import read_csv_text, sha256_file
 from riskplan.outputs import restore_interrupted
@@ -51,15 +53,17 @@ def read_manifest(public_dir: Path) -> dict[str, Any]:
     """The manifest, or DistrictError naming the file and each key that is missing or wrong."""
     path = Path(public_dir) / MANIFEST
     if not path.exists():
-        raise DistrictError([Problem(MANIFEST, f"missing from {public_dir}: publish the plan stage first")])
+        raise DistrictError([Problem(MANIFEST, _("missing from {folder}: publish the plan stage first").format(
+            folder=public_dir))])
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
-        raise DistrictError([Problem(MANIFEST, "not UTF-8 text")]) from None
+        raise DistrictError([Problem(MANIFEST, _("not UTF-8 text"))]) from None
     except json.JSONDecodeError as exc:
-        raise DistrictError([Problem(MANIFEST, f"not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")]) from None
+        raise DistrictError([Problem(MANIFEST, _("not JSON: {error} at line {line}, column {column}").format(
+            error=exc.msg, line=exc.lineno, column=exc.colno))]) from None
     if not isinstance(manifest, dict):
-        raise DistrictError([Problem(MANIFEST, "must be a JSON object")])
+        raise DistrictError([Problem(MANIFEST, _("must be a JSON object"))])
     problems = []
 
     def bad(key: str, what: str) -> None:
@@ -67,10 +71,10 @@ def read_manifest(public_dir: Path) -> dict[str, Any]:
 
     for key in ("quarter", "seed", "sample_shares"):
         if key not in manifest:
-            bad(key, f"the key '{key}' is missing")
+            bad(key, _("the key '{key}' is missing").format(key=key))
     if "quarter" in manifest:
         if not isinstance(manifest["quarter"], str):
-            bad("quarter", f"must be text like 2027Q1, not {manifest['quarter']!r}")
+            bad("quarter", _("must be text like 2027Q1, not {value}").format(value=repr(manifest["quarter"])))
         else:
             try:
                 Quarter.parse(manifest["quarter"])
@@ -78,42 +82,47 @@ def read_manifest(public_dir: Path) -> dict[str, Any]:
                 bad("quarter", f"{exc}")
     seed = manifest.get("seed")
     if "seed" in manifest and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
-        bad("seed", f"must be a non-negative integer, not {seed!r}")
+        bad("seed", _("must be a non-negative integer, not {value}").format(value=repr(seed)))
     shares = manifest.get("sample_shares")
     if "sample_shares" in manifest and (not isinstance(shares, dict) or not all(
             isinstance(k, str) and (v is None or _is_number(v)) for k, v in shares.items())):
-        bad("sample_shares", f"must map tier names to numbers, not {shares!r}")
+        bad("sample_shares", _("must map tier names to numbers, not {value}").format(value=repr(shares)))
     if manifest.get("method", "uniform") not in METHODS:
-        bad("method", f"must be one of {', '.join(METHODS)}, not {manifest.get('method')!r}")
+        bad("method", _("must be one of {choices}, not {value}").format(choices=", ".join(METHODS),
+                                                                       value=repr(manifest.get("method"))))
     for key in ("min_inclusion", "max_inclusion"):
         if manifest.get(key) is not None and not _is_number(manifest[key]):
-            bad(key, f"must be a number, not {manifest[key]!r}")
+            bad(key, _("must be a number, not {value}").format(value=repr(manifest[key])))
     for key in ("input_sha256", "frame_inputs"):
         value = manifest.get(key, {})
         if not isinstance(value, dict) or not all(isinstance(v, (str, type(None))) for v in value.values()):
-            bad(key, f"must map names to sha256 text, not {value!r}")
+            bad(key, _("must map names to sha256 text, not {value}").format(value=repr(value)))
     drawn = manifest.get("drawn", [])
     if not isinstance(drawn, list) or not all(isinstance(d, str) for d in drawn):
-        bad("drawn", f"must be a list of credit codes, not {drawn!r}")
+        bad("drawn", _("must be a list of credit codes, not {value}").format(value=repr(drawn)))
     if problems:
         raise DistrictError(problems)
     return manifest
 
 
 def _read_public(public_dir: Path, name: str, columns: tuple[str, ...]) -> pd.DataFrame:
+    """A public table in either language, with its column names and tier codes."""
     path = Path(public_dir) / name
     if not path.exists():
-        raise DistrictError([Problem(name, f"missing from {public_dir}")])
+        raise DistrictError([Problem(name, _("missing from {folder}").format(folder=public_dir))])
     frame = read_csv_text(path)
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise DistrictError([Problem(name, f"the column '{c}' is missing", row=1, column=c) for c in missing])
+        raise DistrictError([Problem(name, _("the column '{column}' is missing").format(column=c), row=1, column=c)
+                             for c in missing])
+    if "tier" in frame.columns:  # 红/橙/黄/蓝 as the Chinese page writes them
+        frame["tier"] = [canonical_value("tier", t) or t for t in frame["tier"]]
     return frame
 
 
 def _named(ids: list[str]) -> str:
-    more = f" and {len(ids) - SHOWN} more" if len(ids) > SHOWN else ""
-    return ", ".join(ids[:SHOWN]) + more
+    more = _(" and {count} more").format(count=len(ids) - SHOWN) if len(ids) > SHOWN else ""
+    return _(", ").join(ids[:SHOWN]) + more
 
 
 def verify_draw(public_dir: Path, district_dir: Path, tiers_path: Path | None = None) -> DrawVerification:
@@ -145,10 +154,10 @@ def verify_draw(public_dir: Path, district_dir: Path, tiers_path: Path | None = 
 
     known = dict(zip(district.enterprises["enterprise_id"], district.enterprises["subdistrict"]))
     strays = [e for e, s in zip(frame["enterprise_id"], frame["subdistrict"]) if known.get(e) != s]
-    result.checks.append(("sampling frame", not strays,
-                          "every enterprise is in the district, in its subdistrict" if not strays
-                          else f"{len(strays)} enterprise(s) not in the district or in another subdistrict: "
-                               f"{_named(strays)}"))
+    result.checks.append((_("sampling frame"), not strays,
+                          _("every enterprise is in the district, in its subdistrict") if not strays
+                          else _("{count} enterprise(s) not in the district or in another subdistrict: {names}")
+                          .format(count=len(strays), names=_named(strays))))
     units = None
     if method == "risk_weighted":
         units, check = _published_units(frame, manifest)
@@ -166,7 +175,7 @@ def _tiers(district: District, quarter: Quarter, tiers_path: Path | None,
     if tiers_path is not None:
         return load_tiers_csv(tiers_path, district), ""
     if source == "file":
-        return None, "the plan was tiered from a file; pass it (or the plan's tiers.csv) with --tiers"
+        return None, _("the plan was tiered from a file; pass it (or the plan's tiers.csv) with --tiers")
     from riskplan.score.tiering import TieringError, model_tiers
 
     try:
@@ -179,41 +188,61 @@ def _check_inputs(result: DrawVerification, manifest: dict, district: District, 
                   quarter: Quarter, tiers_path: Path | None, tiers: pd.DataFrame | None) -> None:
     """Inputs changed since publication: a failure when what the frame derives from changed,
     a note when only a file did (e.g. results recorded after the quarter started)."""
-    import hashlib
-
-    from riskplan.export.plan_files import tiers_output
-
     published = manifest.get("frame_inputs") or {}
     changed_files = []
     for name, digest in sorted(manifest.get("input_sha256", {}).items()):
         path = district_dir / name
         if not path.exists() or sha256_file(path) != digest:
-            changed_files.append(name if path.exists() else f"{name} (missing)")
+            changed_files.append(name if path.exists() else _("{name} (missing)").format(name=name))
     if not published:  # a manifest from before frame fingerprints: whole files are all there is
         for name in changed_files:
-            result.checks.append((f"input {name}", False, "differs from the published fingerprint: the inputs "
-                                                           "changed since publication"))
+            result.checks.append((_("input {name}").format(name=name), False,
+                                  _("differs from the published fingerprint: the inputs changed since publication")))
         return
     tiers_sha = None
     if tiers_path is not None:
         tiers_sha = sha256_file(Path(tiers_path))
         if tiers_sha != published.get("tiers") and tiers is not None:
-            tiers_sha = hashlib.sha256(tiers_output(tiers)).hexdigest()
+            tiers_sha = _tiers_sha(tiers, published.get("tiers"))
     elif tiers is not None:
-        tiers_sha = hashlib.sha256(tiers_output(tiers)).hexdigest()
+        from riskplan.score.tiering import model_tiers
+
+        tiers_sha = _tiers_sha(tiers, published.get("tiers"), lambda: model_tiers(district, quarter)[0])
     now = frame_inputs(district, quarter.start, district.policy.to_dict(), tiers_sha)
     differ = [k for k in sorted(published) if k in now and published[k] is not None and now[k] is not None
               and published[k] != now[k]]
     files = {k: district.sources[t].name for k, t in _SOURCE_OF.items() if t in district.sources}
-    where = [f"{FRAME_INPUTS[k]} ({files[k]})" if k in files else FRAME_INPUTS[k] for k in differ]
-    result.checks.append(("inputs changed since publication", not differ,
-                          "what the frame is derived from matches the published fingerprints" if not differ else
-                          "these differ from the published fingerprints: " + "; ".join(where)))
+    where = [_("{what} ({file})").format(what=_(FRAME_INPUTS[k]), file=files[k]) if k in files
+             else _(FRAME_INPUTS[k]) for k in differ]
+    result.checks.append((_("inputs changed since publication"), not differ,
+                          _("what the frame is derived from matches the published fingerprints") if not differ else
+                          _("these differ from the published fingerprints: {inputs}").format(
+                              inputs=_("; ").join(where))))
     touched = {files[k] for k in differ if k in files}
     for name in changed_files:
         if name not in touched:
-            result.notes.append(f"{name} changed since publication, but not in what the sampling frame is "
-                                "derived from (e.g. results recorded since)")
+            result.notes.append(_("{name} changed since publication, but not in what the sampling frame is "
+                                  "derived from (e.g. results recorded since)").format(name=name))
+
+
+def _tiers_sha(tiers: pd.DataFrame, published: str | None, remake=None) -> str:
+    """sha256 of the tiers as the plan wrote them. The plan's tiers.csv is in the language the
+    plan was made in, so a fingerprint that differs in this language is tried in the other
+    (`remake`: the tiers made again in that language, when their reasons are the model's words)."""
+    import hashlib
+
+    from riskplan.export.plan_files import tiers_output
+
+    first = hashlib.sha256(tiers_output(tiers)).hexdigest()
+    if published is None or first == published:
+        return first
+    for lang in LANGUAGES:
+        if lang != get_language():
+            with language(lang):
+                again = remake() if remake is not None else tiers
+                if hashlib.sha256(tiers_output(again)).hexdigest() == published:
+                    return published
+    return first
 
 
 #: frame_inputs key -> the district table it fingerprints
@@ -236,7 +265,8 @@ def _check_derived_frame(result: DrawVerification, public_dir: Path, district: D
         obligations = derive_obligations(district, series, quarter)
         draw = rerun_draw(district, tiers, quarter, obligations, int(manifest["seed"]))
     except DrawRefused as exc:
-        result.checks.append(("sampling frame derived from the district", False, f"cannot re-run the draw: {exc}"))
+        result.checks.append((_("sampling frame derived from the district"), False,
+                              _("cannot re-run the draw: {error}").format(error=exc)))
         return
     want = {e: r for e, r in draw.rows.items() if r.eligible}
     listed = dict(zip(frame["enterprise_id"], frame["tier"]))
@@ -244,12 +274,15 @@ def _check_derived_frame(result: DrawVerification, public_dir: Path, district: D
     added = sorted(set(listed) - set(want))
     moved = sorted(e for e in set(want) & set(listed) if want[e].tier != listed[e])
     same = not (missing or added or moved)
-    detail = [f"{len(missing)} eligible but missing from the published frame: {_named(missing)}" if missing else "",
-              f"{len(added)} in the published frame but not eligible: {_named(added)}" if added else "",
-              f"{len(moved)} published under another tier: {_named(moved)}" if moved else ""]
-    result.checks.append(("sampling frame derived from the district", same,
-                          f"the published frame is exactly the {len(want)} eligible enterprises" if same
-                          else "; ".join(d for d in detail if d)))
+    detail = [_("{count} eligible but missing from the published frame: {names}").format(
+                  count=len(missing), names=_named(missing)) if missing else "",
+              _("{count} in the published frame but not eligible: {names}").format(
+                  count=len(added), names=_named(added)) if added else "",
+              _("{count} published under another tier: {names}").format(
+                  count=len(moved), names=_named(moved)) if moved else ""]
+    result.checks.append((_("sampling frame derived from the district"), same,
+                          _("the published frame is exactly the {count} eligible enterprises").format(count=len(want))
+                          if same else _("; ").join(d for d in detail if d)))
     if not same:
         return
     sizes = frame.groupby(["tier", "subdistrict"]).size()
@@ -257,35 +290,41 @@ def _check_derived_frame(result: DrawVerification, public_dir: Path, district: D
     if units is None:
         return
     off = sorted(e for e in want if units.get(e) != want[e].inclusion_units)
-    result.checks.append(("published chances", not off,
-                          f"every published chance is the documented design's ({D} units)" if not off
-                          else f"{len(off)} published chance(s) differ from the documented design: "
-                               + _named([f"{e} ({units.get(e)} instead of {want[e].inclusion_units})" for e in off])))
+    result.checks.append((_("published chances"), not off,
+                          _("every published chance is the documented design's ({units} units)").format(units=D)
+                          if not off else
+                          _("{count} published chance(s) differ from the documented design: {names}").format(
+                              count=len(off), names=_named([
+                                  _("{enterprise} ({published} instead of {expected})").format(
+                                      enterprise=e, published=units.get(e), expected=want[e].inclusion_units)
+                                  for e in off]))))
 
 
 def _check_quotas(result: DrawVerification, public_dir: Path, quotas: dict[tuple[str, str], int],
                   eligible: dict[tuple[str, str], int]) -> None:
     """quotas.csv: each stratum's published n of N (the uniform chance n / N) against the rule."""
-    from riskplan.export.publish import TIER_LABEL
-
     path = public_dir / "quotas.csv"
     if not path.exists():
         return
-    table = read_csv_text(path)
+    table = read_csv_text(path)  # its headers and tiers in either language (domain.headers)
     if not {"tier", "subdistrict", "eligible", "drawn"} <= set(table.columns):
         return  # a labelled (translated) table: the drawn list and the frame are checked above
-    tier_of = {label: t for labels in TIER_LABEL.values() for t, label in labels.items()}
-    published = {(tier_of.get(t, t), s): (e, d) for t, s, e, d in
+    published = {(canonical_value("tier", t) or t, s): (e, d) for t, s, e, d in
                  zip(table["tier"], table["subdistrict"], table["eligible"], table["drawn"])}
     wrong = []
     for key, n in sorted(quotas.items()):
         got, size = published.get(key), eligible.get(key, 0)
         if got != (str(size), str(n)):
-            shown = f"{got[1]} of {got[0]}" if got else "nothing"
-            wrong.append(f"tier {key[0]}, subdistrict {key[1]}: published {shown}, the rule gives {n} of {size}")
-    wrong += [f"tier {k[0]}, subdistrict {k[1]}: published but not a stratum" for k in sorted(set(published) - set(quotas))]
-    result.checks.append(("quotas", not wrong, f"every stratum's published quota is the rule's ({len(quotas)} strata)"
-                          if not wrong else f"{len(wrong)} stratum quota(s) differ: " + _named(wrong)))
+            shown = _("{drawn} of {eligible}").format(drawn=got[1], eligible=got[0]) if got else _("nothing")
+            wrong.append(_("tier {tier}, subdistrict {subdistrict}: published {published}, the rule gives "
+                           "{drawn} of {eligible}").format(tier=_tier(key[0]), subdistrict=key[1], published=shown,
+                                                           drawn=n, eligible=size))
+    wrong += [_("tier {tier}, subdistrict {subdistrict}: published but not a stratum").format(
+        tier=_tier(k[0]), subdistrict=k[1]) for k in sorted(set(published) - set(quotas))]
+    result.checks.append((_("quotas"), not wrong,
+                          _("every stratum's published quota is the rule's ({count} strata)").format(count=len(quotas))
+                          if not wrong else _("{count} stratum quota(s) differ: {items}").format(
+                              count=len(wrong), items=_named(wrong))))
 
 
 def _rerun_from_frame(result: DrawVerification, public_dir: Path, manifest: dict, frame: pd.DataFrame,
@@ -314,19 +353,22 @@ def _rerun_from_frame(result: DrawVerification, public_dir: Path, manifest: dict
         rerun = draw_spot_checks(frame_district, tier_series, manifest["quarter"], [], int(manifest["seed"]),
                                  method=method, units=units)
     except ValueError as exc:  # e.g. inclusion probabilities that do not add up to a quota
-        result.checks.append(("drawn list", False, f"cannot re-run the draw: {exc}"))
+        result.checks.append((_("drawn list"), False, _("cannot re-run the draw: {error}").format(error=exc)))
         return
     expected = sorted(rerun.drawn_ids)
     listed = sorted(published["credit_code"])
     missing = sorted(set(expected) - set(listed))
     extra = sorted(set(listed) - set(expected))
     same = not missing and not extra
-    result.checks.append(("drawn list", same, f"all {len(expected)} drawn enterprises reproduced from the seed"
-                          if same else f"not what the seed draws from the published frame: {len(missing)} missing "
-                                       f"({_named(missing)}), {len(extra)} not drawn by the seed ({_named(extra)})"))
+    result.checks.append((_("drawn list"), same,
+                          _("all {count} drawn enterprises reproduced from the seed").format(count=len(expected))
+                          if same else _("not what the seed draws from the published frame: {missing} missing "
+                                         "({missing_names}), {extra} not drawn by the seed ({extra_names})").format(
+                              missing=len(missing), missing_names=_named(missing), extra=len(extra),
+                              extra_names=_named(extra))))
     consistent = sorted(manifest.get("drawn", [])) == listed
-    result.checks.append(("manifest", consistent, "drawn.csv and the manifest agree" if consistent
-                          else "drawn.csv and the manifest's drawn list differ"))
+    result.checks.append((_("manifest"), consistent, _("drawn.csv and the manifest agree") if consistent
+                          else _("drawn.csv and the manifest's drawn list differ")))
 
 
 def _published_units(frame: pd.DataFrame, manifest: dict) -> tuple[dict[str, int], tuple[str, bool, str]]:
@@ -342,12 +384,21 @@ def _published_units(frame: pd.DataFrame, manifest: dict) -> tuple[dict[str, int
         except ValueError:
             bad.append(eid)
     if bad:
-        return units, ("inclusion probabilities", False, f"{len(bad)} unreadable: {_named(bad)}")
+        return units, (_("inclusion probabilities"), False, _("{count} unreadable: {names}").format(
+            count=len(bad), names=_named(bad)))
     floor = manifest.get("min_inclusion") or 0.0
     cap = manifest.get("max_inclusion") if manifest.get("max_inclusion") is not None else 1.0
     lo, hi = float(floor) * UNITS, float(cap) * UNITS
     outside = [e for e, u in units.items() if u < lo - 0.5 or u > hi + 0.5]
     if outside:
-        return units, ("inclusion probabilities", False,
-                       f"{len(outside)} outside the published floor {floor} and cap {cap}: {_named(outside)}")
-    return units, ("inclusion probabilities", True, f"every enterprise's probability is within [{floor}, {cap}]")
+        return units, (_("inclusion probabilities"), False,
+                       _("{count} outside the published floor {floor} and cap {cap}: {names}").format(
+                           count=len(outside), floor=floor, cap=cap, names=_named(outside)))
+    return units, (_("inclusion probabilities"), True,
+                   _("every enterprise's probability is within [{floor}, {cap}]").format(floor=floor, cap=cap))
+
+
+def _tier(code: str) -> str:
+    from riskplan.domain.headers import value_label
+
+    return value_label("tier", code)

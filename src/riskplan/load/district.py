@@ -2,12 +2,17 @@
 
 `load_district(DIR)` returns a `District` whose tables have typed columns (ints as int64,
 dates as datetime64, enums lower-case text) or raises `DistrictError` listing every
-problem found, each with the file, the spreadsheet row (header = row 1), the column
-and what is wrong. Nothing downstream has to re-check the input.
+problem found, each with the file, the sheet, the spreadsheet row (header = row 1), the
+column and what is wrong, the causes first. Nothing downstream has to re-check the input.
+
+Tables are found by `riskplan.load.workbook` (a file per table, or sheets of a workbook, named in
+English or Chinese), headers through `riskplan.domain.headers` (Chinese, English, mixed), cells
+by `riskplan.load.cells` (Chinese labels, Excel's dates).
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from riskplan.domain import credit_code
+from riskplan.domain import credit_code, headers
 from riskplan.domain.policy import Policy, PolicyError, load_policy
 from riskplan.domain.schema import (
     ENTERPRISES,
@@ -25,40 +30,17 @@ from riskplan.domain.schema import (
     TableSpec,
     split_list,
 )
-from riskplan.io import TableReadError, find_table, read_table_text, sha256_file
+from riskplan.i18n import _
+from riskplan.io import TableReadError, read_table_text, sha256_file
+from riskplan.load.cells import Where, convert
+from riskplan.load.problems import MAX_PROBLEMS_SHOWN, DistrictError, FollowOn, Problem
+from riskplan.load.workbook import locate_tables, missing_table_message
 from riskplan.outputs import restore_interrupted
 
+__all__ = ["District", "DistrictError", "Problem", "FollowOn", "load_district", "parse_table", "summarize",
+           "MAX_PROBLEMS_SHOWN", "POLICY_FILE"]
+
 POLICY_FILE = "policy.toml"
-MAX_PROBLEMS_SHOWN = 50
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the input; `row` is the spreadsheet row (header = 1)."""
-
-    file: str
-    message: str
-    row: int | None = None
-    column: str | None = None
-
-    def __str__(self) -> str:
-        where = self.file
-        if self.row is not None:
-            where += f", row {self.row}"
-        if self.column is not None:
-            where += f", column '{self.column}'"
-        return f"{where}: {self.message}"
-
-
-class DistrictError(ValueError):
-    """The district folder cannot be used; `problems` lists every reason found."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        shown = [str(p) for p in problems[:MAX_PROBLEMS_SHOWN]]
-        if len(problems) > MAX_PROBLEMS_SHOWN:
-            shown.append(f"… and {len(problems) - MAX_PROBLEMS_SHOWN} more problems")
-        super().__init__(f"{len(problems)} problem(s) in the district input:\n" + "\n".join(shown))
 
 
 @dataclass
@@ -68,7 +50,8 @@ class District:
     Tables (pandas DataFrames, columns as in `riskplan.domain.schema`, typed):
     enterprises, accidents, inspections, inspectors, leave, conflicts, pinned
     (the optional ones are empty frames with the right columns when absent).
-    `sources` maps each table (and `policy`) to the file it was read from.
+    `sources` maps each table (and `policy`) to the file it was read from, `sheets` each table
+    read from a sheet of a workbook to that sheet.
     """
 
     path: Path
@@ -81,6 +64,7 @@ class District:
     pinned: pd.DataFrame
     policy: Policy
     sources: dict[str, Path] = field(default_factory=dict)
+    sheets: dict[str, str] = field(default_factory=dict)
 
     def table(self, name: str) -> pd.DataFrame:
         return getattr(self, name)
@@ -90,55 +74,10 @@ class District:
         return {p.name: sha256_file(p) for _, p in sorted(self.sources.items())}
 
 
-def _convert(raw: pd.Series, col: Column, file: str, problems: list[Problem]) -> pd.Series:
-    """Typed column from text cells; appends a Problem for each bad cell."""
-    empty = raw == ""
-
-    def report(mask: pd.Series, what) -> None:
-        for idx in np.flatnonzero(mask.to_numpy()):
-            value = raw.iloc[idx]
-            problems.append(Problem(file, what(value), row=int(idx) + 2, column=col.name))
-
-    if not col.allow_empty:
-        report(empty, lambda v: "empty cell; a value is required")
-    present = ~empty
-
-    if col.kind in ("int", "flag"):
-        numbers = pd.to_numeric(raw.where(present), errors="coerce")
-        bad = present & (numbers.isna() | (numbers.notna() & (numbers % 1 != 0)))
-        report(bad, lambda v: f"'{v}' is not a whole number")
-        values = numbers.where(~bad)
-        if col.kind == "flag":
-            report(values.notna() & ~values.isin([0, 1]), lambda v: f"'{v}' must be 0 or 1")
-        _range_check(values, col, report)
-        return values.fillna(0).astype("int64")
-    if col.kind == "float":
-        numbers = pd.to_numeric(raw.where(present), errors="coerce")
-        bad = present & numbers.isna()
-        report(bad, lambda v: f"'{v}' is not a number")
-        _range_check(numbers, col, report)
-        return numbers.astype("float64")
-    if col.kind == "date":
-        text = raw.str.replace(r"[ T]00:00:00$", "", regex=True)
-        dates = pd.to_datetime(text.where(present), format="%Y-%m-%d", errors="coerce")
-        bad = present & dates.isna()
-        report(bad, lambda v: f"'{v}' is not an ISO date (YYYY-MM-DD)")
-        return dates.astype("datetime64[ns]")
-    if col.kind == "enum":
-        lowered = raw.str.lower()
-        bad = present & ~lowered.isin(col.choices)
-        report(bad, lambda v: f"'{v}' is not one of {', '.join(col.choices)}")
-        return lowered
-    if col.kind == "list":
-        return raw.map(lambda cell: ";".join(split_list(cell)))
-    return raw
-
-
-def _range_check(values: pd.Series, col: Column, report) -> None:
-    if col.min is not None:
-        report(values.notna() & (values < col.min), lambda v: f"{v} is below the minimum {col.min:g}")
-    if col.max is not None:
-        report(values.notna() & (values > col.max), lambda v: f"{v} is above the maximum {col.max:g}")
+def _convert(raw: pd.Series, col: Column, file: str, problems: list[Problem], table: str | None = None,
+             sheet: str | None = None, header: str | None = None) -> pd.Series:
+    """Typed column from text cells (riskplan.load.cells.convert); a Problem for each bad cell."""
+    return convert(raw, col, Where(table, file, sheet, header), problems)
 
 
 def empty_table(spec: TableSpec) -> pd.DataFrame:
@@ -148,9 +87,11 @@ def empty_table(spec: TableSpec) -> pd.DataFrame:
 
 #: C0 control characters other than tab, newline and carriage return: never text a person typed.
 CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_REPEATED_HEADER = re.compile(r"^(.*)\.(\d+)$")
 
 
-def _check_control_characters(raw: pd.DataFrame, file: str, problems: list[Problem]) -> set[tuple[int, str]]:
+def _check_control_characters(raw: pd.DataFrame, where: Where, header_of: dict[str, str],
+                              problems: list[Problem]) -> set[tuple[int, str]]:
     """NUL and the other control characters break the files and programs downstream; the
     (row, column) of each cell holding one is returned."""
     flagged: set[tuple[int, str]] = set()
@@ -159,65 +100,169 @@ def _check_control_characters(raw: pd.DataFrame, file: str, problems: list[Probl
         hits = column.str.contains(CONTROL_CHARACTERS, regex=True)
         for idx in np.flatnonzero(hits.to_numpy(dtype=bool)):
             found = CONTROL_CHARACTERS.search(column.iloc[idx]).group()
-            problems.append(Problem(file, f"contains the control character U+{ord(found):04X}; remove it",
-                                    row=int(idx) + 2, column=name))
+            problems.append(Problem(where.file, _("contains the control character U+{code}; remove it").format(
+                code=f"{ord(found):04X}"), row=int(idx) + 2, column=name, sheet=where.sheet,
+                header=header_of.get(name), kind="control character"))
             flagged.add((int(idx) + 2, name))
     return flagged
 
 
-def parse_table(raw: pd.DataFrame, spec: TableSpec, file: str, problems: list[Problem]) -> pd.DataFrame:
+def column_letter(position: int) -> str:
+    """The spreadsheet letter of a 0-based column position (0 -> A, 26 -> AA)."""
+    letters = ""
+    position += 1
+    while position:
+        position, rest = divmod(position - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _suggestion(column: str, table: str, unmatched: dict[str, int]) -> str | None:
+    """'did you mean' for a missing column: the header written closest to one of its names."""
+    names = [headers.normalize_header(n) for n in (column, *headers.HEADERS.get(table, {}).get(column, ()))]
+    best: tuple[float, str] | None = None
+    for written in unmatched:
+        key = headers.normalize_header(written)
+        score = max(difflib.SequenceMatcher(None, key, n).ratio() for n in names)
+        if score >= 0.6 and (best is None or score > best[0]):
+            best = (score, written)
+    if best is None:
+        return None
+    chinese = headers.display_header(table, column, "zh")
+    return _("the header '{header}' in column {letter} looks like a misspelling: did you mean '{column}' "
+             "({chinese})?").format(header=best[1], letter=column_letter(unmatched[best[1]]), column=column,
+                                    chinese=chinese)
+
+
+def _as_written(header: str) -> str:
+    """A header as the file writes it (pandas numbers a repeated header `name.1`)."""
+    repeat = _REPEATED_HEADER.match(header)
+    return repeat.group(1) if repeat else header
+
+
+def read_headers(raw: pd.DataFrame, spec: TableSpec, where: Where,
+                 problems: list[Problem]) -> tuple[pd.DataFrame, dict[str, str], bool]:
+    """(the frame with riskplan's column names, column -> header as written, usable): headers in
+    Chinese, English or mixed; a header that names no column stays as an extra column."""
+    written = list(raw.columns)
+    canonical: list[str | None] = []
+    for h in written:
+        name = headers.canonical_header(spec.name, h)
+        repeat = _REPEATED_HEADER.match(h)
+        if name is None and repeat and headers.canonical_header(spec.name, repeat.group(1)):
+            name = headers.canonical_header(spec.name, repeat.group(1))  # pandas' name for a repeated header
+        canonical.append(name)
+    positions: dict[str, list[int]] = {}
+    for i, name in enumerate(canonical):
+        if name is not None:
+            positions.setdefault(name, []).append(i)
+    ok = True
+    for name, at in positions.items():
+        if len(at) > 1:
+            ok = False
+            shown = ", ".join(f"'{_as_written(written[i])}' ({column_letter(i)})" for i in at)
+            problems.append(Problem(where.file, _("the column appears more than once in the header: {headers}").format(
+                headers=shown), row=1, column=name, sheet=where.sheet, cause=True))
+    unmatched = {h: i for i, (h, c) in enumerate(zip(written, canonical)) if c is None}
+    for col in spec.columns:
+        if col.name not in positions:
+            ok = False
+            hint = _suggestion(col.name, spec.name, unmatched)
+            message = _("missing required column") if hint is None else _("missing required column; {hint}").format(
+                hint=hint)
+            problems.append(Problem(where.file, message, row=1, column=col.name, sheet=where.sheet,
+                                    header=headers.display_header(spec.name, col.name, "zh"), cause=True))
+    frame = raw.copy()
+    frame.columns = [c if c is not None else h for h, c in zip(written, canonical)]
+    header_of = {c: h for h, c in zip(written, canonical) if c is not None and h != c}
+    return frame, header_of, ok
+
+
+def parse_table(raw: pd.DataFrame, spec: TableSpec, file: str, problems: list[Problem],
+                sheet: str | None = None) -> pd.DataFrame:
     """Typed table from a text frame; extra columns are kept as text."""
-    missing = [c for c in spec.column_names if c not in raw.columns]
-    for name in missing:
-        problems.append(Problem(file, "missing required column", row=1, column=name))
-    dupes = raw.columns[raw.columns.duplicated()].unique()
-    for name in dupes:
-        problems.append(Problem(file, "column appears more than once in the header", row=1, column=name))
-    if missing or len(dupes):
-        return empty_table(spec)
-    flagged = _check_control_characters(raw, file, problems)
-    out = raw.copy()
+    return parse_table_checked(raw, spec, file, problems, sheet)[0]
+
+
+def parse_table_checked(raw: pd.DataFrame, spec: TableSpec, file: str, problems: list[Problem],
+                        sheet: str | None = None) -> tuple[pd.DataFrame, bool]:
+    """(typed table, usable): not usable when its columns cannot be told apart, or it is a table
+    that must have rows and has none; other tables' references to it are then not checked."""
+    where = Where(spec.name, file, sheet)
+    frame, header_of, ok = read_headers(raw, spec, where, problems)
+    if not ok:
+        return empty_table(spec), False
+    if spec.needs_rows and not len(frame):
+        problems.append(Problem(file, _("the table has a header but no rows; it needs at least one"), row=2,
+                                sheet=sheet, cause=True))
+        return empty_table(spec), False
+    flagged = _check_control_characters(frame, where, header_of, problems)
+    out = frame.copy()
     found: list[Problem] = []
     for col in spec.columns:
-        out[col.name] = _convert(raw[col.name], col, file, found)
+        out[col.name] = convert(frame[col.name], col, Where(spec.name, file, sheet, header_of.get(col.name)), found)
     problems.extend(p for p in found if (p.row, p.column) not in flagged)  # one problem per cell
     if spec.key:
         first_row: dict[str, int] = {}
-        for i, value in enumerate(raw[spec.key]):
+        for i, value in enumerate(frame[spec.key]):
             if value == "":
                 continue
             if value in first_row:
-                problems.append(Problem(file, f"duplicate {spec.key} '{value}' (first at row {first_row[value]})",
-                                        row=i + 2, column=spec.key))
+                problems.append(Problem(file, _("duplicate {column} '{value}' (first at row {first})").format(
+                    column=spec.key, value=value, first=first_row[value]), row=i + 2, column=spec.key,
+                    sheet=sheet, header=header_of.get(spec.key), cause=True))
             else:
                 first_row[value] = i + 2
-    return out
+    out.attrs["headers"] = header_of
+    return out, True
 
 
-def _check_credit_codes(ent: pd.DataFrame, file: str, problems: list[Problem]) -> None:
+def _check_credit_codes(ent: pd.DataFrame, where: Where, problems: list[Problem]) -> None:
     for i, code in enumerate(ent["enterprise_id"]):
         if credit_code.has_code_form(code) and not credit_code.is_valid(code):
             expected = credit_code.check_character(code[:17])
             problems.append(Problem(
-                file, f"credit code '{code}' fails the GB 32100 check: last character is "
-                      f"'{code[17]}', expected '{expected}'", row=i + 2, column="enterprise_id"))
+                where.file, _("credit code '{code}' fails the GB 32100 check: last character is '{last}', expected "
+                              "'{expected}'").format(code=code, last=code[17], expected=expected),
+                row=i + 2, column="enterprise_id", sheet=where.sheet, header=where.header, kind="credit code"))
 
 
-def _check_references(frame: pd.DataFrame, column: str, known: set[str], what: str,
-                      file: str, problems: list[Problem], is_list: bool = False) -> None:
+def _check_references(frame: pd.DataFrame, column: str, known: set[str], what: str, where: Where,
+                      problems: list[Problem], is_list: bool = False) -> None:
     for i, cell in enumerate(frame[column]):
         ids = split_list(cell) if is_list else ([cell] if cell != "" else [])
         for value in ids:
             if value not in known:
-                problems.append(Problem(file, f"unknown {what} '{value}'", row=i + 2, column=column))
+                message = (_("unknown enterprise '{value}'") if what == "enterprise"
+                           else _("unknown inspector '{value}'")).format(value=value)
+                problems.append(Problem(where.file, message, row=i + 2, column=column, sheet=where.sheet,
+                                        header=where.header, kind=f"unknown {what}"))
 
 
-def _check_order(frame: pd.DataFrame, first: str, last: str, file: str, problems: list[Problem]) -> None:
+def _referring_rows(frame: pd.DataFrame, column: str) -> int:
+    return int((frame[column] != "").sum()) if column in frame.columns else 0
+
+
+def _check_order(frame: pd.DataFrame, first: str, last: str, where: Where, problems: list[Problem]) -> None:
     bad = frame[first].notna() & frame[last].notna() & (frame[last] < frame[first])
     for idx in np.flatnonzero(bad.to_numpy()):
         a = frame[first].iloc[idx].date()
         b = frame[last].iloc[idx].date()
-        problems.append(Problem(file, f"{last} {b} is before {first} {a}", row=int(idx) + 2, column=last))
+        problems.append(Problem(where.file, _("{last} {last_date} is before {first} {first_date}").format(
+            last=last, last_date=b, first=first, first_date=a), row=int(idx) + 2, column=last, sheet=where.sheet,
+            header=frame.attrs.get("headers", {}).get(last), kind="order"))
+
+
+#: table -> (column, the table it refers to, whether the cell is a list)
+REFERENCES = (
+    ("accidents", "enterprise_id", "enterprises", False),
+    ("inspections", "enterprise_id", "enterprises", False),
+    ("conflicts", "enterprise_id", "enterprises", False),
+    ("pinned", "enterprise_id", "enterprises", False),
+    ("inspections", "inspectors", "inspectors", True),
+    ("leave", "inspector_id", "inspectors", False),
+    ("conflicts", "inspector_id", "inspectors", False),
+)
 
 
 def load_district(path: Path | str) -> District:
@@ -225,49 +270,60 @@ def load_district(path: Path | str) -> District:
     folder = Path(path)
     restore_interrupted(folder)  # a generated district whose replace a crash cut short
     if not folder.is_dir():
-        raise DistrictError([Problem(str(folder), "is not a folder")])
-    problems: list[Problem] = []
+        raise DistrictError([Problem(str(folder), _("is not a folder"), cause=True)])
+    located, problems, notes = locate_tables(folder, [t.name for t in TABLES])
     tables: dict[str, pd.DataFrame] = {}
     sources: dict[str, Path] = {}
+    sheets: dict[str, str] = {}
+    usable: set[str] = set()
+    label: dict[str, str] = {}
     for spec in TABLES:
-        try:
-            file_path = find_table(folder, spec.name)
-            if file_path is None:
-                if not spec.optional:
-                    problems.append(Problem(f"{spec.name}.csv",
-                                            f"required table is missing (expected {spec.name}.csv or {spec.name}.xlsx)"))
-                tables[spec.name] = empty_table(spec)
-                continue
-            raw = read_table_text(file_path)
-        except TableReadError as exc:
-            problems.append(Problem(exc.path.name, exc.message))
-            tables[spec.name] = empty_table(spec)
+        tables[spec.name] = empty_table(spec)
+        place = located.get(spec.name)
+        label[spec.name] = str(place) if place else f"{spec.name}.csv"
+        if place is None:
+            if not spec.optional and not any(p.cause and spec.name in p.message for p in problems):
+                problems.append(Problem(f"{spec.name}.csv", missing_table_message(spec.name, notes), cause=True))
+            elif spec.optional:
+                usable.add(spec.name)  # absent: nothing refers to it wrongly
             continue
-        sources[spec.name] = file_path
-        tables[spec.name] = parse_table(raw, spec, file_path.name, problems)
+        try:
+            raw = read_table_text(place.path, place.sheet)
+        except TableReadError as exc:
+            problems.append(Problem(exc.path.name, exc.message, sheet=place.sheet_label, cause=True))
+            continue
+        sources[spec.name] = place.path
+        if place.sheet is not None:
+            sheets[spec.name] = place.sheet
+        tables[spec.name], ok = parse_table_checked(raw, spec, place.path.name, problems, place.sheet_label)
+        if ok:
+            usable.add(spec.name)
 
-    def fname(name: str) -> str:
-        return sources[name].name if name in sources else f"{name}.csv"
+    def where(name: str, column: str) -> Where:
+        place = located.get(name)
+        file = place.path.name if place else f"{name}.csv"
+        return Where(name, file, place.sheet_label if place else None,
+                     tables[name].attrs.get("headers", {}).get(column))
 
-    ent = tables["enterprises"]
-    if "enterprises" in sources and len(ent):
-        _check_credit_codes(ent, fname("enterprises"), problems)
-    enterprise_ids = set(ent[ENTERPRISES.key]) if len(ent) else set()
-    inspector_ids = set(tables["inspectors"][INSPECTORS.key]) if len(tables["inspectors"]) else set()
-    for name in ("accidents", "inspections", "conflicts", "pinned"):
-        if name in sources and "enterprises" in sources:
-            _check_references(tables[name], "enterprise_id", enterprise_ids, "enterprise", fname(name), problems)
-    if "inspectors" in sources:
-        if "inspections" in sources:
-            _check_references(tables["inspections"], "inspectors", inspector_ids, "inspector",
-                              fname("inspections"), problems, is_list=True)
-        for name in ("leave", "conflicts"):
-            if name in sources:
-                _check_references(tables[name], "inspector_id", inspector_ids, "inspector", fname(name), problems)
-    if "leave" in sources:
-        _check_order(tables["leave"], "start", "end", fname("leave"), problems)
-    if "pinned" in sources:
-        _check_order(tables["pinned"], "earliest", "latest", fname("pinned"), problems)
+    if "enterprises" in sources and "enterprises" in usable and len(tables["enterprises"]):
+        _check_credit_codes(tables["enterprises"], where("enterprises", "enterprise_id"), problems)
+    known = {"enterprises": set(tables["enterprises"][ENTERPRISES.key]),
+             "inspectors": set(tables["inspectors"][INSPECTORS.key])}
+    follow: dict[str, list[tuple[str, int]]] = {}
+    for name, column, target, is_list in REFERENCES:
+        if name not in sources or name not in usable:
+            continue
+        if target in usable:
+            _check_references(tables[name], column, known[target], target.rstrip("s"), where(name, column),
+                              problems, is_list)
+        elif (count := _referring_rows(tables[name], column)):
+            follow.setdefault(target, []).append((label[name], count))
+    follow_ons = [FollowOn(label[target], sum(n for _f, n in found), tuple(dict.fromkeys(f for f, _n in found)))
+                  for target, found in follow.items()]
+    if "leave" in sources and "leave" in usable:
+        _check_order(tables["leave"], "start", "end", where("leave", "end"), problems)
+    if "pinned" in sources and "pinned" in usable:
+        _check_order(tables["pinned"], "earliest", "latest", where("pinned", "latest"), problems)
 
     policy_path = folder / POLICY_FILE
     policy = Policy()
@@ -279,9 +335,8 @@ def load_district(path: Path | str) -> District:
         problems.extend(Problem(POLICY_FILE, p) for p in exc.problems)
 
     if problems:
-        problems.sort(key=lambda p: (p.file, p.row or 0))
-        raise DistrictError(problems)
-    return District(path=folder, policy=policy, sources=sources, **tables)
+        raise DistrictError(problems, follow_ons)
+    return District(path=folder, policy=policy, sources=sources, sheets=sheets, **tables)
 
 
 def summarize(district: District) -> dict[str, pd.DataFrame]:

@@ -75,9 +75,11 @@ import numpy as np
 import pandas as pd
 
 from riskplan.domain.calendar import Quarter
+from riskplan.domain.headers import value_label
 from riskplan.domain.policy import Policy, PolicyError
 from riskplan.domain.roster import Obligation, VisitRequest
 from riskplan.domain.schema import TIERS
+from riskplan.i18n import _
 from riskplan.load.district import District, DistrictError, Problem
 from riskplan.plan.obligations import as_tier_series, past_inspections, visit_id
 
@@ -107,10 +109,14 @@ class DrawResult:
         return sorted(self.frame.loc[self.frame["drawn"] == "yes", "enterprise_id"])
 
 
+def _unknown_method(method: str) -> PolicyError:
+    return PolicyError("policy.toml", [_("[draw] method = \"{method}\" is not one of {methods}").format(
+        method=method, methods=", ".join(METHODS))])
+
+
 def check_draw_method(policy: Policy) -> None:
     if policy.draw.method not in METHODS:
-        raise PolicyError("policy.toml", [f"[draw] method = \"{policy.draw.method}\" is not one of "
-                                          + ", ".join(METHODS)])
+        raise _unknown_method(policy.draw.method)
 
 
 def round_half_up(x: Fraction) -> int:
@@ -141,18 +147,18 @@ def score_units(value: object) -> int:
     if isinstance(value, str):
         text = value.strip()
         if not text:
-            raise ValueError("empty cell; a probability is required")
+            raise ValueError(_("empty cell; a probability is required"))
         try:
             d = Decimal(text)
         except InvalidOperation:
-            raise ValueError(f"'{value}' is not a number") from None
+            raise ValueError(_("'{value}' is not a number").format(value=value)) from None
     else:
         f = float(value)  # type: ignore[arg-type]
         if math.isnan(f):
-            raise ValueError("empty cell; a probability is required")
+            raise ValueError(_("empty cell; a probability is required"))
         d = Decimal(f)
     if not d.is_finite() or d < 0 or d > 1:
-        raise ValueError(f"'{value}' is not a probability in [0, 1]")
+        raise ValueError(_("'{value}' is not a probability in [0, 1]").format(value=value))
     return int(d.quantize(Decimal("0.000001"), rounding=ROUND_HALF_EVEN) * SCORE_UNITS)
 
 
@@ -171,19 +177,20 @@ def inclusion_units(weights: Sequence[int], n: int, floor: int, cap: int) -> lis
     N = len(weights)
     total = n * UNITS
     if total < N * floor or total > N * cap:
-        raise ValueError(f"{n} draw(s) from {N} cannot give every enterprise an inclusion probability "
-                         f"in [{floor / UNITS:g}, {cap / UNITS:g}]")
+        raise ValueError(_("{n} draw(s) from {size} cannot give every enterprise an inclusion probability "
+                           "in [{floor}, {cap}]").format(n=n, size=N, floor=f"{floor / UNITS:g}",
+                                                         cap=f"{cap / UNITS:g}"))
     if N == 0:
         return []
     w = [int(x) for x in weights]
     if min(w) < 1:
-        raise ValueError("weights must be integers >= 1")
+        raise ValueError(_("weights must be integers >= 1"))
     if floor == cap:
         return [floor] * N
     wf = np.asarray(w, dtype=float)
     # locate c in floating point (g(c) = Σ clip(c·w, F, K) is continuous and nondecreasing) ...
     lo, hi = 0.0, cap / float(wf.min())
-    for _ in range(200):
+    for _step in range(200):
         mid = (lo + hi) / 2
         if mid in (lo, hi):
             break
@@ -195,7 +202,7 @@ def inclusion_units(weights: Sequence[int], n: int, floor: int, cap: int) -> lis
     capped = set(np.flatnonzero(c * wf >= cap).tolist())
     floored = set(np.flatnonzero(c * wf <= floor).tolist()) - capped
     # ... then settle the sets exactly, in integers (a fixed point: the sets c = num/den gives)
-    for _ in range(N + 2):
+    for _step in range(N + 2):
         free = [i for i in range(N) if i not in capped and i not in floored]
         num = total - cap * len(capped) - floor * len(floored)
         den = sum(w[i] for i in free)
@@ -224,10 +231,10 @@ def inclusion_units(weights: Sequence[int], n: int, floor: int, cap: int) -> lis
         a[i] = q
         remainders.append((-r, i))
     short = total - sum(a)
-    for _, i in sorted(remainders)[:short]:
+    for _r, i in sorted(remainders)[:short]:
         a[i] += 1
     if sum(a) != total or min(a) < floor or max(a) > cap:  # pragma: no cover - guaranteed above
-        raise ArithmeticError("inclusion probabilities do not meet the design")
+        raise ArithmeticError(_("inclusion probabilities do not meet the design"))
     return a
 
 
@@ -275,9 +282,9 @@ def risk_scores(tiers: pd.Series | pd.DataFrame, wanted: Sequence[str], source: 
     """The integer weights (step 4) of the `wanted` enterprises, from the `probability` column of
     the tiers. Raises DistrictError naming the file (`source`), row and column."""
     if not isinstance(tiers, pd.DataFrame) or SCORE_COLUMN not in tiers.columns:
-        raise DistrictError([Problem(source, "[draw] method = \"risk_weighted\" needs each enterprise's "
-                                     "calibrated probability, and the tiers have no such column "
-                                     "(tier the district with the scoring model, or add the column)",
+        raise DistrictError([Problem(source, _("[draw] method = \"risk_weighted\" needs each enterprise's "
+                                               "calibrated probability, and the tiers have no such column "
+                                               "(tier the district with the scoring model, or add the column)"),
                                      row=1, column=SCORE_COLUMN)])
     ids = tiers["enterprise_id"].tolist() if "enterprise_id" in tiers.columns else list(tiers.index)
     position = {e: i for i, e in enumerate(ids)}
@@ -289,26 +296,31 @@ def risk_scores(tiers: pd.Series | pd.DataFrame, wanted: Sequence[str], source: 
         try:
             out[eid] = score_units(values[i])
         except ValueError as exc:
-            problems.append(Problem(source, f"{exc} (enterprise '{eid}')", row=i + 2, column=SCORE_COLUMN))
+            problems.append(Problem(source, _("{error} (enterprise '{enterprise_id}')").format(
+                error=exc, enterprise_id=eid), row=i + 2, column=SCORE_COLUMN))
     if problems:
         raise DistrictError(problems)
     return out
 
 
 def impossible_design(policy: Policy, tier: str, subdistrict: str, eligible: int, quota: int) -> str:
+    """Why a stratum's risk-weighted design cannot exist, and the policy change that fixes it."""
     floor, cap = policy.draw.min_inclusion, policy.draw.max_inclusion
+    fields = {"tier": tier, "tier_name": value_label("tier", tier), "subdistrict": subdistrict,
+              "eligible": eligible, "quota": quota, "floor": floor, "cap": cap}
     if quota == 0:
-        return (f"tier {tier}, subdistrict {subdistrict}: sample_share × {eligible} eligible rounds to a quota of "
-                f"0, so nobody there can be drawn and the floor min_inclusion = {floor} cannot hold; raise "
-                f"[tiers.{tier}] sample_share or set [draw] min_inclusion = 0")
+        return _("tier {tier_name}, subdistrict {subdistrict}: sample_share × {eligible} eligible rounds to a quota "
+                 "of 0, so nobody there can be drawn and the floor min_inclusion = {floor} cannot hold; raise "
+                 "[tiers.{tier}] sample_share or set [draw] min_inclusion = 0").format(**fields)
     if quota < floor * eligible:
-        return (f"tier {tier}, subdistrict {subdistrict}: {eligible} eligible with a quota of {quota} cannot give "
-                f"each the floor min_inclusion = {floor} (that needs {floor * eligible:g} expected draws); "
-                f"lower [draw] min_inclusion to at most {quota}/{eligible} = {quota / eligible:.6g} or raise "
-                f"[tiers.{tier}] sample_share")
-    return (f"tier {tier}, subdistrict {subdistrict}: {eligible} eligible with a quota of {quota} cannot keep "
-            f"each below the cap max_inclusion = {cap} (that allows at most {cap * eligible:g} draws); "
-            f"raise [draw] max_inclusion to at least {quota}/{eligible} or lower [tiers.{tier}] sample_share")
+        return _("tier {tier_name}, subdistrict {subdistrict}: {eligible} eligible with a quota of {quota} cannot "
+                 "give each the floor min_inclusion = {floor} (that needs {needed} expected draws); lower [draw] "
+                 "min_inclusion to at most {quota}/{eligible} = {largest} or raise [tiers.{tier}] sample_share"
+                 ).format(**fields, needed=f"{floor * eligible:g}", largest=f"{quota / eligible:.6g}")
+    return _("tier {tier_name}, subdistrict {subdistrict}: {eligible} eligible with a quota of {quota} cannot keep "
+             "each below the cap max_inclusion = {cap} (that allows at most {allowed} draws); raise [draw] "
+             "max_inclusion to at least {quota}/{eligible} or lower [tiers.{tier}] sample_share").format(
+        **fields, allowed=f"{cap * eligible:g}")
 
 
 # ---------------------------------------------------------------- the draw
@@ -316,20 +328,20 @@ def impossible_design(policy: Policy, tier: str, subdistrict: str, eligible: int
 def draw_spot_checks(district: District, tiers: pd.Series | pd.DataFrame, quarter: Quarter | str,
                      obligations: list[Obligation], seed: int, first_number: int = 1, *,
                      method: str | None = None, scores: Mapping[str, object] | None = None,
-                     units: Mapping[str, int] | None = None) -> DrawResult:
+                     units: Mapping[str, int] | None = None, id_prefix: str | None = None) -> DrawResult:
     """The seeded, stratified spot-check draw (algorithm in the module docstring).
 
     method: overrides `[draw] method`. risk_weighted weights come from `scores` (enterprise_id ->
     probability) when given, else from the `probability` column of `tiers` (a DataFrame; its
     `attrs["source"]` names the file in errors). `units`: published inclusion probabilities in
     billionths (verify-draw): step 4's design is skipped, each stratum's units must sum to its
-    quota × 10⁹ (else ValueError).
+    quota × 10⁹ (else ValueError). `id_prefix`: the plan's, for the visit ids (obligations.visit_id).
     """
     quarter = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
     policy = district.policy
     method = method or policy.draw.method
     if method not in METHODS:
-        raise PolicyError("policy.toml", [f"[draw] method = \"{method}\" is not one of " + ", ".join(METHODS)])
+        raise _unknown_method(method)
     weighted = method == "risk_weighted"
     tier_of = as_tier_series(tiers)
     ent = district.enterprises.set_index("enterprise_id")
@@ -362,11 +374,12 @@ def draw_spot_checks(district: District, tiers: pd.Series | pd.DataFrame, quarte
         no_visits = policy.tier(tier).max_visits_per_quarter == 0
         for eid in ids:
             if no_visits:
-                why = f"[tiers.{tv}] max_visits_per_quarter is 0"
+                why = _("[tiers.{tier}] max_visits_per_quarter is 0").format(tier=tv)
             elif eid in obliged:
-                why = "obligation this quarter: " + ";".join(obliged[eid])
+                why = _("obligation this quarter: {obligations}").format(obligations=";".join(obliged[eid]))
             elif eid in recent:
-                why = f"visited {recent[eid]}, within {policy.draw.avoid_recent_days} days before the quarter"
+                why = _("visited {date}, within {days} days before the quarter").format(
+                    date=recent[eid], days=policy.draw.avoid_recent_days)
             else:
                 why = ""
                 strata.setdefault(subdistrict_of[eid], []).append(eid)
@@ -397,12 +410,15 @@ def draw_spot_checks(district: District, tiers: pd.Series | pd.DataFrame, quarte
                 if units is not None:
                     missing = [m for m in members if m not in units]
                     if missing:
-                        raise ValueError(f"tier {tier.value}, subdistrict {name}: no inclusion probability "
-                                         f"for {len(missing)} enterprise(s), e.g. {missing[0]}")
+                        raise ValueError(_("tier {tier}, subdistrict {subdistrict}: no inclusion probability "
+                                           "for {count} enterprise(s), e.g. {example}").format(
+                            tier=value_label("tier", tier.value), subdistrict=name, count=len(missing),
+                            example=missing[0]))
                     a = [int(units[m]) for m in members]
                     if sum(a) != n * UNITS:
-                        raise ValueError(f"tier {tier.value}, subdistrict {name}: the inclusion probabilities "
-                                         f"sum to {sum(a) / UNITS}, not to the quota {n}")
+                        raise ValueError(_("tier {tier}, subdistrict {subdistrict}: the inclusion probabilities "
+                                           "sum to {total}, not to the quota {quota}").format(
+                            tier=value_label("tier", tier.value), subdistrict=name, total=sum(a) / UNITS, quota=n))
                 else:
                     try:
                         a = inclusion_units([max(1, weights[m]) ** power for m in members], n, floor_units,
@@ -426,8 +442,8 @@ def draw_spot_checks(district: District, tiers: pd.Series | pd.DataFrame, quarte
                 row["inclusion_units"] = exact_units.get(eid, 0)
         rows.extend(tier_rows)
     if impossible:
-        raise PolicyError("policy.toml", ["the risk-weighted draw is impossible as configured: " + p
-                                          for p in impossible])
+        raise PolicyError("policy.toml", [_("the risk-weighted draw is impossible as configured: {reason}").format(
+            reason=p) for p in impossible])
 
     columns = [c for c in DRAW_COLUMNS if c not in ("name", "subdistrict")]
     columns += list(RISK_COLUMNS) if weighted else []
@@ -438,7 +454,7 @@ def draw_spot_checks(district: District, tiers: pd.Series | pd.DataFrame, quarte
     if weighted:
         frame["inclusion_units"] = frame["inclusion_units"].astype(np.int64)
     drawn_ids = sorted(frame.loc[frame["drawn"] == "yes", "enterprise_id"])
-    requests = [VisitRequest(visit_id(first_number + i), eid, "drawn", (), quarter.start, quarter.end)
+    requests = [VisitRequest(visit_id(first_number + i, id_prefix), eid, "drawn", (), quarter.start, quarter.end)
                 for i, eid in enumerate(drawn_ids)]
     return DrawResult(frame, requests, pd.DataFrame(quota_rows, columns=["tier", "subdistrict", "eligible",
                                                                          "floor", "quota"]), method)

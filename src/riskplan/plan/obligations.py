@@ -26,6 +26,8 @@ and obligations beyond the tier's maximum.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -36,15 +38,62 @@ from riskplan.domain.calendar import Quarter, WorkCalendar
 from riskplan.domain.policy import Policy
 from riskplan.domain.roster import BASES, Obligation, VisitRequest
 from riskplan.domain.schema import SERIOUS_OR_WORSE, TIERS, Tier
+from riskplan.domain.headers import value_label
+from riskplan.i18n import N_, _
 from riskplan.load.district import District
 
 ACCIDENT_LOOKBACK_DAYS = 31
+#: English month names, as strftime gives them (marked so the catalog holds them).
+MONTH_NAMES = (N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"), N_("July"),
+               N_("August"), N_("September"), N_("October"), N_("November"), N_("December"))
 VISIT_ID_WIDTH = 5
+PLAN_ID_LENGTH = 6
+#: A visit id with its plan's identity: quarter, plan id, number (2027Q1-7F3A9C-00001).
+VISIT_ID_PATTERN = re.compile(r"^(?P<quarter>\d{4}Q[1-4])-(?P<plan>[0-9A-F]{%d})-(?P<number>\d+)$" % PLAN_ID_LENGTH)
 
 
-def visit_id(number: int) -> str:
-    """The visit id of the n-th requested visit (V00001, ...): sorts as text."""
-    return f"V{number:0{VISIT_ID_WIDTH}d}"
+def plan_fingerprint(district: District, tiers: pd.Series | pd.DataFrame, quarter: Quarter | str,
+                     seed: int) -> dict:
+    """What decides which visits a plan requests and how they are numbered: the input files'
+    sha256, the tiers (and the probabilities a risk-weighted draw reads), the policy, the
+    quarter and the seed. Options that only change the search (the time limit) are not in it."""
+    if isinstance(tiers, pd.DataFrame):
+        columns = [c for c in ("enterprise_id", "tier", "probability") if c in tiers.columns]
+        frame = tiers[columns].astype(str).sort_values("enterprise_id", kind="mergesort")
+        tier_rows = frame.values.tolist()
+    else:
+        tier_rows = sorted([str(k), str(v)] for k, v in as_tier_series(tiers).items())
+    return {"quarter": str(quarter), "seed": int(seed), "inputs": district.fingerprints(),
+            "tiers": hashlib.sha256(json.dumps(tier_rows, ensure_ascii=False).encode("utf-8")).hexdigest(),
+            "policy": district.policy.to_dict()}
+
+
+def plan_id(fingerprint: dict) -> str:
+    """The short plan id (6 hex digits, upper case) of a plan's fingerprint: two plans of one
+    quarter from different inputs get different ids, the same inputs and seed the same id."""
+    text = json.dumps(fingerprint, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:PLAN_ID_LENGTH].upper()
+
+
+def visit_id(number: int, prefix: str | None = None) -> str:
+    """The visit id of the n-th requested visit of the plan whose `plan_prefix` is `prefix`
+    (2027Q1-7F3A9C-00001: sorts as text within the plan). Without a prefix, the V00001 of
+    earlier versions (what a history recorded before plan ids holds; library callers that
+    plan nothing, e.g. the value analysis, still get these)."""
+    if prefix is None:
+        return f"V{number:0{VISIT_ID_WIDTH}d}"
+    return f"{prefix}-{number:0{VISIT_ID_WIDTH}d}"
+
+
+def plan_prefix(quarter: Quarter | str, plan: str) -> str:
+    """The part of a visit id every visit of the plan shares ("2027Q1-7F3A9C")."""
+    return f"{quarter}-{plan}"
+
+
+def parse_visit_id(text: str) -> tuple[str, str, int] | None:
+    """(quarter, plan id, number) of a visit id with its plan's identity; None for an old V00001."""
+    m = VISIT_ID_PATTERN.match(text)
+    return (m["quarter"], m["plan"], int(m["number"])) if m else None
 
 
 def as_tier_series(tiers: pd.Series | pd.DataFrame) -> pd.Series:
@@ -71,7 +120,8 @@ def latest_past_visits(district: District, quarter: Quarter) -> pd.DataFrame:
 
 
 def _month_name(day: date) -> str:
-    return day.strftime("%B %Y")
+    """January 2027 / 2027年1月."""
+    return _("{month} {year}").format(month=_(MONTH_NAMES[day.month - 1]), year=day.year)
 
 
 def _tier_obligations(eid: str, tier: str, policy: Policy, quarter: Quarter, calendar: WorkCalendar,
@@ -83,28 +133,34 @@ def _tier_obligations(eid: str, tier: str, policy: Policy, quarter: Quarter, cal
             kind = f"{tier}_month_{k}" + (f"_{j}" if j > 1 else "")
             out.append(Obligation(
                 eid, kind, "mandatory", quarter.month_start(k), quarter.month_end(k),
-                f"{tier}: {rules.visits_per_month} visit(s) in each month ({_month_name(quarter.month_start(k))})"))
+                _("{tier}: {count} visit(s) in each month ({month})").format(
+                    tier=value_label("tier", tier), count=rules.visits_per_month,
+                    month=_month_name(quarter.month_start(k)))))
     if rules.max_days_between_visits is not None:
         gap = rules.max_days_between_visits
         if last_visit is None:
             out.append(Obligation(eid, f"{tier}_due", "mandatory", quarter.start, quarter.month_end(1),
-                                  f"{tier}: never visited, due by the end of month 1"))
+                                  _("{tier}: never visited, due by the end of month 1").format(
+                                      tier=value_label("tier", tier))))
         else:
             due = last_visit + timedelta(days=gap)
             if due < quarter.start:
                 out.append(Obligation(
                     eid, f"{tier}_due", "mandatory", quarter.start, quarter.month_end(1),
-                    f"{tier}: overdue since {due} (last visit {last_visit} + {gap} days), due by the end of month 1"))
+                    _("{tier}: overdue since {due} (last visit {last_visit} + {gap} days), due by the end of "
+                      "month 1").format(tier=value_label("tier", tier), due=due, last_visit=last_visit, gap=gap)))
             elif due <= quarter.end:
                 moved = calendar.last_working_day_on_or_before(due)
-                reason = f"{tier}: last visit {last_visit} + {gap} days = {due}"
+                reason = _("{tier}: last visit {last_visit} + {gap} days = {due}").format(
+                    tier=value_label("tier", tier), last_visit=last_visit, gap=gap, due=due)
                 if moved is None:  # moved back out of the quarter: as good as overdue
                     out.append(Obligation(
                         eid, f"{tier}_due", "mandatory", quarter.start, quarter.month_end(1),
-                        reason + ", no working day of the quarter on or before it: overdue, due by the end of month 1"))
+                        reason + _(", no working day of the quarter on or before it: overdue, due by the end of "
+                                   "month 1")))
                 else:
                     if moved != due:
-                        reason += f", moved back to the working day {moved}"
+                        reason += _(", moved back to the working day {day}").format(day=moved)
                     out.append(Obligation(eid, f"{tier}_due", "mandatory", quarter.start, moved, reason))
     return out
 
@@ -135,7 +191,8 @@ def find_obligations(district: District, tiers: pd.Series | pd.DataFrame, quarte
         for eid, row in found.iterrows():
             out.append(Obligation(
                 eid, "follow_up_hazard", "follow_up", quarter.start, quarter.month_end(1),
-                f"latest visit {row['date'].date()} found {int(row['major_hazards_found'])} major hazard(s)"))
+                _("latest visit {date} found {count} major hazard(s)").format(
+                    date=row["date"].date(), count=int(row["major_hazards_found"]))))
 
     if policy.follow_up.after_accident:
         acc = district.accidents
@@ -151,7 +208,8 @@ def find_obligations(district: District, tiers: pd.Series | pd.DataFrame, quarte
                     continue
                 out.append(Obligation(
                     eid, "follow_up_accident", "follow_up", quarter.start, quarter.month_end(1),
-                    f"{row['severity']} accident on {accident_day}, not visited since"))
+                    _("{severity} accident on {date}, not visited since").format(
+                        severity=value_label("severity", row["severity"]), date=accident_day)))
 
     pinned = district.pinned
     for idx, row in enumerate(pinned.itertuples(index=False)):
@@ -159,9 +217,10 @@ def find_obligations(district: District, tiers: pd.Series | pd.DataFrame, quarte
         if latest_day < quarter.start or earliest > quarter.end:
             continue
         start, end = max(earliest, quarter.start), min(latest_day, quarter.end)
-        reason = f"pinned: {row.reason} ({earliest} to {latest_day})"
+        reason = _("pinned: {reason} ({earliest} to {latest})").format(reason=row.reason, earliest=earliest,
+                                                                       latest=latest_day)
         if (start, end) != (earliest, latest_day):
-            reason += f", clipped to {start} to {end}"
+            reason += _(", clipped to {start} to {end}").format(start=start, end=end)
         out.append(Obligation(row.enterprise_id, f"pinned_{idx + 2}", "pinned", start, end, reason))
 
     return sorted(out, key=obligation_sort_key)
@@ -185,7 +244,7 @@ def exclusive_slot(kind: str) -> str:
 class Grouping:
     """Result of `group_obligations`.
 
-    requests: the mandatory visits, numbered V00001... in (enterprise, window) order;
+    requests: the mandatory visits, numbered (see `visit_id`) in (enterprise, window) order;
     no_working_day: obligations whose window holds no working day of the quarter;
     beyond_max: obligations that would take an enterprise past its tier's max_visits_per_quarter.
     """
@@ -257,8 +316,9 @@ def _merge_enterprise(obs: list[Obligation], ranges: dict[Obligation, tuple[int,
 
 
 def group_obligations(obligations: list[Obligation], policy: Policy, calendar: WorkCalendar,
-                      tiers: pd.Series | pd.DataFrame, first_number: int = 1) -> Grouping:
-    """Merge each enterprise's obligations into as few visits as their windows allow."""
+                      tiers: pd.Series | pd.DataFrame, first_number: int = 1, id_prefix: str | None = None) -> Grouping:
+    """Merge each enterprise's obligations into as few visits as their windows allow; the
+    visits are numbered from `first_number` with the plan's `id_prefix` (see `visit_id`)."""
     tier_of = as_tier_series(tiers)
     result = Grouping()
     by_enterprise: dict[str, list[Obligation]] = {}
@@ -284,7 +344,7 @@ def group_obligations(obligations: list[Obligation], policy: Policy, calendar: W
                 window_start=max(o.window_start for o in members),
                 window_end=min(o.window_end for o in members)))
     drafts.sort(key=lambda r: (r.enterprise_id, r.window_start, r.window_end, r.obligations))
-    result.requests = [replace(r, visit_id=visit_id(first_number + i)) for i, r in enumerate(drafts)]
+    result.requests = [replace(r, visit_id=visit_id(first_number + i, id_prefix)) for i, r in enumerate(drafts)]
     result.beyond_max.sort(key=obligation_sort_key)
     return result
 

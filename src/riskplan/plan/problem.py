@@ -19,6 +19,9 @@ from riskplan.plan.obligations import (
     find_obligations,
     group_obligations,
     past_inspections,
+    plan_fingerprint,
+    plan_id,
+    plan_prefix,
 )
 
 PROBLEM_ENTERPRISE_COLUMNS = ("enterprise_id", "name", "subdistrict", "lat", "lon", "hazchem",
@@ -33,6 +36,7 @@ class Prepared:
     draw: DrawResult
     obligations: list[Obligation]
     grouping: Grouping
+    plan_id: str = ""  # the short id in every visit id (obligations.plan_id), recorded in plan.json
 
 
 def prepare(district: District, tiers_frame: pd.DataFrame, quarter: Quarter | str, seed: int) -> Prepared:
@@ -41,9 +45,12 @@ def prepare(district: District, tiers_frame: pd.DataFrame, quarter: Quarter | st
     calendar = WorkCalendar.for_quarter(quarter, policy.roster)
     tiers = as_tier_series(tiers_frame)
     obligations = find_obligations(district, tiers, quarter, calendar)
-    grouping = group_obligations(obligations, policy, calendar, tiers)
+    pid = plan_id(plan_fingerprint(district, tiers_frame, quarter, seed))
+    prefix = plan_prefix(quarter, pid)
+    grouping = group_obligations(obligations, policy, calendar, tiers, id_prefix=prefix)
     # the frame, not just the tiers: a risk-weighted draw reads its `probability` column
-    draw = draw_spot_checks(district, tiers_frame, quarter, obligations, seed, first_number=len(grouping.requests) + 1)
+    draw = draw_spot_checks(district, tiers_frame, quarter, obligations, seed, first_number=len(grouping.requests) + 1,
+                            id_prefix=prefix)
     enterprises = district.enterprises[list(PROBLEM_ENTERPRISE_COLUMNS)].copy()
     enterprises["tier"] = enterprises["enterprise_id"].map(tiers)
     problem = RosterProblem(
@@ -53,7 +60,7 @@ def prepare(district: District, tiers_frame: pd.DataFrame, quarter: Quarter | st
         leave=district.leave, conflicts=district.conflicts,
         past_inspections=past_inspections(district, quarter).reset_index(drop=True),
     )
-    return Prepared(problem, draw, obligations, grouping)
+    return Prepared(problem, draw, obligations, grouping, pid)
 
 
 def build_problem(district: District, tiers_frame: pd.DataFrame, quarter: Quarter | str,

@@ -16,7 +16,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from riskplan.domain.headers import value_label
 from riskplan.domain.schema import SERIOUS_OR_WORSE, Tier
+from riskplan.i18n import _, ngettext
 from riskplan.load.district import District
 
 
@@ -90,10 +92,12 @@ def direct_red(district: District, as_of: date | pd.Timestamp) -> pd.DataFrame:
     hit = hit.sort_values(["enterprise_id", "date"]).groupby("enterprise_id").tail(1)
 
     def words(r) -> str:
-        what = f"{r.severity} accident"
+        fields = {"severity": value_label("severity", r.severity), "date": r.date.date().isoformat()}
         if r.deaths > 0:
-            what += f" with {r.deaths} death{'s' if r.deaths != 1 else ''}"
-        return f"direct red: {what} on {r.date.date().isoformat()}"
+            return ngettext("direct red: {severity} accident with {deaths} death on {date}",
+                            "direct red: {severity} accident with {deaths} deaths on {date}",
+                            int(r.deaths)).format(deaths=r.deaths, **fields)
+        return _("direct red: {severity} accident on {date}").format(**fields)
 
     return pd.DataFrame({"enterprise_id": hit["enterprise_id"].to_numpy(),
                          "reason": [words(r) for r in hit.itertuples()]})

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from riskplan.domain.headers import display_header, value_label
+from riskplan.i18n import _
 from riskplan.score.metrics import (
     Comparison,
     bias_audit,
@@ -28,15 +30,20 @@ class DistrictEvaluation:
     audit: pd.DataFrame
 
     def text(self) -> str:
-        lines = [f"Evaluation as of {self.as_of} (outcomes: truth.csv event probabilities for the next 12 months; "
-                 f"model {self.model_name})", "", self.comparison.text(), "",
-                 "Tier mix (model, with overrides):",
-                 self.tier_mix.to_string(float_format=lambda v: f"{v:.1%}"), "",
-                 "Tier mix (rule baseline):",
-                 self.baseline_tier_mix.to_string(float_format=lambda v: f"{v:.1%}"), "",
-                 "Bias audit (top 5% by model probability; outcomes from truth.csv):",
+        lines = [_("Evaluation as of {as_of} (outcomes: truth.csv event probabilities for the next 12 months; "
+                   "model {model})").format(as_of=self.as_of, model=self.model_name), "", self.comparison.text(), "",
+                 _("Tier mix (model, with overrides):"),
+                 _tier_labels(self.tier_mix).to_string(float_format=lambda v: f"{v:.1%}"), "",
+                 _("Tier mix (rule baseline):"),
+                 _tier_labels(self.baseline_tier_mix).to_string(float_format=lambda v: f"{v:.1%}"), "",
+                 _("Bias audit (top 5% by model probability; outcomes from truth.csv):"),
                  bias_audit_text(self.audit)]
         return "\n".join(lines)
+
+
+def _tier_labels(mix: pd.Series) -> pd.Series:
+    """A tier mix with the tiers named in the current language (红… or red…)."""
+    return mix.rename(index=lambda t: value_label("tier", t)).rename_axis(display_header("tiers", "tier"))
 
 
 def evaluate_district(district, model) -> DistrictEvaluation:

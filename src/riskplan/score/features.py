@@ -19,7 +19,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from riskplan.domain.headers import value_label
 from riskplan.domain.schema import SERIOUS_OR_WORSE, SIZE_CLASSES
+from riskplan.i18n import N_, _, ngettext
 from riskplan.load.district import District
 
 #: Bump when a feature is added, removed or computed differently: a saved model records it,
@@ -262,72 +264,100 @@ def _n(x: float) -> str:
     return f"{int(round(x))}" if abs(x - round(x)) < 1e-9 else f"{x:.1f}"
 
 
-def _plural(x: float, word: str, plural: str | None = None) -> str:
-    return f"{_n(x)} {word if round(x) == 1 else (plural or word + 's')}"
+def _k(x: float) -> int:
+    """The count that picks a phrase's singular or plural (the rounded count)."""
+    return int(round(x))
+
+
+#: "hazardous chemicals: produces" per hazchem role (translated where shown).
+_HAZCHEM_WORDS = {"produce": N_("hazardous chemicals: produces"), "use": N_("hazardous chemicals: uses"),
+                  "store": N_("hazardous chemicals: stores"), "trade": N_("hazardous chemicals: trades")}
 
 
 def describe_group(group: str, row: pd.Series) -> str:
-    """Plain words for one feature group of one enterprise's feature row."""
+    """Plain words for one feature group of one enterprise's feature row, in the current
+    language (the catalogs' `score_features`): the words a clerk reads in tiers.csv."""
     if group == "hazchem":
         roles = [r for r in HAZCHEM_ROLES if row[f"hazchem_{r}"] > 0]
-        verbs = {"produce": "produces", "use": "uses", "store": "stores", "trade": "trades"}
-        return ("hazardous chemicals: " + verbs[roles[0]]) if roles else "no hazardous chemicals"
+        return _(_HAZCHEM_WORDS[roles[0]]) if roles else _("no hazardous chemicals")
     if group == "major_hazard":
         lv = [k for k in (1, 2, 3, 4) if row[f"major_hazard_{k}"] > 0]
-        return f"major hazard installation, level {lv[0]}" if lv else "no major hazard installation"
+        return (_("major hazard installation, level {level}").format(level=lv[0]) if lv
+                else _("no major hazard installation"))
     if group == "dust_explosion":
-        return "explosive dust" if row["dust_explosion"] > 0 else "no explosive dust"
+        return _("explosive dust") if row["dust_explosion"] > 0 else _("no explosive dust")
     if group == "molten_metal":
-        return "molten metal" if row["molten_metal"] > 0 else "no molten metal"
+        return _("molten metal") if row["molten_metal"] > 0 else _("no molten metal")
     if group == "confined_space":
-        return "confined spaces" if row["confined_space"] > 0 else "no confined spaces"
+        return _("confined spaces") if row["confined_space"] > 0 else _("no confined spaces")
     if group == "standardization":
         if row["std_none"] > 0:
-            return "no standardization grade"
+            return _("no standardization grade")
         grade = 3 if row["std_3"] > 0 else 2 if row["std_2"] > 0 else 1
-        return f"standardization grade {grade}"
+        return _("standardization grade {grade}").format(grade=grade)
     if group == "size":
         size = SIZE_CLASSES[int(row["size_rank"])]
-        return f"{size} enterprise ({int(round(np.expm1(row['log_employees'])))} employees)"
+        employees = int(round(np.expm1(row["log_employees"])))
+        return _("{size} enterprise ({employees} employees)").format(size=value_label("size_class", size),
+                                                                      employees=employees)
     if group == "industry":
-        return f"industry: {row['industry']}"
+        return _("industry: {industry}").format(industry=row["industry"])
     if group == "serious_accidents":
         if row["serious_3y"] > 0:
-            return _plural(row["serious_3y"], "serious-or-worse accident") + " in the past 3 years"
+            return ngettext("{count} serious-or-worse accident in the past 3 years",
+                            "{count} serious-or-worse accidents in the past 3 years",
+                            _k(row["serious_3y"])).format(count=_n(row["serious_3y"]))
         if row["serious_5y"] > 0:
-            return _plural(row["serious_5y"], "serious-or-worse accident") + " in the past 5 years"
-        return "no serious accident in the past 5 years"
+            return ngettext("{count} serious-or-worse accident in the past 5 years",
+                            "{count} serious-or-worse accidents in the past 5 years",
+                            _k(row["serious_5y"])).format(count=_n(row["serious_5y"]))
+        return _("no serious accident in the past 5 years")
     if group == "minor_accidents":
         if row["minor_3y"] > 0:
-            return _plural(row["minor_3y"], "minor accident") + " in the past 3 years"
+            return ngettext("{count} minor accident in the past 3 years",
+                            "{count} minor accidents in the past 3 years",
+                            _k(row["minor_3y"])).format(count=_n(row["minor_3y"]))
         if row["minor_5y"] > 0:
-            return _plural(row["minor_5y"], "minor accident") + " in the past 5 years"
-        return "no accident in the past 5 years"
+            return ngettext("{count} minor accident in the past 5 years",
+                            "{count} minor accidents in the past 5 years",
+                            _k(row["minor_5y"])).format(count=_n(row["minor_5y"]))
+        return _("no accident in the past 5 years")
     if group == "visits":
         if row["never_visited"] > 0:
-            return "no inspection on record"
-        return (f"last inspected {row['years_since_visit']:.1f} years ago, "
-                f"{_plural(row['visits_3y'], 'visit')} in the past 3 years")
+            return _("no inspection on record")
+        return ngettext("last inspected {years} years ago, {count} visit in the past 3 years",
+                        "last inspected {years} years ago, {count} visits in the past 3 years",
+                        _k(row["visits_3y"])).format(
+            count=_n(row["visits_3y"]), years=f"{row['years_since_visit']:.1f}")
     if group == "hazards_found":
         if row["never_visited"] > 0:
-            return "no hazards found (never inspected)"
+            return _("no hazards found (never inspected)")
+        last = _n(row["hazards_last_visit"])
         if row["visits_3y"] == 0:
-            return (f"{row['hazards_5y'] / max(row['visits_5y'], 1):.1f} hazards found per visit in the past 5 years, "
-                    f"{_n(row['hazards_last_visit'])} at the last visit")
-        return (f"{row['hazards_per_visit_3y']:.1f} hazards found per visit in the past 3 years, "
-                f"{_n(row['hazards_last_visit'])} at the last visit")
+            return _("{per_visit} hazards found per visit in the past 5 years, {last} at the last visit").format(
+                per_visit=f"{row['hazards_5y'] / max(row['visits_5y'], 1):.1f}", last=last)
+        return _("{per_visit} hazards found per visit in the past 3 years, {last} at the last visit").format(
+            per_visit=f"{row['hazards_per_visit_3y']:.1f}", last=last)
     if group == "major_hazards_found":
         if row["major_found_last_visit"] > 0:
-            return _plural(row["major_found_last_visit"], "major hazard") + " found at the last visit"
+            return ngettext("{count} major hazard found at the last visit",
+                            "{count} major hazards found at the last visit",
+                            _k(row["major_found_last_visit"])).format(count=_n(row["major_found_last_visit"]))
         if row["major_found_3y"] > 0:
-            return _plural(row["major_found_3y"], "major hazard") + " found at visits in the past 3 years"
+            return ngettext("{count} major hazard found at visits in the past 3 years",
+                            "{count} major hazards found at visits in the past 3 years",
+                            _k(row["major_found_3y"])).format(count=_n(row["major_found_3y"]))
         if row["major_found_5y"] > 0:
-            return _plural(row["major_found_5y"], "major hazard") + " found at visits in the past 5 years"
-        return "no major hazard found in the past 5 years"
+            return ngettext("{count} major hazard found at visits in the past 5 years",
+                            "{count} major hazards found at visits in the past 5 years",
+                            _k(row["major_found_5y"])).format(count=_n(row["major_found_5y"]))
+        return _("no major hazard found in the past 5 years")
     if group == "penalties":
         if row["penalized_3y"] > 0:
-            return f"penalised at {_plural(row['penalized_3y'], 'visit')} in the past 3 years"
-        return "not penalised in the past 3 years"
+            return ngettext("penalised at {count} visit in the past 3 years",
+                            "penalised at {count} visits in the past 3 years",
+                            _k(row["penalized_3y"])).format(count=_n(row["penalized_3y"]))
+        return _("not penalised in the past 3 years")
     raise KeyError(group)
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, roc_auc_score
 
+from riskplan.i18n import _
 from riskplan.io import read_table_text
 
 #: Top fractions the bureau acts on: the riskiest 1%, 5% and 20%.
@@ -123,8 +124,9 @@ class Comparison:
     def text(self) -> str:
         lines = [self.metrics.to_string(float_format=lambda v: f"{v:.4f}")]
         if self.ratio_to_oracle:
-            lines.append("model / oracle: " + ", ".join(f"{k} {v:.3f}" for k, v in self.ratio_to_oracle.items()))
-        lines.append("\nCalibration of the model (equal-count bins):")
+            lines.append(_("model / oracle: {ratios}").format(
+                ratios=", ".join(f"{k} {v:.3f}" for k, v in self.ratio_to_oracle.items())))
+        lines.append("\n" + _("Calibration of the model (equal-count bins):"))
         lines.append(self.calibration.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
         return "\n".join(lines)
 
@@ -148,18 +150,18 @@ def read_truth(district_dir, enterprise_ids: pd.Series) -> np.ndarray:
 
     path = Path(district_dir) / TRUTH_FILE
     if not path.exists():
-        raise FileNotFoundError(f"{path} not found: evaluation against the truth needs a synthetic "
-                                f"district's {TRUTH_FILE}")
+        raise FileNotFoundError(_("{path} not found: evaluation against the truth needs a synthetic "
+                                  "district's {file}").format(path=path, file=TRUTH_FILE))
     raw = read_table_text(path)
     for col in ("enterprise_id", "p_event_12m"):
         if col not in raw.columns:
-            raise ValueError(f"{path.name}: missing column '{col}'")
+            raise ValueError(_("{file}: missing column '{column}'").format(file=path.name, column=col))
     truth = pd.to_numeric(raw["p_event_12m"], errors="raise").to_numpy()
     s = pd.Series(truth, index=raw["enterprise_id"])
     missing = ~enterprise_ids.isin(s.index)
     if missing.any():
-        raise ValueError(f"{path.name}: no truth for {int(missing.sum())} enterprise(s), "
-                         f"e.g. {enterprise_ids[missing].iloc[0]}")
+        raise ValueError(_("{file}: no truth for {count} enterprise(s), e.g. {example}").format(
+            file=path.name, count=int(missing.sum()), example=enterprise_ids[missing].iloc[0]))
     return s.reindex(enterprise_ids).to_numpy(float)
 
 
@@ -229,17 +231,19 @@ def bias_audit_text(audit: pd.DataFrame) -> str:
     cols = ["grouping", "group", "n", "share_red", "share_orange", "top_share", "z_top_share",
             "precision_top", "recall_top", "false_positive_rate", "event_rate", "mean_probability", "z_risk", "flagged"]
     lines = [audit[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}")]
-    lines.append("\nMost deviant group per grouping (top-5% share vs the district) and every flagged group "
-                 f"(model probability vs actual risk beyond {Z_FLAG:g} standard errors):")
+    lines.append("\n" + _("Most deviant group per grouping (top-5% share vs the district) and every flagged group "
+                        "(model probability vs actual risk beyond {z} standard errors):").format(z=f"{Z_FLAG:g}"))
     for r in audit[audit["flagged"] | audit["most_deviant"]].itertuples():
-        verdict = ("FLAGGED: scored above its actual risk" if r.flagged and r.z_risk > 0 else
-                   "FLAGGED: scored below its actual risk" if r.flagged else
-                   "deviation matches its actual risk (not flagged)")
-        lines.append(f"  {r.grouping}={r.group}: top-5% share {r.top_share:.3f} (z {r.z_top_share:+.1f}); "
-                     f"mean probability {r.mean_probability:.3f} vs event rate {r.event_rate:.3f} "
-                     f"(z {r.z_risk:+.1f}) — {verdict}")
+        verdict = (_("FLAGGED: scored above its actual risk") if r.flagged and r.z_risk > 0 else
+                   _("FLAGGED: scored below its actual risk") if r.flagged else
+                   _("deviation matches its actual risk (not flagged)"))
+        lines.append("  " + _("{grouping}={group}: top-5% share {top_share} (z {z_top}); mean probability "
+                              "{mean_probability} vs event rate {event_rate} (z {z_risk}) — {verdict}").format(
+            grouping=r.grouping, group=r.group, top_share=f"{r.top_share:.3f}", z_top=f"{r.z_top_share:+.1f}",
+            mean_probability=f"{r.mean_probability:.3f}", event_rate=f"{r.event_rate:.3f}",
+            z_risk=f"{r.z_risk:+.1f}", verdict=verdict))
     if not audit["flagged"].any():
-        lines.append("  No group is scored beyond its actual risk.")
+        lines.append("  " + _("No group is scored beyond its actual risk."))
     return "\n".join(lines)
 
 
@@ -251,14 +255,34 @@ def plot_validation(report, path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    with plt.rc_context(cjk_font_rc()):
+        _plot_validation(plt, report, path)
+
+
+#: CJK fonts tried after DejaVu Sans, so Chinese labels render wherever one is installed (the
+#: same list as the report's, export/report.py; score/ may not import export/).
+CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "Microsoft YaHei", "PingFang SC",
+             "SimHei")
+
+
+def cjk_font_rc() -> dict:
+    """matplotlib settings for a chart with Chinese labels: DejaVu Sans, then every installed CJK
+    font (matplotlib falls back glyph by glyph); labels as typed, never mathtext."""
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return {"font.family": ["DejaVu Sans", *[f for f in CJK_FONTS if f in installed]], "text.parse_math": False}
+
+
+def _plot_validation(plt, report, path) -> None:
     last = report.folds[-1]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.5))
     for name, curve in last.curves.items():
         style = "--" if name == "baseline" else "-"
         ax1.plot(100 * curve["k"], curve["precision"], style, label=name)
-    ax1.set_xlabel("top k% of enterprises by score")
-    ax1.set_ylabel("precision (share with an event)")
-    ax1.set_title(f"Precision at top k, fold {last.test_date.date()}")
+    ax1.set_xlabel(_("top k% of enterprises by score"))
+    ax1.set_ylabel(_("precision (share with an event)"))
+    ax1.set_title(_("Precision at top k, fold {date}").format(date=last.test_date.date()))
     ax1.legend()
     ax1.grid(alpha=0.3)
     top = 0.0
@@ -266,10 +290,10 @@ def plot_validation(report, path) -> None:
         cal = f.calibration[report.chosen]
         ax2.plot(cal["predicted"], cal["observed"], "o-", label=str(f.test_date.date()))
         top = max(top, cal["predicted"].max(), cal["observed"].max())
-    ax2.plot([0, top], [0, top], "k:", label="perfect")
-    ax2.set_xlabel("predicted probability (bin mean)")
-    ax2.set_ylabel("observed event rate")
-    ax2.set_title(f"Calibration of {report.chosen} by fold")
+    ax2.plot([0, top], [0, top], "k:", label=_("perfect"))
+    ax2.set_xlabel(_("predicted probability (bin mean)"))
+    ax2.set_ylabel(_("observed event rate"))
+    ax2.set_title(_("Calibration of {model} by fold").format(model=report.chosen))
     ax2.legend()
     ax2.grid(alpha=0.3)
     fig.tight_layout()

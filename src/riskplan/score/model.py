@@ -46,6 +46,7 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from riskplan import __version__
+from riskplan.i18n import _
 from riskplan.load.district import District
 from riskplan.score.baseline import baseline_risk, rule_grade
 from riskplan.score.features import (
@@ -100,7 +101,7 @@ def make_estimator(kind: str, seed: int = 0) -> Pipeline:
             learning_rate=0.08, max_iter=120, max_leaf_nodes=15, min_samples_leaf=40,
             l2_regularization=1.0, categorical_features=[0], early_stopping=False, random_state=seed)
         return Pipeline([("pre", pre), ("clf", clf)])
-    raise ValueError(f"unknown model kind '{kind}' (use one of {', '.join(CANDIDATES)})")
+    raise ValueError(_("unknown model kind '{kind}' (use one of {kinds})").format(kind=kind, kinds=", ".join(CANDIDATES)))
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -113,7 +114,7 @@ def fit_calibrator(scores: np.ndarray, y: np.ndarray, method: str):
         return IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(scores, y)
     if method == "sigmoid":
         return LogisticRegression(C=1e6, max_iter=1000).fit(scores.reshape(-1, 1), y)
-    raise ValueError(f"unknown calibration '{method}'")
+    raise ValueError(_("unknown calibration '{method}'").format(method=method))
 
 
 def apply_calibrator(calibrator, scores: np.ndarray) -> np.ndarray:
@@ -185,9 +186,9 @@ def _fit_model(X, y, groups, kind, calibration, seed, folds) -> LoadedModel:
     X = X[list(FEATURE_NAMES)]
     events = int(y.sum())
     if events < folds or events > len(y) - folds:
-        raise TrainingError(f"cannot learn from {len(y):,} training rows with {events:,} events: need events "
-                            "and non-events in every fold (the event: a serious-or-worse accident or a visit "
-                            "finding a major hazard)")
+        raise TrainingError(_("cannot learn from {rows} training rows with {events} events: need events "
+                              "and non-events in every fold (the event: a serious-or-worse accident or a visit "
+                              "finding a major hazard)").format(rows=f"{len(y):,}", events=f"{events:,}"))
     yv = y.to_numpy()
     oof = np.zeros(len(X))
     splitter = GroupKFold(n_splits=folds, shuffle=True, random_state=seed)
@@ -239,18 +240,20 @@ class ValidationReport:
         fmt = lambda v: f"{v:.4f}"  # noqa: E731
         cols = ["fold", "scorer", "n", "events", "roc_auc", "average_precision", "precision@1%",
                 "precision@5%", "precision@20%", "recall@1%", "recall@5%", "recall@20%", "brier"]
-        lines = ["Rolling temporal validation: for each fold date T, train on snapshots whose 12-month",
-                 "label windows end by T, evaluate on the events of [T, T + 12 months).", "",
+        lines = [_("Rolling temporal validation: for each fold date T, train on snapshots whose 12-month\n"
+                   "label windows end by T, evaluate on the events of [T, T + 12 months)."), "",
                  self.per_fold()[cols].to_string(index=False, float_format=fmt), "",
-                 "Mean over folds:", self.summary().to_string(float_format=fmt), "",
-                 f"Chosen: {self.chosen} (highest mean average precision)", ""]
+                 _("Mean over folds:"), self.summary().to_string(float_format=fmt), "",
+                 _("Chosen: {model} (highest mean average precision)").format(model=self.chosen), ""]
         last = self.folds[-1]
-        lines.append(f"Calibration of {self.chosen} on the latest fold ({last.test_date.date()}):")
+        lines.append(_("Calibration of {model} on the latest fold ({date}):").format(
+            model=self.chosen, date=last.test_date.date()))
         lines.append(last.calibration[self.chosen].to_string(index=False, float_format=fmt))
         if self.audit is not None:
             from riskplan.score.metrics import bias_audit_text
-            lines += ["", f"Bias audit of {self.chosen} on the latest fold ({last.test_date.date()}; observed events, "
-                          "tiers by the district's policy):", bias_audit_text(self.audit)]
+            lines += ["", _("Bias audit of {model} on the latest fold ({date}; observed events, "
+                            "tiers by the district's policy):").format(model=self.chosen, date=last.test_date.date()),
+                      bias_audit_text(self.audit)]
         return "\n".join(lines)
 
 
@@ -282,7 +285,7 @@ def temporal_validation(district: District, as_of: date, kinds=CANDIDATES, calib
         fd = pd.Timestamp(fd)
         train_dates = [d for d in all_dates if d + pd.Timedelta(days=HORIZON_DAYS) <= fd]
         if not train_dates:
-            say(f"fold {fd.date()}: skipped (no earlier snapshot with a complete label window)")
+            say(_("fold {date}: skipped (no earlier snapshot with a complete label window)").format(date=fd.date()))
             continue
         Xs, ys = zip(*(frame(d) for d in train_dates))
         X = pd.concat(Xs)
@@ -291,7 +294,8 @@ def temporal_validation(district: District, as_of: date, kinds=CANDIDATES, calib
         Xt, yt = frame(fd)
         metrics, cal, curves, preds = {}, {}, {}, {}
         for kind in kinds:
-            say(f"fold {fd.date()}: fitting {kind} on {len(train_dates)} snapshot(s), {len(X):,} rows")
+            say(_("fold {date}: fitting {model} on {snapshots} snapshot(s), {rows} rows").format(
+                date=fd.date(), model=kind, snapshots=len(train_dates), rows=f"{len(X):,}"))
             m = fit_model(X, y, groups, kind, calibration, seed)
             p = m.predict_proba(Xt)
             metrics[kind] = ranking_metrics(p, yt.to_numpy(), True)
@@ -305,10 +309,11 @@ def temporal_validation(district: District, as_of: date, kinds=CANDIDATES, calib
         folds.append(FoldResult(fd, train_dates, metrics, len(yt), int(yt.sum()), cal, curves, preds,
                                 yt.to_numpy()))
     if not folds:
-        raise TrainingError(
-            f"not enough history to validate over time: the history starts {history_start(district).date()}, "
-            f"and each fold needs a year of history plus a complete 12-month label window before its date "
-            f"(at least 3 years before the as-of date {t.date()})")
+        raise TrainingError(_(
+            "not enough history to validate over time: the history starts {start}, "
+            "and each fold needs a year of history plus a complete 12-month label window before its date "
+            "(at least 3 years before the as-of date {as_of})").format(start=history_start(district).date(),
+                                                                       as_of=t.date()))
     report = ValidationReport(folds, chosen="")
     summary = report.summary()
     cand = summary.loc[[k for k in kinds]]
@@ -377,13 +382,15 @@ def _train(district, as_of, seed, kinds, calibration, step_months, n_folds, prog
     latest = pd.Timestamp(default_as_of(district))
     as_of = pd.Timestamp(as_of or latest).normalize()
     if as_of > latest:
-        raise TrainingError(f"as-of date {as_of.date()} is after the history ends ({(latest - pd.Timedelta(days=1)).date()}): "
-                            "the last 12-month label windows would count missing records as 'no event'")
+        raise TrainingError(_("as-of date {as_of} is after the history ends ({end}): the last 12-month label "
+                              "windows would count missing records as 'no event'").format(
+            as_of=as_of.date(), end=(latest - pd.Timedelta(days=1)).date()))
     cache: dict = {}
-    say(f"temporal validation ({n_folds} folds, candidates: {', '.join(kinds)})")
+    say(_("temporal validation ({folds} folds, candidates: {models})").format(folds=n_folds, models=", ".join(kinds)))
     report = temporal_validation(district, as_of.date(), kinds, calibration, seed, step_months, n_folds, say, cache)
     dates = snapshot_dates(district, as_of.date(), step_months)
-    say(f"refitting {report.chosen} on {len(dates)} snapshots ({dates[0].date()} … {dates[-1].date()})")
+    say(_("refitting {model} on {snapshots} snapshots ({first} … {last})").format(
+        model=report.chosen, snapshots=len(dates), first=dates[0].date(), last=dates[-1].date()))
     parts = [cache[d] if d in cache else (build_features(district, d), build_labels(district, d)) for d in dates]
     X = pd.concat([p[0] for p in parts])
     y = pd.concat([p[1] for p in parts])

@@ -17,6 +17,7 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
+from riskplan.i18n import _
 from riskplan.io import sha256_file
 from riskplan.outputs import atomic_write_bytes
 from riskplan.score.features import CATEGORICAL, FEATURE_NAMES, FEATURE_VERSION, NUMERIC
@@ -133,7 +134,8 @@ def _reproducible_zip(data: bytes) -> bytes:
     for name, blob in blobs.items():
         stem = name[:-4] if name.endswith(".npy") else None
         if stem is None or stem not in mapping:
-            raise ModelError(f"unexpected entry {name!r} in the skops archive written by this skops version")
+            raise ModelError(_("unexpected entry {name} in the skops archive written by this skops version").format(
+                name=repr(name)))
         entries[mapping[stem] + ".npy"] = blob
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as dst:
@@ -176,62 +178,69 @@ def load_model(path: Path | str) -> LoadedModel:
     """
     file, card_path = _resolve(path)
     if not file.exists():
-        raise ModelError(f"{file}: model file not found")
+        raise ModelError(_("{file}: model file not found").format(file=file))
     if not zipfile.is_zipfile(file):
-        raise ModelError(f"{file}: not a skops model archive (the file is not a zip archive; "
-                         "pickles and other formats are never loaded)")
+        raise ModelError(_("{file}: not a skops model archive (the file is not a zip archive; "
+                           "pickles and other formats are never loaded)").format(file=file))
     try:
         with zipfile.ZipFile(file) as zf:
             if "schema.json" not in zf.namelist():
-                raise ModelError(f"{file}: a zip archive but not a skops model file (no schema.json)")
+                raise ModelError(_("{file}: a zip archive but not a skops model file (no schema.json)").format(
+                    file=file))
         named = schema_types(file)
         untrusted = set(sio.get_untrusted_types(file=file))
     except ModelError:
         raise
     except Exception as exc:  # a corrupt archive or schema raises many kinds
-        raise ModelError(f"{file}: not a readable skops model file ({exc})") from None
+        raise ModelError(_("{file}: not a readable skops model file ({error})").format(file=file, error=exc)) from None
     unexpected = sorted((named | untrusted) - set(TRUSTED_TYPES))
     if unexpected:
-        raise ModelError(f"{file}: refused; the file contains types outside riskplan's trusted list "
-                         f"(nothing from it was loaded): {', '.join(unexpected)}")
+        raise ModelError(_("{file}: refused; the file contains types outside riskplan's trusted list "
+                           "(nothing from it was loaded): {types}").format(file=file, types=", ".join(unexpected)))
     try:
         obj = sio.load(file, trusted=list(TRUSTED_TYPES))
     except Exception as exc:
-        raise ModelError(f"{file}: could not be loaded as a skops model ({exc})") from None
+        raise ModelError(_("{file}: could not be loaded as a skops model ({error})").format(
+            file=file, error=exc)) from None
     if not isinstance(obj, dict) or obj.get("format") != MODEL_FORMAT:
-        raise ModelError(f"{file}: not a riskplan risk model (expected format '{MODEL_FORMAT}')")
+        raise ModelError(_("{file}: not a riskplan risk model (expected format '{format}')").format(
+            file=file, format=MODEL_FORMAT))
     if obj.get("format_version") != MODEL_FORMAT_VERSION:
-        raise ModelError(f"{file}: model format version {obj.get('format_version')} is not supported "
-                         f"(this riskplan reads version {MODEL_FORMAT_VERSION}); retrain with `riskplan train`")
+        raise ModelError(_("{file}: model format version {theirs} is not supported "
+                           "(this riskplan reads version {ours}); retrain with `riskplan train`").format(
+            file=file, theirs=obj.get("format_version"), ours=MODEL_FORMAT_VERSION))
     if obj.get("feature_version") != FEATURE_VERSION or list(obj.get("feature_names", [])) != list(FEATURE_NAMES):
         theirs = list(obj.get("feature_names", []))
         missing = [f for f in FEATURE_NAMES if f not in theirs]
         extra = [f for f in theirs if f not in FEATURE_NAMES]
         raise ModelError(
-            f"{file}: built on feature set version {obj.get('feature_version')!r} "
-            f"({len(theirs)} features), but this riskplan computes version {FEATURE_VERSION!r} "
-            f"({len(FEATURE_NAMES)} features)"
-            + (f"; missing: {', '.join(missing)}" if missing else "")
-            + (f"; unknown: {', '.join(extra)}" if extra else "")
-            + ". Retrain with `riskplan train`.")
+            _("{file}: built on feature set version {theirs} ({their_count} features), but this riskplan "
+              "computes version {ours} ({our_count} features)").format(
+                file=file, theirs=repr(obj.get("feature_version")), their_count=len(theirs),
+                ours=repr(FEATURE_VERSION), our_count=len(FEATURE_NAMES))
+            + (_("; missing: {names}").format(names=", ".join(missing)) if missing else "")
+            + (_("; unknown: {names}").format(names=", ".join(extra)) if extra else "")
+            + _(". Retrain with `riskplan train`."))
     if obj.get("kind") not in CANDIDATES or obj.get("calibration") not in CALIBRATIONS:
-        raise ModelError(f"{file}: unknown model kind {obj.get('kind')!r} / calibration {obj.get('calibration')!r}")
+        raise ModelError(_("{file}: unknown model kind {kind} / calibration {calibration}").format(
+            file=file, kind=repr(obj.get("kind")), calibration=repr(obj.get("calibration"))))
     if not isinstance(obj["base"], Pipeline) or not isinstance(obj["calibrator"], (IsotonicRegression, LogisticRegression)):
-        raise ModelError(f"{file}: the model's estimator is not the pipeline it claims to be")
+        raise ModelError(_("{file}: the model's estimator is not the pipeline it claims to be").format(file=file))
     facts = estimator_facts(obj["base"], obj["calibrator"], file)
-    _refuse_mismatch(file, "the model file", {"kind": obj["kind"], "calibration": obj["calibration"],
+    _refuse_mismatch(file, _("the model file"), {"kind": obj["kind"], "calibration": obj["calibration"],
                                               "feature_names": list(obj["feature_names"])}, facts)
     card: dict = {}
     if card_path is not None and card_path.exists():
         try:
             card = json.loads(card_path.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ModelError(f"{card_path}: model card is not valid JSON ({exc})") from None
+            raise ModelError(_("{file}: model card is not valid JSON ({error})").format(
+                file=card_path, error=exc)) from None
         if not isinstance(card, dict):
-            raise ModelError(f"{card_path}: model card is not a JSON object")
+            raise ModelError(_("{file}: model card is not a JSON object").format(file=card_path))
         if card.get("model_sha256") and card["model_sha256"] != sha256_file(file):
-            raise ModelError(f"{card_path}: the model card describes a different model file "
-                             f"(sha256 mismatch with {file.name})")
+            raise ModelError(_("{file}: the model card describes a different model file "
+                               "(sha256 mismatch with {model})").format(file=card_path, model=file.name))
         claims = {k: card[k] for k in ("kind", "calibration") if k in card}
         if "features" in card:
             claims["features"] = card["features"]
@@ -240,9 +249,11 @@ def load_model(path: Path | str) -> LoadedModel:
             claims["feature_groups"] = ([c for cols in groups.values() for c in cols]
                                         if isinstance(groups, dict) else groups)
         if "feature_version" in card and card["feature_version"] != obj["feature_version"]:
-            raise ModelError(f"{card_path}: the model card's 'feature_version' says {card['feature_version']!r}, "
-                             f"but {file.name} was built on feature set version {obj['feature_version']!r}")
-        _refuse_mismatch(card_path, "the model card", claims, facts)
+            raise ModelError(_("{file}: the model card's 'feature_version' says {said}, "
+                               "but {model} was built on feature set version {theirs}").format(
+                file=card_path, said=repr(card["feature_version"]), model=file.name,
+                theirs=repr(obj["feature_version"])))
+        _refuse_mismatch(card_path, _("the model card"), claims, facts)
     ref = {c: [float(v)] for c, v in zip(NUMERIC, obj["reference_numeric"])}
     for c, v in zip(CATEGORICAL, obj["reference_categorical"]):
         ref[c] = [str(v)]
@@ -261,10 +272,11 @@ def estimator_facts(base: Pipeline, calibrator, file: Path) -> dict:
     clf = base.steps[-1][1] if base.steps else None
     kind = _KINDS.get(type(clf))
     if kind is None:
-        raise ModelError(f"{file}: the pipeline's final estimator {type(clf).__name__} is not a riskplan model kind")
+        raise ModelError(_("{file}: the pipeline's final estimator {estimator} is not a riskplan model kind").format(
+            file=file, estimator=type(clf).__name__))
     names = getattr(base, "feature_names_in_", None)
     if names is None:
-        raise ModelError(f"{file}: the pipeline was not fitted on named features")
+        raise ModelError(_("{file}: the pipeline was not fitted on named features").format(file=file))
     return {"kind": kind, "calibration": _CALIBRATORS[type(calibrator)], "feature_names": [str(n) for n in names],
             "estimator": type(clf).__name__, "calibrator": type(calibrator).__name__}
 
@@ -274,8 +286,8 @@ def _refuse_mismatch(where: Path, what: str, claims: dict, facts: dict) -> None:
     for field in ("kind", "calibration"):
         if field in claims and claims[field] != facts[field]:
             held = facts["estimator"] if field == "kind" else facts["calibrator"]
-            raise ModelError(f"{where}: {what}'s '{field}' says {claims[field]!r}, but the fitted model is "
-                             f"{facts[field]!r} ({held})")
+            raise ModelError(_("{file}: {what}'s '{field}' says {said}, but the fitted model is {fact} ({held})").format(
+                file=where, what=what, field=field, said=repr(claims[field]), fact=repr(facts[field]), held=held))
     names = facts["feature_names"]
     for field in ("feature_names", "features", "feature_groups"):
         if field not in claims:
@@ -283,17 +295,20 @@ def _refuse_mismatch(where: Path, what: str, claims: dict, facts: dict) -> None:
         said = claims[field]
         if not isinstance(said, list) or len(said) != len(names):
             count = len(said) if isinstance(said, (list, dict)) else said
-            raise ModelError(f"{where}: {what}'s '{field}' lists {count!r} features, but the fitted model "
-                             f"takes {len(names)}")
+            raise ModelError(_("{file}: {what}'s '{field}' lists {count} features, but the fitted model "
+                               "takes {taken}").format(file=where, what=what, field=field, count=repr(count),
+                                                       taken=len(names)))
         ordered = field != "feature_groups"  # groups are a partition, listed by group
         if (list(said) != names) if ordered else (sorted(map(str, said)) != sorted(names)):
             extra = [str(f) for f in said if f not in names]
             missing = [f for f in names if f not in said]
-            parts = ([f"listed but not taken by the model: {', '.join(extra[:3])}"] if extra else []) + \
-                ([f"taken by the model but not listed: {', '.join(missing[:3])}"] if missing else [])
-            detail = "; ".join(parts) or "the same features in another order"
-            raise ModelError(f"{where}: {what}'s '{field}' does not match the features the fitted model takes "
-                             f"({detail})")
+            parts = ([_("listed but not taken by the model: {names}").format(names=", ".join(extra[:3]))]
+                     if extra else []) + \
+                ([_("taken by the model but not listed: {names}").format(names=", ".join(missing[:3]))]
+                 if missing else [])
+            detail = "; ".join(parts) or _("the same features in another order")
+            raise ModelError(_("{file}: {what}'s '{field}' does not match the features the fitted model takes "
+                               "({detail})").format(file=where, what=what, field=field, detail=detail))
 
 
 def default_model_dir() -> Path:
@@ -304,9 +319,9 @@ def default_model_dir() -> Path:
     for candidate in candidates:
         if (candidate / MODEL_FILE).exists():
             return candidate
-    raise ModelError("the shipped default model (models/default/model.skops) was not found next to the "
-                     f"riskplan sources ({here.parent}); train one with `riskplan train DIR --out models/NAME` "
-                     "and pass --model")
+    raise ModelError(_("the shipped default model (models/default/model.skops) was not found next to the "
+                       "riskplan sources ({path}); train one with `riskplan train DIR --out models/NAME` "
+                       "and pass --model").format(path=here.parent))
 
 
 def load_default_model() -> LoadedModel:

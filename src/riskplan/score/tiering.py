@@ -23,6 +23,8 @@ import pandas as pd
 
 from riskplan.domain.calendar import Quarter
 from riskplan.domain.schema import TIERS, Tier
+from riskplan.domain.headers import display_header, display_headers, value_label
+from riskplan.i18n import LANGUAGES, N_, _, language
 from riskplan.io import TableReadError, read_table_text, sha256_file
 from riskplan.load.district import District
 from riskplan.score.baseline import direct_red
@@ -48,8 +50,8 @@ def model_tiers(district: District, quarter: Quarter) -> tuple[pd.DataFrame, dic
         frame = tier_district(district, as_of=quarter.start)
         model_file = default_model_dir() / MODEL_FILE
     except ModelError as exc:
-        raise TieringError(f"cannot tier the district with the scoring model: {exc} "
-                           "(or pass --tiers tiers.csv)") from None
+        raise TieringError(_("cannot tier the district with the scoring model: {error} "
+                             "(or pass --tiers tiers.csv)").format(error=exc)) from None
     return frame, {"source": "model", "as_of": quarter.start.isoformat(), "model": "default",
                    "model_sha256": sha256_file(model_file)}
 
@@ -59,7 +61,9 @@ N_REASONS = 3
 #: "micro enterprise (raises risk)" for a contribution of 0.003 would mislead more than inform.
 MIN_REASON_LOGODDS = 0.05
 #: The one reason of an enterprise no group sets apart from the district reference.
-TYPICAL = "typical of the district: no single factor moves its risk by 5% or more"
+TYPICAL = N_("typical of the district: no single factor moves its risk by 5% or more")
+#: How a reason is marked (translated where shown).
+RAISES, LOWERS = N_("{reason} (raises risk)"), N_("{reason} (lowers risk)")
 
 
 def tier_district(district: District, model: LoadedModel | None = None, as_of: date | None = None) -> pd.DataFrame:
@@ -67,7 +71,8 @@ def tier_district(district: District, model: LoadedModel | None = None, as_of: d
     history date) with `model` (default: the shipped default model).
 
     Columns: enterprise_id, probability, tier (red|orange|yellow|blue), override (0/1),
-    reason_1, reason_2, reason_3. Rows in the enterprises table's order.
+    reason_1, reason_2, reason_3 (in the current language: the catalogs' words). Rows in the
+    enterprises table's order; `tiers_table` gives the frame as written.
     """
     model = model or load_default_model()
     as_of = as_of or default_as_of(district)
@@ -129,6 +134,7 @@ def reason_texts(X: pd.DataFrame, contrib: pd.DataFrame) -> list[list[str]]:
     cols = {g: list(FEATURE_GROUPS[g]) for g in groups}
     arrays = {c: X[c].to_numpy() for c in X.columns}
     memo: dict[tuple, str] = {}
+    raises, lowers, typical = _(RAISES), _(LOWERS), _(TYPICAL)
     out = []
     for i in range(len(values)):
         texts = []
@@ -143,9 +149,9 @@ def reason_texts(X: pd.DataFrame, contrib: pd.DataFrame) -> list[list[str]]:
             if text is None:
                 text = describe_group(g, {c: arrays[c][i] for c in needed})
                 memo[key] = text
-            texts.append(f"{text} ({'raises risk' if v > 0 else 'lowers risk'})")
+            texts.append((raises if v > 0 else lowers).format(reason=text))
         if not texts:
-            texts.append(TYPICAL)
+            texts.append(typical)
         texts += [""] * (N_REASONS - len(texts))
         out.append(texts)
     return out
@@ -158,20 +164,36 @@ def _needed_columns(group: str, cols: list[str]) -> list[str]:
     return cols
 
 
-def tier_counts(tiers: pd.DataFrame, district: District) -> pd.DataFrame:
-    """Count of enterprises per tier per subdistrict (rows), with a TOTAL row."""
-    sub = district.enterprises.set_index("enterprise_id")["subdistrict"]
-    t = tiers.assign(subdistrict=tiers["enterprise_id"].map(sub))
-    table = pd.crosstab(t["subdistrict"], t["tier"]).reindex(columns=[x.value for x in TIERS], fill_value=0)
-    table.loc["TOTAL"] = table.sum()
-    return table
+def tier_counts(tiers: pd.DataFrame, district: District, lang: str | None = None) -> pd.DataFrame:
+    """Count of enterprises per tier per subdistrict (rows), with a total row; tier names, the
+    total row and the index name in the chosen language (红橙黄蓝, 合计; red…, TOTAL)."""
+    with language(lang):
+        sub = district.enterprises.set_index("enterprise_id")["subdistrict"]
+        t = tiers.assign(subdistrict=tiers["enterprise_id"].map(sub))
+        table = pd.crosstab(t["subdistrict"], t["tier"]).reindex(columns=[x.value for x in TIERS], fill_value=0)
+        table.loc[_("TOTAL")] = table.sum()
+        table.columns = pd.Index([value_label("tier", c) for c in table.columns], name=display_header("tiers", "tier"))
+        table.index.name = display_header("enterprises", "subdistrict")
+        return table
+
+
+def tiers_table(tiers: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
+    """The tiers frame as riskplan writes it (tiers.csv): headers and tier names in the chosen
+    language through domain/headers.py (统一社会信用代码, 风险等级 红/橙/黄/蓝 …; the column
+    names and codes in English). Probabilities and every other cell unchanged."""
+    with language(lang):
+        out = tiers.copy()
+        out["tier"] = [value_label("tier", t) for t in out["tier"]]
+        out.columns = display_headers("tiers", out.columns)
+        return out
 
 
 def is_tiers_output(path: Path) -> bool:
-    """A tiers file `riskplan tier` wrote (its columns, in its order): the only kind `tier
-    --force` replaces; a bureau's own tiers file is never overwritten."""
+    """A tiers file `riskplan tier` wrote (its columns, in its order, as written in either
+    language): the only kind `tier --force` replaces; a bureau's own tiers file is never
+    overwritten."""
     try:
-        columns = list(read_table_text(Path(path)).columns)
+        columns = tuple(read_table_text(Path(path)).columns)[:len(TIER_COLUMNS)]
     except (TableReadError, OSError, ValueError):
         return False
-    return tuple(columns[:len(TIER_COLUMNS)]) == TIER_COLUMNS
+    return any(columns == tuple(display_headers("tiers", TIER_COLUMNS, lang)) for lang in LANGUAGES)

@@ -14,6 +14,7 @@ import pandas as pd
 from riskplan.domain.calendar import iso_week, leave_days, weekly_limit
 from riskplan.domain.roster import RosterProblem, required_qualifications
 from riskplan.domain.schema import split_list
+from riskplan.i18n import _
 from riskplan.solve.instance import _EPOCH_ORDINAL, Instance, _empty_home
 from riskplan.solve.rules import cross_area, team_of_certified_inspectors
 
@@ -27,7 +28,7 @@ def compile_problem(problem: RosterProblem) -> Instance:
     weeks = cal.weeks
     week_index = {w: k for k, w in enumerate(weeks)}
     week_of_day = np.array([week_index[iso_week(d)] for d in days], dtype=np.int64)
-    week_days = [[] for _ in weeks]
+    week_days = [[] for _week in weeks]
     for k, w in enumerate(week_of_day):
         week_days[w].append(k)
     day_ord = np.array([d.toordinal() for d in days], dtype=np.int64)
@@ -76,7 +77,8 @@ def compile_problem(problem: RosterProblem) -> Instance:
     erows = ent.drop_duplicates("enterprise_id").set_index("enterprise_id").reindex(ent_ids)
     if erows["subdistrict"].isna().any():
         missing = [e for e, s in zip(ent_ids, erows["subdistrict"]) if pd.isna(s)]
-        raise ValueError(f"requests name enterprises not in the enterprise table: {missing[:5]}")
+        raise ValueError(_("requests name enterprises not in the enterprise table: {enterprises}").format(
+            enterprises=", ".join(map(str, missing[:5]))))
     ent_sub = np.array([sub_index[str(s)] for s in erows["subdistrict"]], dtype=np.int64)
     ent_tier = [str(t) for t in erows["tier"]]
     policy = problem.policy
@@ -88,7 +90,7 @@ def compile_problem(problem: RosterProblem) -> Instance:
         for q in need:
             qual.setdefault(q, np.zeros(I, bool))
 
-    conflict_lists: list[list[int]] = [[] for _ in ent_ids]
+    conflict_lists: list[list[int]] = [[] for _e in ent_ids]
     conf = problem.conflicts
     if conf is not None and len(conf):
         for iid, eid in conf[["inspector_id", "enterprise_id"]].itertuples(index=False):
@@ -97,7 +99,7 @@ def compile_problem(problem: RosterProblem) -> Instance:
                 conflict_lists[k].append(insp_index[iid])
     ent_conflict = [np.array(sorted(set(c)), dtype=np.int64) for c in conflict_lists]
 
-    ent_prev_team: list[tuple[int, ...]] = [() for _ in ent_ids]
+    ent_prev_team: list[tuple[int, ...]] = [() for _e in ent_ids]
     ent_last_past = np.full(len(ent_ids), -10**9, dtype=np.int64)
     past = problem.past_inspections
     if past is not None and len(past):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from riskplan.domain.roster import Roster, RosterProblem
+from riskplan.i18n import _
 
 #: Random days a request tries one by one before the whole window is evaluated at once.
 QUICK_TRIES = 2
@@ -86,5 +87,5 @@ def greedy_roster(problem: RosterProblem, seed: int, *, _instance=None) -> Roste
     for r in left:
         n = int(inst.req_hi[r] - inst.req_lo[r] + 1)
         reasons[r] = diagnose(inst, state, r)[1] if n <= 0 else (
-            "greedy: no day of the window had an eligible team left (see the shortfall report)")
+            _("greedy: no day of the window had an eligible team left (see the shortfall report)"))
     return build_roster(inst, state, reasons)

@@ -7,6 +7,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from riskplan.i18n import N_
 from riskplan.solve.instance import Instance
 from riskplan.solve.objective import load_targets
 from riskplan.solve.progress import _check_deadline
@@ -39,7 +40,7 @@ def balance_pass(inst: Instance, state: State, target: np.ndarray, deadline: flo
         loads = state.loads()
         over = [i for i in np.argsort(-(loads - target), kind="stable") if loads[i] - target[i] > 0.5]
         for i in over:
-            _check_deadline(deadline, "balance pass")
+            _check_deadline(deadline, N_("balance pass"))
             i = int(i)
             for d in sorted(days_of[i]):
                 rs = visits_of.get((i, d), [])
@@ -96,7 +97,7 @@ def improve_pass(inst: Instance, state: State, rng: np.random.Generator, deadlin
     for _ in range(rounds):
         improved = 0
         for r in sorted(state.placed):
-            _check_deadline(deadline, "member swaps")
+            _check_deadline(deadline, N_("member swaps"))
             d, team = state.placed[r]
             e = int(inst.req_ent[r])
             s_ = int(inst.ent_sub[e])
@@ -178,7 +179,7 @@ def pair_singles_pass(inst: Instance, state: State, deadline: float, rounds: int
     for _ in range(rounds):
         found = 0
         for (d, s) in sorted(state.stops):
-            _check_deadline(deadline, "pairing single stops")
+            _check_deadline(deadline, N_("pairing single stops"))
             w = int(inst.week_of_day[d])
             st = state.stops.get((d, s), {})
             singles = [i for i in sorted(st) if st[i] == 1]  # i gives v1 away: any day load
@@ -266,7 +267,7 @@ def relocate_pass(inst: Instance, state: State, rng: np.random.Generator, deadli
     target = load_targets(inst, int(loads.sum()))
     moves = 0
     for r in sorted(state.placed):
-        _check_deadline(deadline, "relocation")
+        _check_deadline(deadline, N_("relocation"))
         d, team = state.placed[r]
         e = int(inst.req_ent[r])
         s_ = int(inst.ent_sub[e])

@@ -8,6 +8,8 @@ from __future__ import annotations
 import time
 from typing import Callable
 
+from riskplan.i18n import _
+
 Progress = Callable[[str], None]
 
 
@@ -21,7 +23,7 @@ class _Reporter:
 
 
 def _check_deadline(deadline: float, where: str) -> None:
-    """Work is bounded by counts, never cut short by the clock (that would make the roster
+    """`where` is a step's name marked with N_ (translated here). Work is bounded by counts, never cut short by the clock (that would make the roster
     depend on machine speed): past the deadline the solve is abandoned for the greedy roster."""
     if time.perf_counter() > deadline:
-        raise TimeoutError(f"time limit reached in {where}")
+        raise TimeoutError(_("time limit reached in {where}").format(where=_(where)))

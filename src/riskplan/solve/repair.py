@@ -8,6 +8,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from riskplan.i18n import N_
 from riskplan.solve.instance import Instance
 from riskplan.solve.progress import _check_deadline
 from riskplan.solve.rules import (
@@ -38,7 +39,7 @@ def repair(inst: Instance, state: State, rng: np.random.Generator, todo: list[in
     displaced: list[int] = []
     expensive = replans = 0
     for r in todo:
-        _check_deadline(deadline, "repair")
+        _check_deadline(deadline, N_("repair"))
         e = int(inst.req_ent[r])
         s = int(inst.ent_sub[e])
         days = [int(d) for d in feasible_days(inst, state, r)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from riskplan.domain.roster import PlacedVisit, Roster, Unplaced
+from riskplan.i18n import _
 from riskplan.solve.instance import Instance
 from riskplan.solve.rules import required_qualifications_held
 from riskplan.solve.state import State
@@ -20,7 +21,8 @@ def build_roster(inst: Instance, state: State, reasons: dict[int, str]) -> Roste
     for r, (d, team) in state.placed.items():
         e = int(inst.req_ent[r])
         if len(set(team)) != inst.team_size or not required_qualifications_held(inst, e, team):
-            raise RuntimeError(f"internal error: visit {inst.requests[r].visit_id} got an invalid team {team}")
+            raise RuntimeError(_("internal error: visit {visit_id} got an invalid team {team}").format(
+                visit_id=inst.requests[r].visit_id, team=team))
         visits.append(PlacedVisit(inst.requests[r], inst.days[d], tuple(sorted(inst.insp_ids[i] for i in team))))
     visits.sort(key=lambda v: (v.date, v.request.visit_id))
     unplaced = [Unplaced(inst.requests[r], reasons[r]) for r in sorted(reasons, key=lambda r: (

@@ -9,6 +9,7 @@ from collections import defaultdict
 import numpy as np
 
 from riskplan.domain.roster import RosterProblem, SolveResult
+from riskplan.i18n import N_, _
 from riskplan.solve.compile import compile_problem
 from riskplan.solve.days import place_week
 from riskplan.solve.objective import load_targets, objective_bound, soft_objective
@@ -56,20 +57,22 @@ def solve_roster(
     deadline = t0 + time_limit
     compiled = None
     try:
-        report("compiling the problem")
+        report(_("compiling the problem"))
         inst = compiled = compile_problem(problem)
-        report(f"{len(inst.requests)} requests ({int(inst.req_mandatory.sum())} mandatory), "
-               f"{inst.I} inspectors, {inst.D} working days")
+        report(_("{requests} requests ({mandatory} mandatory), {inspectors} inspectors, {days} working days").format(
+            requests=len(inst.requests), mandatory=int(inst.req_mandatory.sum()), inspectors=inst.I, days=inst.D))
         rng = np.random.default_rng([int(seed), 0x5017E])
         classes = request_classes(inst)
         det = deterministic_time if deterministic_time is not None else min(10.0, 0.5 + 0.002 * len(classes) * inst.W)
         wall = max(1.0, min(time_limit * 0.6, time_limit - (time.perf_counter() - t0) - 1.0))
-        report(f"phase 1 week plan: {len(classes)} request classes x {inst.W} weeks")
+        report(_("phase 1 week plan: {classes} request classes x {weeks} weeks").format(
+            classes=len(classes), weeks=inst.W))
         quota, status, p1_obj = plan_weeks(inst, classes, seed, det, max(wall, 2 * det), report, num_workers)
         if not quota and status not in ("OPTIMAL", "FEASIBLE"):
-            raise _NoWeekPlan(f"phase 1 found no week plan ({status})")
+            raise _NoWeekPlan(_("phase 1 found no week plan ({status})").format(status=status))
         merged = merge_lone_visits(inst, classes, quota)
-        report(f"phase 1 week plan: {status}, {sum(quota.values())} visits planned, {merged} lone visits merged")
+        report(_("phase 1 week plan: {status}, {planned} visits planned, {merged} lone visits merged").format(
+            status=status, planned=sum(quota.values()), merged=merged))
         week_req = assign_weeks(inst, classes, quota, rng)
         state = State(inst)
         planned = len(week_req)
@@ -82,20 +85,20 @@ def solve_roster(
         failed: list[int] = []
         state.even_weeks(True)
         for w in range(inst.W):
-            _check_deadline(deadline, "phase 2")
+            _check_deadline(deadline, N_("phase 2"))
             weights = _load_weights(inst, state, target, cum[:, w])
             failed += place_week(inst, state, rng, w, reqs_by_week.get(w, []), weights)
         paired = pair_singles_pass(inst, state, deadline, plain=True)
-        report(f"phase 2 days and teams: {len(state.placed)} placed, {paired} one-visit trips paired, "
-               f"{len(failed)} to repair")
+        report(_("phase 2 days and teams: {placed} placed, {paired} one-visit trips paired, {failed} to repair")
+               .format(placed=len(state.placed), paired=paired, failed=len(failed)))
         state.even_weeks(False)
         not_planned = [r for r in range(len(inst.requests)) if r not in week_req]
         weights = _load_weights(inst, state, target, np.ones(inst.I))
         hopeless = set(not_planned) if status == "OPTIMAL" else set()
         left = repair(inst, state, rng, failed + not_planned, weights, deadline, hopeless)
         n_mand_left = int(sum(inst.req_mandatory[r] for r in left))
-        report(f"phase 3 repair: {len(state.placed)} placed, {n_mand_left} mandatory and "
-               f"{len(left) - n_mand_left} drawn unplaced")
+        report(_("phase 3 repair: {placed} placed, {mandatory} mandatory and {drawn} drawn unplaced").format(
+            placed=len(state.placed), mandatory=n_mand_left, drawn=len(left) - n_mand_left))
         paired += pair_singles_pass(inst, state, deadline, plain=True)
         target = load_targets(inst, inst.team_size * len(state.placed))
         moves = balance_pass(inst, state, target, deadline)
@@ -104,7 +107,7 @@ def solve_roster(
             target = load_targets(inst, inst.team_size * len(state.placed))
             moves += balance_pass(inst, state, target, deadline)
         moved = swaps = 0
-        for _ in range(3):  # alternate until neither finds anything
+        for _round in range(3):  # alternate until neither finds anything
             m1 = relocate_pass(inst, state, rng, deadline)
             m2 = improve_pass(inst, state, rng, deadline)
             m2 += pair_singles_pass(inst, state, deadline)
@@ -113,8 +116,10 @@ def solve_roster(
                 break
         obj = soft_objective(inst, state.placed)
         bound = objective_bound(inst, state.placed)
-        report(f"phase 3 polish: {moves} day swaps, {moved} visits moved to shared days, {swaps} member swaps; objective {obj['total']:.0f} "
-               f"(travel {obj['travel']:.0f}, balance {obj['balance']:.1f}), bound {bound['total']:.1f}")
+        report(_("phase 3 polish: {moves} day swaps, {moved} visits moved to shared days, {swaps} member swaps; "
+                 "objective {total} (travel {travel}, balance {balance}), bound {bound}").format(
+            moves=moves, moved=moved, swaps=swaps, total=f"{obj['total']:.0f}", travel=f"{obj['travel']:.0f}",
+            balance=f"{obj['balance']:.1f}", bound=f"{bound['total']:.1f}"))
         from riskplan.solve.shortfall import diagnose
 
         reasons = {r: diagnose(inst, state, r)[1] for r in left}
@@ -132,14 +137,15 @@ def solve_roster(
                            objective, bound["total"], time.perf_counter() - t0, shortfall)
     except (KeyboardInterrupt, TimeoutError) as exc:
         reason = _fallback_reason(exc)
-        report(f"falling back to the greedy roster ({reason}): {type(exc).__name__} {exc}")
+        report(_("falling back to the greedy roster ({reason}): {error}").format(
+            reason=_(reason), error=f"{type(exc).__name__} {exc}"))
         g0 = time.perf_counter()
         inst = compiled if compiled is not None else compile_problem(problem)
         roster = greedy_roster(problem, seed, _instance=inst)
         st = state_from_roster(inst, roster)
         obj = soft_objective(inst, st.placed)
         bound = objective_bound(inst, st.placed)
-        report(f"greedy roster in {time.perf_counter() - g0:.2f}s")
+        report(_("greedy roster in {seconds} s").format(seconds=f"{time.perf_counter() - g0:.2f}"))
         objective = dict(obj)
         objective.update({f"bound_{k}": v for k, v in bound.items()})
         return SolveResult(roster, "GREEDY_FALLBACK", objective, bound["total"], time.perf_counter() - t0,
@@ -155,7 +161,7 @@ def _fallback_reason(exc: BaseException) -> str:
     """The key of FALLBACK_REASONS for what stopped the solve, so plan.json can tell a user's
     interrupt from the time limit."""
     if isinstance(exc, KeyboardInterrupt):
-        return "user interrupt"
+        return N_("user interrupt")
     if isinstance(exc, _NoWeekPlan):
-        return "no week plan"
-    return "time limit"
+        return N_("no week plan")
+    return N_("time limit")

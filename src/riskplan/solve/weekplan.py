@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from riskplan.domain.obligation_kinds import rule_of
+from riskplan.i18n import N_, _
 from riskplan.solve.instance import Instance
 from riskplan.solve.progress import _Reporter
 from riskplan.solve.rules import (
@@ -214,7 +215,7 @@ def plan_weeks(inst: Instance, classes: list[RequestClass], seed: int, det_time:
     """
     from ortools.sat.python import cp_model
 
-    model, x, _ = build_week_model(inst, classes, soft_terms=False)
+    model, x, _slack = build_week_model(inst, classes, soft_terms=False)
     n_drawn = sum(len(c.members) for c in classes if not c.mandatory)
     w_drawn = 3 * inst.team_size + 2
     w_mand = w_drawn * (n_drawn + 1) + 1
@@ -228,13 +229,14 @@ def plan_weeks(inst: Instance, classes: list[RequestClass], seed: int, det_time:
             self.stage, self.stop_at, self.full = stage, stop_at, False
 
         def on_solution_callback(self):
-            report(f"phase 1 week plan ({self.stage}): objective {self.ObjectiveValue():.0f} "
-                   f"(bound {self.BestObjectiveBound():.0f})")
+            report(_("phase 1 week plan ({stage}): objective {objective} (bound {bound})").format(
+                stage=_(self.stage), objective=f"{self.ObjectiveValue():.0f}",
+                bound=f"{self.BestObjectiveBound():.0f}"))
             if self.stop_at is not None and self.ObjectiveValue() >= self.stop_at - 0.5:
                 self.full = True
                 self.StopSearch()
 
-    cb = Stage("placements", ceiling)
+    cb = Stage(N_("placements"), ceiling)
     status = solver.Solve(model, cb)
     name = "OPTIMAL" if cb.full else solver.StatusName(status)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -248,12 +250,12 @@ def plan_weeks(inst: Instance, classes: list[RequestClass], seed: int, det_time:
     # stage B: travel and load terms with the totals fixed; stage C adds the lone-visit
     # penalty (one boolean per subdistrict-week), hinted with B and without presolve, which
     # is what keeps those booleans affordable
-    stages = (("travel and load", False, min(4.0, max(0.1, det_time / 2)), True),
-              ("lone visits", True, min(3.0, max(0.1, det_time / 4)), False))
+    stages = ((N_("travel and load"), False, min(4.0, max(0.1, det_time / 2)), True),
+              (N_("lone visits"), True, min(3.0, max(0.1, det_time / 4)), False))
     for label, singles, det, presolve in stages:
         if singles and inst.day_limit < 2:
             continue
-        model_b, x_b, _ = build_week_model(inst, classes, fixed_totals=dict(totals), singles_penalty=singles)
+        model_b, x_b, _slack_b = build_week_model(inst, classes, fixed_totals=dict(totals), singles_penalty=singles)
         for k, v in x_b.items():
             model_b.AddHint(v, quota.get(k, 0))
         solver_b = _solver_params(seed, det, wall)
@@ -337,7 +339,7 @@ def assign_weeks(inst: Instance, classes: list[RequestClass], quota: dict[tuple[
     # enterprises with several visits first (their spacing is the constraint), then at random
     ents = sorted(per_ent)
     rnd = rng.random(len(ents))
-    ents = [e for _, _, e in sorted(zip([-len(per_ent[e]) for e in ents], rnd, ents))]
+    ents = [e for _n, _r, e in sorted(zip([-len(per_ent[e]) for e in ents], rnd, ents))]
     gap = inst.min_gap
     for mandatory_pass in (True, False):
         for e in ents:

@@ -12,6 +12,7 @@ import pandas as pd
 
 from riskplan.domain.calendar import Quarter
 from riskplan.domain.policy import DEFAULT_POLICY_TOML
+from riskplan.i18n import _
 from riskplan.io import frame_to_csv_bytes
 from riskplan.outputs import atomic_output_dir, refuse_existing
 from riskplan.synth.capacity import _calibrate_capacity, estimate_demand, quarter_supply
@@ -95,17 +96,20 @@ class SyntheticDistrict:
         n_parks = int(ent["subdistrict"].drop_duplicates().str.endswith("工业园区").sum())
         shares = self.tier_shares()
         cap = self.capacity
-        return (
-            f"{len(ent):,} enterprises in {n_sub - n_parks} subdistricts + {n_parks} parks "
-            f"({ent['grid'].nunique()} grids); {len(self.accidents):,} accidents and "
-            f"{len(self.inspections):,} inspections over {self.years} years to {self.end}; "
-            f"{len(self.inspectors)} inspectors ({int(self.inspectors['certified'].sum())} certified).\n"
-            f"True tiers (p_event_12m): red {shares['red']:.1%}, orange {shares['orange']:.1%}, "
-            f"yellow {shares['yellow']:.1%}, blue {shares['blue']:.1%}.\n"
-            f"{self.quarter} capacity under the default policy: estimated demand "
-            f"{cap['demand_inspector_visits']:.0f} inspector-visits / supply {cap['supply_inspector_visits']:.0f} "
-            f"= load {cap['load']:.0%} (month 1: {cap['month1_load']:.0%}). Seed {self.seed}."
-        )
+        return _(
+            "{enterprises} enterprises in {subdistricts} subdistricts + {parks} parks ({grids} grids); "
+            "{accidents} accidents and {inspections} inspections over {years} years to {end}; "
+            "{inspectors} inspectors ({certified} certified).\n"
+            "True tiers (p_event_12m): red {red}, orange {orange}, yellow {yellow}, blue {blue}.\n"
+            "{quarter} capacity under the default policy: estimated demand {demand} inspector-visits / "
+            "supply {supply} = load {load} (month 1: {month1}). Seed {seed}.").format(
+            enterprises=f"{len(ent):,}", subdistricts=n_sub - n_parks, parks=n_parks, grids=ent["grid"].nunique(),
+            accidents=f"{len(self.accidents):,}", inspections=f"{len(self.inspections):,}", years=self.years,
+            end=self.end, inspectors=len(self.inspectors), certified=int(self.inspectors["certified"].sum()),
+            red=f"{shares['red']:.1%}", orange=f"{shares['orange']:.1%}", yellow=f"{shares['yellow']:.1%}",
+            blue=f"{shares['blue']:.1%}", quarter=self.quarter, demand=f"{cap['demand_inspector_visits']:.0f}",
+            supply=f"{cap['supply_inspector_visits']:.0f}", load=f"{cap['load']:.0%}",
+            month1=f"{cap['month1_load']:.0%}", seed=self.seed)
 
 
 def _csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
@@ -125,14 +129,14 @@ def make_district(size: str = "S", seed: int = 0, n_enterprises: int | None = No
     """Generate a district in memory (see the module docstring for the mechanism)."""
     size = size.upper()
     if size not in SIZES:
-        raise ValueError(f"size must be one of {', '.join(SIZES)}, got {size!r}")
+        raise ValueError(_("size must be one of {sizes}, got {size}").format(sizes=", ".join(SIZES), size=repr(size)))
     ref_ent, ref_insp = SIZES[size]
     n = int(n_enterprises or ref_ent)
     n_insp = int(n_inspectors or (ref_insp if n_enterprises is None else max(2, round(ref_insp * n / ref_ent))))
     ref_for_n = ref_insp * n / ref_ent
     years = int(years or DEFAULT_YEARS)
     if n < 1 or n_insp < 2 or years < 1:
-        raise ValueError("need at least 1 enterprise, 2 inspectors and 1 year of history")
+        raise ValueError(_("need at least 1 enterprise, 2 inspectors and 1 year of history"))
     rng = np.random.Generator(np.random.PCG64(seed))
 
     ent, areas, raw = _make_enterprises(rng, n)

@@ -1,0 +1,255 @@
+"""The Dask engine riskplan runs on: one place that opens a client and follows tasks.
+
+`open_engine()` gives a local cluster sized to the machine (one single-threaded worker
+process per CPU: the solver is single-threaded by design, for reproducible rosters) that
+listens on the loopback interface only; `open_engine("tcp://host:8786")` uses an existing
+cluster instead. `run_tasks` submits one task per job and follows them: started (a task
+reports itself when a worker begins it), done, crashed (the task raised, or the workers
+running it died `distributed.scheduler.allowed-failures` times), timed out (the client
+cancels it and restarts its worker when it can). A worker that dies mid-task costs only a
+retry: Dask reschedules the task on another worker. Any riskplan work that fans out
+(province runs, what-if sweeps) uses these two functions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from riskplan import __version__
+from riskplan.i18n import _
+
+LOOPBACK = "127.0.0.1"
+TOPIC_PREFIX = "riskplan-tasks-"
+POLL_SECONDS = 0.25
+
+
+class EngineError(RuntimeError):
+    """The cluster cannot be used (unreachable, no workers, another riskplan version there)."""
+
+
+@dataclass
+class Engine:
+    client: Any  # distributed.Client
+    address: str
+    local: bool
+    dashboard: str | None
+
+    @property
+    def workers(self) -> int:
+        return len(self.client.scheduler_info().get("workers", {}))
+
+
+def machine_workers() -> int:
+    """The CPUs this process may use (a container's limit, not the host's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _has_bokeh() -> bool:
+    try:
+        import bokeh  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def dashboard_link(client) -> str | None:
+    """The dashboard's address when the scheduler serves one (it needs bokeh there), else None."""
+    services = client.scheduler_info().get("services", {})
+    if "dashboard" not in services:
+        return None
+    try:
+        served = client.run_on_scheduler(_has_bokeh)
+    except Exception:  # an old or locked-down scheduler: say nothing rather than a wrong address
+        return None
+    return client.dashboard_link if served else None
+
+
+def _riskplan_version() -> str:
+    import riskplan
+
+    return riskplan.__version__
+
+
+@contextlib.contextmanager
+def open_engine(scheduler: str | None = None, workers: int | None = None, *,
+                timeout: float = 30.0) -> Iterator[Engine]:
+    """A client on the given scheduler, or on a new local cluster of `workers` processes
+    (default: one per CPU) on 127.0.0.1; closed (and the local cluster stopped) on exit."""
+    from distributed import Client, LocalCluster
+
+    cluster = None
+    try:
+        if scheduler:
+            try:
+                client = Client(scheduler, timeout=timeout)
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise EngineError(_("cannot reach the Dask scheduler at {address}: {reason}")
+                                  .format(address=scheduler, reason=exc)) from None
+        else:
+            cluster = LocalCluster(n_workers=workers or machine_workers(), threads_per_worker=1, processes=True,
+                                   host=LOOPBACK, dashboard_address=f"{LOOPBACK}:0",
+                                   silence_logs=logging.ERROR)
+            client = Client(cluster, timeout=timeout)
+    except BaseException:
+        if cluster is not None:
+            cluster.close()
+        raise
+    try:
+        try:
+            client.wait_for_workers(1, timeout=timeout)
+        except TimeoutError:
+            raise EngineError(_("the Dask scheduler at {address} has no worker (start one with: dask worker "
+                                "{address})").format(address=client.scheduler.address)) from None
+        versions = client.run(_riskplan_version)
+        other = sorted({v for v in versions.values() if v != __version__})
+        if other:
+            raise EngineError(_("the cluster's workers run riskplan {theirs}, this is riskplan {ours}; install the "
+                                "same version on every worker").format(theirs=", ".join(other), ours=__version__))
+        yield Engine(client, client.scheduler.address, scheduler is None, dashboard_link(client))
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def task_started(topic: str, name: str) -> None:
+    """Called by a task when a worker begins it, so the client can show it running and time it."""
+    from distributed import get_worker
+
+    with contextlib.suppress(ValueError):  # not on a worker (a test calling the task directly)
+        worker = get_worker()
+        worker.log_event(topic, {"name": name, "worker": worker.address})
+
+
+@dataclass
+class Outcome:
+    """How one task ended: state "finished" (with its value), "crashed" or "timed out" (with why)."""
+
+    name: str
+    state: str
+    value: Any = None
+    reason: str = ""
+
+
+@dataclass
+class Progress:
+    """Counts shown while tasks run; `dashboard` when the scheduler serves one."""
+
+    total: int
+    done: int = 0
+    failed: int = 0
+    running: int = 0
+    dashboard: str | None = None
+    last: str = ""
+
+    @property
+    def waiting(self) -> int:
+        return self.total - self.done - self.failed - self.running
+
+
+@dataclass
+class _Started:
+    at: dict[str, tuple[float, str]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self, event) -> None:
+        _stamp, msg = event
+        with self.lock:
+            self.at[msg["name"]] = (time.monotonic(), msg["worker"])
+
+    def get(self, name: str) -> tuple[float, str] | None:
+        with self.lock:
+            return self.at.get(name)
+
+    def names(self) -> set[str]:
+        with self.lock:
+            return set(self.at)
+
+
+def _reason(exc: BaseException) -> str:
+    from distributed import KilledWorker
+
+    if isinstance(exc, KilledWorker):
+        return _("the workers running it died (out of memory or killed) too many times")
+    return f"{type(exc).__name__}: {exc}"
+
+
+def run_tasks(engine: Engine, fn: Callable[[Any, str], Any], jobs: Mapping[str, Any], *,
+              timeout: float | None = None, on_progress: Callable[[Progress], None] | None = None,
+              on_outcome: Callable[[Outcome], None] | None = None,
+              succeeded: Callable[[Any], bool] = lambda value: True) -> dict[str, Outcome]:
+    """Run `fn(job, topic)` for every job (by name) on the engine; `fn` calls
+    `task_started(topic, name)` first. `timeout`: seconds a task may run once started;
+    `succeeded(value)` tells a finished task's failure it reports itself (counted as failed)."""
+    from distributed import wait
+
+    client = engine.client
+    topic = TOPIC_PREFIX + uuid.uuid4().hex
+    started = _Started()
+    client.subscribe_topic(topic, started)
+    token = uuid.uuid4().hex[:8]
+    pending = {client.submit(fn, job, topic, key=f"riskplan-{name}-{token}", pure=False): name
+               for name, job in jobs.items()}
+    progress = Progress(len(jobs), dashboard=engine.dashboard)
+    outcomes: dict[str, Outcome] = {}
+
+    def finish(outcome: Outcome) -> None:
+        outcomes[outcome.name] = outcome
+        if outcome.state == "finished" and succeeded(outcome.value):
+            progress.done += 1
+        else:
+            progress.failed += 1
+        progress.last = outcome.name
+        if on_outcome:
+            on_outcome(outcome)
+
+    shown = None
+    try:
+        while pending:
+            with contextlib.suppress(TimeoutError):
+                wait(list(pending), timeout=POLL_SECONDS, return_when="FIRST_COMPLETED")
+            for future in [f for f in pending if f.done()]:
+                name = pending.pop(future)
+                if future.status == "finished":
+                    finish(Outcome(name, "finished", future.result()))
+                else:
+                    exc = future.exception() if future.status == "error" else None
+                    finish(Outcome(name, "crashed", reason=_reason(exc) if exc else future.status))
+            if timeout is not None:
+                now = time.monotonic()
+                for future, name in list(pending.items()):
+                    begun = started.get(name)
+                    if begun and now - begun[0] > timeout:
+                        pending.pop(future)
+                        future.cancel()
+                        _restart(client, begun[1])
+                        finish(Outcome(name, "timed out", reason=_("still running after {seconds:g} s "
+                                                                   "(--task-timeout)").format(seconds=timeout)))
+            progress.running = len(started.names() & set(pending.values()))
+            state = (progress.done, progress.failed, progress.running)
+            if on_progress and state != shown:
+                shown = state
+                on_progress(progress)
+    finally:
+        for future in pending:
+            future.cancel()
+        with contextlib.suppress(Exception):
+            client.unsubscribe_topic(topic)
+    return outcomes
+
+
+def _restart(client, worker: str) -> None:
+    """Stop a timed-out task for real: restart its worker (needs a nanny; else it runs on, unused)."""
+    with contextlib.suppress(Exception):
+        client.restart_workers([worker], raise_for_error=False)
