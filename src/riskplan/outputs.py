@@ -11,9 +11,11 @@ command restores it and says so (docs/outputs.md).
 from __future__ import annotations
 
 import contextlib
+import datetime
 import glob
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -28,6 +30,26 @@ TABLE_EXTENSIONS = (".csv", ".xlsx")  # the table files a district folder holds
 OUTPUT_KINDS = ("folder", "file")
 #: What callers say a folder holds (`refuse_existing(holds=...)`), translated where shown.
 HOLDS = (N_("a plan"),)
+
+#: A backup riskplan makes of a bureau's file before changing it: `inspections.bak-20270405T101500.xlsx`
+#: (a second one in the same second gets `-2`). The loader skips files named so: a backup is never
+#: read as a second copy of the table.
+BACKUP_STAMP = "%Y%m%dT%H%M%S"
+BACKUP_NAME = re.compile(r"\.bak-\d{8}T\d{6}(-\d+)?$")
+
+
+def backup_path(path: Path, now: datetime.datetime | None = None) -> Path:
+    """Where to back up `path` beside itself; never the name of an existing file."""
+    stamp = (now or datetime.datetime.now()).strftime(BACKUP_STAMP)
+    candidate, n = path.with_name(f"{path.stem}.bak-{stamp}{path.suffix}"), 1
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.stem}.bak-{stamp}-{n}{path.suffix}")
+    return candidate
+
+
+def is_backup(path: Path) -> bool:
+    return BACKUP_NAME.search(Path(path).stem) is not None
 
 
 def _umask() -> int:

@@ -36,8 +36,9 @@ from riskplan.domain.schema import INSPECTIONS, Column, split_list
 from riskplan.export.bureau_table import TableEditError, TableFile, edit_table_file, read_table_file
 from riskplan.i18n import _
 from riskplan.io import find_table, read_csv_text, read_table_text, sha256_file, write_table
+from riskplan.load.cells import Where
 from riskplan.load.district import District, DistrictError, Problem, _check_control_characters, _convert, load_district
-from riskplan.outputs import atomic_write_bytes, restore_interrupted
+from riskplan.outputs import atomic_write_bytes, backup_path, restore_interrupted
 from riskplan.plan.obligations import parse_visit_id
 
 TABLE = "results"
@@ -50,7 +51,6 @@ HISTORY_KEY = "visit_id"
 CORRECTABLE = ("date", "inspectors", "hazards_found", "major_hazards_found", "penalized", "outcome")
 CORRECTIONS_FILE = "inspections_corrections.csv"
 CORRECTIONS_COLUMNS = ("visit_id", "field", "old", "new", "results_file", "results_sha256")
-BACKUP_STAMP = "%Y%m%dT%H%M%S"
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,7 @@ def read_results(path: Path, roster: pd.DataFrame, identity: PlanIdentity | Quar
         return [Problem(p.file, p.message, rows[p.row - 2], p.column) for p in found]
 
     control: list[Problem] = []
-    _check_control_characters(raw.drop(columns="row"), path.name, control)
+    _check_control_characters(raw.drop(columns="row"), Where(TABLE, path.name), {}, control)
     problems = as_shown(control)
     flagged = {(p.row, p.column) for p in problems}
     found: list[Problem] = []
@@ -282,16 +282,6 @@ def history_location(district: District) -> tuple[Path, str | None]:
     if isinstance(source, tuple):  # (file, sheet)
         return Path(source[0]), source[1]
     return Path(getattr(source, "path", source)), getattr(source, "sheet", None) or sheets.get(INSPECTIONS.name)
-
-
-def backup_path(path: Path, now: datetime.datetime | None = None) -> Path:
-    """`inspections.bak-20270405T101500.xlsx` beside the file; never the name of an existing file."""
-    stamp = (now or datetime.datetime.now()).strftime(BACKUP_STAMP)
-    candidate, n = path.with_name(f"{path.stem}.bak-{stamp}{path.suffix}"), 1
-    while candidate.exists():
-        n += 1
-        candidate = path.with_name(f"{path.stem}.bak-{stamp}-{n}{path.suffix}")
-    return candidate
 
 
 def _backup(path: Path, data: bytes) -> Path:

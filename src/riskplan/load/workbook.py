@@ -10,7 +10,8 @@ name, e.g. `区县数据.xlsx` or what `riskplan template` writes), or a mix. Th
   sheets found and the names accepted are reported.
 - Any other workbook is searched for sheets named after tables; its other sheets are ignored.
 - A table found twice (a file and a sheet, two sheets) is an error naming both places.
-- Excel's lock files (`~$…`) and hidden files are skipped.
+- Excel's lock files (`~$…`), hidden files and riskplan's own backups (`inspections.bak-<time>.xlsx`)
+  are skipped.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from riskplan.domain import headers
 from riskplan.i18n import _
 from riskplan.io import TableReadError, workbook_sheets
 from riskplan.load.problems import Problem
+from riskplan.outputs import is_backup
 
 READ_EXTENSIONS = (".csv", ".xlsx")
 
@@ -47,7 +49,7 @@ class TableSource:
 
 def _candidates(folder: Path) -> list[Path]:
     return [p for p in sorted(folder.iterdir(), key=lambda p: p.name)
-            if p.is_file() and p.suffix.lower() in READ_EXTENSIONS and not p.name.startswith(("~$", "."))]
+            if p.is_file() and p.suffix.lower() in READ_EXTENSIONS and not p.name.startswith(("~$", ".")) and not is_backup(p)]
 
 
 def accepted_sheet_names(table: str) -> str:
