@@ -178,7 +178,7 @@ def test_docs_list_the_headers_publish_writes():
     """docs/report.md's table of public headers is the alias table's (both change together)."""
     from pathlib import Path
 
-    from riskplan.export.publish import SHEET_NAMES
+    from riskplan.export.publish import sheet_name
 
     doc = (Path(__file__).resolve().parents[1] / "docs" / "report.md").read_text(encoding="utf-8")
     rows = re.findall(r"^\| (?:`(\w+)` \(([^ ]+) / (\w+)\))? ?\| `(\w+)` \| (\S+) \|$", doc, flags=re.M)
@@ -187,7 +187,7 @@ def test_docs_list_the_headers_publish_writes():
         if name:
             table = name
             with i18n.language("zh"):
-                assert zh_sheet == i18n._(SHEET_NAMES[name]) and en_sheet == SHEET_NAMES[name]
+                assert zh_sheet == sheet_name(name) and en_sheet == name
         listed.setdefault(table, []).append((column, header))
     assert set(listed) == {"drawn", "quotas", "sampling_frame", "results"}
     for name, pairs in listed.items():

@@ -286,11 +286,6 @@ def test_tiers_in_chinese_read_back(tmp_path, sample):
     frame = tier_district(sample)
     path = tmp_path / "tiers.csv"
     path.write_text(tiers_table(frame, "zh").to_csv(index=False), encoding="utf-8")
-    try:
-        back = load_tiers_csv(path, sample)
-    except DistrictError as exc:
-        if "missing required column" in str(exc):
-            pytest.xfail("load/tiers.py on this branch does not read Chinese headers yet (issue #19, zh-input)")
-        raise
+    back = load_tiers_csv(path, sample)
     assert list(back["tier"]) == list(frame["tier"])
     assert list(back["enterprise_id"]) == list(frame["enterprise_id"])

@@ -54,9 +54,15 @@ PUBLIC_COLUMNS = {
 #: The alias-table name (riskplan.domain.headers.HEADERS) of each public table, for its headers.
 HEADER_TABLE = {"drawn": "drawn", "quotas": "quotas", "sampling_frame": "sampling_frame",
                 "results": "public_results"}
-#: The sheet of each public table in the workbook (English: the table's name).
-SHEET_NAMES = {"drawn": N_("drawn"), "quotas": N_("quotas"), "sampling_frame": N_("sampling_frame"),
-               "results": N_("results")}
+#: The public tables, in the order of the workbook's sheets.
+SHEET_NAMES = ("drawn", "quotas", "sampling_frame", "results")
+
+
+def sheet_name(table: str) -> str:
+    """The sheet of a public table in the workbook, in the current language (English: the table's
+    name). A context of its own: "drawn" is also a word in other messages."""
+    return {"drawn": pgettext("sheet", "drawn"), "quotas": pgettext("sheet", "quotas"),
+            "sampling_frame": pgettext("sheet", "sampling_frame"), "results": pgettext("sheet", "results")}[table]
 
 #: Check items (检查事项) by the hazard that calls for them; "general" applies to everyone.
 CHECK_ITEMS = {
@@ -219,7 +225,7 @@ def _plan_document(district_dir: Path, plan_dir: Path) -> PublicDocument:
         Section(_("How to reproduce the draw"), pairs=pairs),
         Section(_("Sampling frame (eligible enterprises per tier and subdistrict)"),
                 text=_("The full sampling frame is in sampling_frame.csv and the “{sheet}” sheet of the Excel "
-                       "file.").format(sheet=_(SHEET_NAMES["sampling_frame"]))),
+                       "file.").format(sheet=sheet_name("sampling_frame"))),
     ]
     return PublicDocument(
         stem="spot_check_plan", title=_("{quarter} double-random spot-check plan (work safety)").format(quarter=quarter),
@@ -349,4 +355,4 @@ def publish(district_dir: Path, plan_dir: Path, stage: str, out_dir: Path, lang:
 def _workbook(doc: PublicDocument) -> bytes:
     """The tables as one workbook, sheets and headers in the current language; the same
     document gives the same bytes."""
-    return sheets_to_xlsx_bytes({_(SHEET_NAMES[name]): _labelled(table, name) for name, table in doc.tables.items()})
+    return sheets_to_xlsx_bytes({sheet_name(name): _labelled(table, name) for name, table in doc.tables.items()})

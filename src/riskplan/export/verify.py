@@ -258,7 +258,8 @@ def _check_derived_frame(result: DrawVerification, public_dir: Path, district: D
     from riskplan.check.obligations import derive_obligations
 
     if tiers is None:
-        result.notes.append(f"the sampling frame was not re-derived from the district: {tiers_problem}")
+        result.notes.append(_("the sampling frame was not re-derived from the district: {problem}").format(
+            problem=tiers_problem))
         return
     series = tiers.set_index("enterprise_id")["tier"]
     try:
