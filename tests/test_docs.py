@@ -81,3 +81,27 @@ def test_docs_stand_alone():
     index = (DOCS / "README.md").read_text(encoding="utf-8")
     for name in ("policy.md", "obligations.md", "rules.md", "draw.md", "tiers.md"):
         assert (DOCS / name).exists() and f"({name})" in index
+
+
+def test_excel_md_lists_the_alias_table():
+    """docs/excel.md's header and value tables are the alias table's, row for row: a name added
+    to riskplan/domain/headers.py without the page (or the other way round) fails here."""
+    from riskplan.domain import headers
+
+    text = (DOCS / "excel.md").read_text(encoding="utf-8")
+    sections = re.split(r"^### ", text, flags=re.M)[1:]
+    tables = {}
+    for section in sections:
+        title, _, body = section.partition("\n")
+        rows = re.findall(r"^\| `([\w ]+)` \| (.+) \|$", body, flags=re.M)
+        tables[title] = {key: tuple(v.strip() for v in value.split(", ")) for key, value in rows}
+    for table in ("enterprises", "accidents", "inspections", "inspectors", "leave", "conflicts", "pinned", "tiers"):
+        title = next(t for t in tables if t.startswith(f"`{table}` "))
+        assert tables[title] == headers.HEADERS[table], table
+        assert title.endswith(", ".join(headers.TABLE_NAMES[table])), table
+    for values, heading in (("size_class", "`size_class`"), ("hazchem", "`hazchem`"), ("severity", "`severity`"),
+                            ("flag", "yes/no"), ("standardization_grade", "`standardization_grade`"),
+                            ("major_hazard_level", "`major_hazard_level`"), ("qualification", "`qualifications`"),
+                            ("tier", "`tier`")):
+        title = next(t for t in tables if t.startswith(heading))
+        assert tables[title] == headers.VALUES[values], values

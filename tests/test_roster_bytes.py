@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -34,7 +35,10 @@ def library_versions() -> dict[str, str]:
 
 
 def _riskplan(*args: str) -> None:
-    subprocess.run([sys.executable, "-c", "from riskplan.cli import main; main()", *args], check=True, capture_output=True, cwd=REPO)
+    """The plan files in English (their headers and values are in the language chosen), whether run
+    by pytest or by `--record` from a shell whose default is Chinese."""
+    env = {**os.environ, "RISKPLAN_LANG": "en"}
+    subprocess.run([sys.executable, "-m", "riskplan", *args], check=True, capture_output=True, cwd=REPO, env=env)
 
 
 def plan_fingerprint(work: Path, size: str | None, synth_seed: int, plan_seed: int) -> dict[str, str]:

@@ -32,6 +32,9 @@ from riskplan.solve.weekplan import (
     request_classes,
 )
 
+#: CP-SAT's status of the week plan, as the progress line says it.
+WEEK_PLAN_STATUS = {"OPTIMAL": N_("optimal"), "FEASIBLE": N_("feasible (not proven optimal)")}
+
 
 def solve_roster(
     problem: RosterProblem,
@@ -72,7 +75,7 @@ def solve_roster(
             raise _NoWeekPlan(_("phase 1 found no week plan ({status})").format(status=status))
         merged = merge_lone_visits(inst, classes, quota)
         report(_("phase 1 week plan: {status}, {planned} visits planned, {merged} lone visits merged").format(
-            status=status, planned=sum(quota.values()), merged=merged))
+            status=_(WEEK_PLAN_STATUS[status]) if status in WEEK_PLAN_STATUS else status, planned=sum(quota.values()), merged=merged))
         week_req = assign_weeks(inst, classes, quota, rng)
         state = State(inst)
         planned = len(week_req)
