@@ -46,6 +46,39 @@ def english_unless_asked(monkeypatch):
     yield
     i18n.set_language(None)
 
+
+@pytest.fixture
+def chinese(monkeypatch):
+    """What a bureau's clerk gets: no language asked for anywhere (no RISKPLAN_LANG, no locale)."""
+    for var in (i18n.ENV_VAR, "LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
+        monkeypatch.delenv(var, raising=False)
+    i18n.set_language(None)
+    assert i18n.get_language() == "zh"
+
+
+def visible_text(html: str) -> str:
+    """The text a reader of a page sees: not scripts, styles or attribute values."""
+    from html.parser import HTMLParser
+
+    class Text(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.parts, self.skip = [], 0
+
+        def handle_starttag(self, tag, attrs):
+            self.skip += tag in ("style", "script")
+
+        def handle_endtag(self, tag):
+            self.skip -= tag in ("style", "script")
+
+        def handle_data(self, data):
+            if not self.skip:
+                self.parts.append(data)
+
+    parser = Text()
+    parser.feed(html)
+    return " ".join(parser.parts)
+
 ENTERPRISE_DEFAULTS: dict[str, Any] = {
     "name": "", "subdistrict": "A", "grid": "G1", "industry": "manufacturing",
     "size_class": "small", "employees": 20, "lat": 29.87, "lon": 121.54, "hazchem": "none",

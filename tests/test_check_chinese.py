@@ -24,14 +24,6 @@ from riskplan.pipeline import run_plan
 CJK = re.compile(r"[\u3400-\u9fff]")
 
 
-@pytest.fixture
-def chinese(monkeypatch):
-    """A user who chose nothing: riskplan's default language."""
-    for var in (i18n.ENV_VAR, "LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
-        monkeypatch.delenv(var, raising=False)
-    i18n.set_language(None)
-
-
 @pytest.fixture(scope="module")
 def base(tmp_path_factory):
     return build_base(tmp_path_factory.mktemp("base"))

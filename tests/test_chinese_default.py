@@ -14,12 +14,12 @@ import os
 import re
 import subprocess
 import sys
-from html.parser import HTMLParser
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
+from conftest import visible_text
 
 from riskplan.domain.headers import VALUES, display_headers
 
@@ -56,29 +56,8 @@ def english_left(text: str, *paths: Path) -> list[str]:
     return [w for w in ENGLISH_WORD.findall(text) if w.lower() not in ALLOWED]
 
 
-class _Text(HTMLParser):
-    """The text a reader sees (not scripts, styles or attribute values)."""
-
-    def __init__(self):
-        super().__init__()
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag, attrs):
-        self._skip += tag in ("script", "style")
-
-    def handle_endtag(self, tag):
-        self._skip -= tag in ("script", "style")
-
-    def handle_data(self, data):
-        if not self._skip:
-            self.parts.append(data)
-
-
-def visible_text(path: Path) -> str:
-    parser = _Text()
-    parser.feed(path.read_text(encoding="utf-8"))
-    return " ".join(parser.parts)
+def page_text(path: Path) -> str:
+    return visible_text(path.read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +134,7 @@ def test_workbooks_have_chinese_sheets_by_default(quarter):
 def test_the_report_and_the_public_page_read_chinese_by_default(quarter):
     work, _printed = quarter["zh"]
     for page in (work / "report.html", work / "public" / "spot_check_plan.html"):
-        text = visible_text(page)
+        text = page_text(page)
         assert len(CJK.findall(text)) > 200, page.name
         assert english_left(text, work, SAMPLE) == [], page.name
         assert re.search(r'<html lang="zh', page.read_text(encoding="utf-8")), page.name
@@ -164,7 +143,7 @@ def test_the_report_and_the_public_page_read_chinese_by_default(quarter):
     names = set(pd.read_csv(SAMPLE / "enterprises.csv", dtype=str)["name"])
     inspectors = set(pd.read_csv(SAMPLE / "inspectors.csv", dtype=str)["name"])
     for page in (work / "report.html", work / "public" / "spot_check_plan.html"):
-        text = visible_text(page)
+        text = page_text(page)
         for name in sorted(subdistricts | names | inspectors, key=len, reverse=True):
             text = text.replace(name, "")
         assert not CJK.search(text), (page.name, CJK.findall(text)[:10])

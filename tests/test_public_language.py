@@ -12,6 +12,7 @@ import re
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from conftest import visible_text
 from openpyxl import load_workbook
 from test_district import CODE_B
 from test_publish import district, plan_dir, read_public  # noqa: F401  (fixtures)
@@ -25,38 +26,7 @@ CJK = re.compile(r"[\u3400-\u9fff]")
 PLAN_TABLES = ("drawn", "quotas", "sampling_frame")
 
 
-@pytest.fixture()
-def chinese_default(monkeypatch):
-    """No language asked for anywhere: what a bureau's clerk gets."""
-    for var in (i18n.ENV_VAR, "LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
-        monkeypatch.delenv(var, raising=False)
-    i18n.set_language(None)
-
-
-def visible_text(html: str) -> str:
-    from html.parser import HTMLParser
-
-    class Text(HTMLParser):
-        def __init__(self):
-            super().__init__()
-            self.parts, self.skip = [], 0
-
-        def handle_starttag(self, tag, attrs):
-            self.skip += tag in ("style", "script")
-
-        def handle_endtag(self, tag):
-            self.skip -= tag in ("style", "script")
-
-        def handle_data(self, data):
-            if not self.skip:
-                self.parts.append(data)
-
-    parser = Text()
-    parser.feed(html)
-    return " ".join(parser.parts)
-
-
-def test_publish_writes_chinese_by_default(chinese_default, district, plan_dir, tmp_path):  # noqa: F811
+def test_publish_writes_chinese_by_default(chinese, district, plan_dir, tmp_path):  # noqa: F811
     public = tmp_path / "public"
     publish(district, plan_dir, "plan", public)
     for table in PLAN_TABLES:
@@ -155,7 +125,7 @@ def test_public_finding_wording(counts, lang, expected):
     assert public_finding(*counts, lang=lang) == expected
 
 
-def test_publish_command_is_chinese_by_default_and_english_with_lang(chinese_default, district, plan_dir,  # noqa: F811
+def test_publish_command_is_chinese_by_default_and_english_with_lang(chinese, district, plan_dir,  # noqa: F811
                                                                      tmp_path):
     from riskplan.cli import main
 

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 from conftest import QUARTER, default_enterprises, default_inspectors
-from test_public_language import visible_text
+from conftest import visible_text
 
 import riskplan.export.report as report
 from riskplan import i18n
@@ -25,14 +25,6 @@ CJK = re.compile(r"[\u3400-\u9fff]")
 SUBDISTRICTS = {"A": "南门街道", "B": "西门街道"}
 #: ASCII words a Chinese page may show: the program's name, codes and units, not sentences.
 ALLOWED_ASCII = {"riskplan", "ISO", "SHA"}
-
-
-@pytest.fixture()
-def chinese_default(monkeypatch):
-    """No language asked for anywhere: what a bureau's clerk gets."""
-    for var in (i18n.ENV_VAR, "LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
-        monkeypatch.delenv(var, raising=False)
-    i18n.set_language(None)
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +66,7 @@ def chart_texts(monkeypatch) -> list[list[str]]:
     return seen
 
 
-def test_report_is_chinese_by_default_without_an_english_sentence(chinese_default, chinese_plan, monkeypatch):
+def test_report_is_chinese_by_default_without_an_english_sentence(chinese, chinese_plan, monkeypatch):
     district, out = chinese_plan
     figures = chart_texts(monkeypatch)
     html = build_report(district.path, out)
@@ -110,7 +102,7 @@ def test_report_in_english_on_request(chinese_plan, monkeypatch):
     assert not any(CJK.search(t.translate({ord(c): None for c in data_names})) for t in labels), labels
 
 
-def test_report_command_follows_lang(chinese_default, chinese_plan, tmp_path):
+def test_report_command_follows_lang(chinese, chinese_plan, tmp_path):
     from riskplan.cli import main
 
     district, out = chinese_plan
@@ -148,7 +140,7 @@ def test_a_latin_only_font_would_miss_the_glyphs():
     assert any("missing from font" in str(w.message) for w in caught)
 
 
-def test_no_cjk_font_warns_once_in_chinese(chinese_default, chinese_plan, monkeypatch, tmp_path):
+def test_no_cjk_font_warns_once_in_chinese(chinese, chinese_plan, monkeypatch, tmp_path):
     from riskplan.cli import main
 
     district, out = chinese_plan

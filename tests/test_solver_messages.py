@@ -22,15 +22,6 @@ from riskplan.solve.solve import solve_roster
 CJK = re.compile(r"[\u3400-\u9fff]")
 
 
-@pytest.fixture
-def chinese(monkeypatch):
-    """The default a user gets: no language asked for."""
-    for var in (i18n.ENV_VAR, "LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
-        monkeypatch.delenv(var, raising=False)
-    i18n.set_language(None)
-    assert i18n.get_language() == "zh"
-
-
 @pytest.fixture(scope="module")
 def starved():
     p = starved_in_february()

@@ -16,12 +16,6 @@ from riskplan.export.district_template import template_bytes, write_template
 from riskplan.load.district import DistrictError, load_district
 
 
-@pytest.fixture
-def chinese(monkeypatch):
-    monkeypatch.delenv("RISKPLAN_LANG")
-    i18n.set_language(None)
-
-
 def validations(sheet) -> dict[str, list[str]]:
     """header -> the drop-down values of its column."""
     titles = {cell.column_letter: cell.value for cell in sheet[1]}

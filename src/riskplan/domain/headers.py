@@ -26,6 +26,19 @@ from riskplan.i18n import get_language
 _ENTERPRISE_ID = ("统一社会信用代码", "社会信用代码", "信用代码", "企业编号", "单位编号", "企业代码")
 _INSPECTOR_ID = ("执法人员编号", "工号", "执法证号", "人员编号")
 
+#: The columns a planned and an unplaced visit share (roster.csv, unplaced.csv).
+_VISIT_REQUEST: dict[str, tuple[str, ...]] = {
+    "visit_id": ("检查编号",),
+    "enterprise_id": _ENTERPRISE_ID,
+    "enterprise_name": ("企业名称", "单位名称"),
+    "subdistrict": ("所属街道", "街道"),
+    "tier": ("风险等级",),
+    "basis": ("检查类别", "检查依据"),
+    "obligations": ("检查事由",),
+    "window_start": ("最早日期", "窗口开始"),
+    "window_end": ("最晚日期", "窗口结束"),
+}
+
 #: table -> column -> Chinese headers (the first is what riskplan writes).
 HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
     # ---- a district's own tables (the input contract, riskplan.domain.schema)
@@ -153,15 +166,7 @@ HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
         "at_floor": ("处于最低入选概率的比例",),
     },
     "roster": {
-        "visit_id": ("检查编号",),
-        "enterprise_id": _ENTERPRISE_ID,
-        "enterprise_name": ("企业名称", "单位名称"),
-        "subdistrict": ("所属街道", "街道"),
-        "tier": ("风险等级",),
-        "basis": ("检查类别", "检查依据"),
-        "obligations": ("检查事由",),
-        "window_start": ("最早日期", "窗口开始"),
-        "window_end": ("最晚日期", "窗口结束"),
+        **_VISIT_REQUEST,
         "date": ("检查日期", "日期"),
         "inspectors": ("执法人员", "检查人员"),
     },
@@ -191,15 +196,7 @@ HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
         "suggestion": ("建议",),
     },
     "unplaced": {
-        "visit_id": ("检查编号",),
-        "enterprise_id": _ENTERPRISE_ID,
-        "enterprise_name": ("企业名称", "单位名称"),
-        "subdistrict": ("所属街道", "街道"),
-        "tier": ("风险等级",),
-        "basis": ("检查类别", "检查依据"),
-        "obligations": ("检查事由",),
-        "window_start": ("最早日期", "窗口开始"),
-        "window_end": ("最晚日期", "窗口结束"),
+        **_VISIT_REQUEST,
         "reason": ("未安排原因", "原因"),
     },
     # ---- the province run (riskplan.province): the districts listing and the province summary
