@@ -28,6 +28,7 @@ RANK = {
     "riskplan.analysis": 8,
     "riskplan.province": 9,
     "riskplan.cli": 10,
+    "riskplan.__main__": 11,  # `python -m riskplan`: the command line itself
 }
 #: What the checker may share with the rest of the package: input loading, the policy model and
 #: plain vocabulary (tier names, table specs, roster types). Nothing that derives obligations,

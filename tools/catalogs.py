@@ -105,6 +105,11 @@ def command_help_texts() -> list[tuple[str, str]]:
     return texts
 
 
+#: Areas holding a library's own words: the installed version may use fewer or other words than
+#: the one a user has (click adds and drops some between releases), so their entries are kept.
+OTHER_VERSIONS = {"click"}
+
+
 def messages_by_area() -> dict[str, dict[tuple[str, str | None], str | tuple[str, str]]]:
     areas: dict[str, dict] = {}
     seen: set[tuple[str, str | None]] = set()
@@ -175,6 +180,8 @@ def update(areas: list[str]) -> None:
                         default = msg if isinstance(msg, str) else (msg[0], msg[1])
                     catalog.add(msg, string=default, context=context)
             for message in list(catalog):
+                if area in OTHER_VERSIONS:  # words of another version of the library stay
+                    break
                 if message.id and (message.id if isinstance(message.id, str) else message.id[0],
                                    message.context) not in keep:
                     catalog.delete(message.id, context=message.context)

@@ -215,8 +215,8 @@ class _Translated:
 
     def get_help_option(self, ctx):
         option = super().get_help_option(ctx)
-        if option is not None:  # click caches it with its help translated once: keep the msgid, translate when shown
-            option.help = _HELP_OPTION_TEXT
+        if option is not None:  # click caches it with its help translated once: translate it each time it is asked for
+            option.help = _(_HELP_OPTION_TEXT)
         return option
 
     def _translated_texts(self, ctx=None):
