@@ -49,6 +49,12 @@ _AS_OF = click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), def
                       help="score as of this date (YYYY-MM-DD); default: the day after the latest history date")
 
 
+_HISTORY_THROUGH = click.option(
+    "--history-through", "history_through", type=click.DateTime(["%Y-%m-%d"]), default=None,
+    help="the records are complete through this date (YYYY-MM-DD); default: the last record, or the day before "
+         "the as-of date when only non-working days lie between")
+
+
 def _day(value) -> date | None:
     return value.date() if value is not None else None
 
@@ -60,10 +66,12 @@ def _day(value) -> date | None:
 @click.option("--seed", type=int, default=0, show_default=True, help="random seed (calibration folds, boosting)")
 @click.option("--model-kind", "kinds", type=click.Choice(["logistic", "boosting"]), multiple=True,
               help="candidate(s) to compare (default: both)")
+@_HISTORY_THROUGH
 @click.option("--force", is_flag=True, help="replace an existing --out folder")
 @reports_bad_input
 @_reports_model_errors
-def train(district_dir: Path, as_of, out_dir: Path, seed: int, kinds: tuple[str, ...], force: bool) -> None:
+def train(district_dir: Path, as_of, out_dir: Path, seed: int, kinds: tuple[str, ...], history_through,
+          force: bool) -> None:
     """Train, validate over time and save a risk model (model, card, validation report + PNG)."""
     from riskplan.outputs import refuse_existing
     from riskplan.load.district import load_district
@@ -76,7 +84,8 @@ def train(district_dir: Path, as_of, out_dir: Path, seed: int, kinds: tuple[str,
     refuse_existing(out_dir, force, "folder", inputs=(district_dir,))  # before the work, not after it
     say(_("loading {path}").format(path=district_dir))
     district = load_district(district_dir)
-    result = train_model(district, _day(as_of), seed=seed, kinds=kinds or CANDIDATES, progress=say)
+    result = train_model(district, _day(as_of), seed=seed, kinds=kinds or CANDIDATES, progress=say,
+                         history_through=_day(history_through))
     say(_("writing {path}").format(path=out_dir))
     save_trained(result, out_dir, force=force)
     click.echo(result.validation.text())

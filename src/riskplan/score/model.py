@@ -46,7 +46,7 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from riskplan import __version__
-from riskplan.i18n import _
+from riskplan.i18n import _, ngettext
 from riskplan.load.district import District
 from riskplan.score.baseline import baseline_risk, rule_grade
 from riskplan.score.features import (
@@ -68,6 +68,10 @@ MODEL_FORMAT = "riskplan-risk-model"
 MODEL_FORMAT_VERSION = 1
 CANDIDATES = ("logistic", "boosting")
 CALIBRATIONS = ("sigmoid", "isotonic")
+#: Days of history a training snapshot needs before it, preferred first (see `fold_plan`).
+MIN_HISTORY_DAYS = (365, 182)
+#: ValidationReport.kind: out of time (rolling folds) or, for a short history, held-out enterprises.
+TEMPORAL, HELD_OUT = "temporal", "held-out enterprises"
 #: Native threads (OpenMP/BLAS) while fitting and scoring. One: on a small shared machine
 #: OpenMP's busy-waiting makes boosting slower with more threads than with one.
 THREADS = 1
@@ -220,6 +224,18 @@ class ValidationReport:
     folds: list[FoldResult]
     chosen: str
     audit: pd.DataFrame | None = None   # bias audit of the chosen candidate on the latest fold
+    kind: str = TEMPORAL                # TEMPORAL or HELD_OUT
+    min_history_days: int = MIN_HISTORY_DAYS[0]
+
+    def warnings(self) -> list[str]:
+        """What a reader of the card must know about how far the validation can be trusted."""
+        out = []
+        if self.kind == HELD_OUT:
+            out.append(_("the history is too short for a fold out of time: the model was validated on enterprises "
+                         "held out of the latest snapshot, which does not show how it ages"))
+        if len(self.folds) == 1:
+            out.append(_("the choice of {model} rests on one validation fold").format(model=self.chosen))
+        return out
 
     def summary(self) -> pd.DataFrame:
         """Mean over folds of each metric, per candidate and the baseline."""
@@ -240,8 +256,12 @@ class ValidationReport:
         fmt = lambda v: f"{v:.4f}"  # noqa: E731
         cols = ["fold", "scorer", "n", "events", "roc_auc", "average_precision", "precision@1%",
                 "precision@5%", "precision@20%", "recall@1%", "recall@5%", "recall@20%", "brier"]
-        lines = [_("Rolling temporal validation: for each fold date T, train on snapshots whose 12-month\n"
-                   "label windows end by T, evaluate on the events of [T, T + 12 months)."), "",
+        intro = (_("Rolling temporal validation: for each fold date T, train on snapshots whose 12-month\n"
+                   "label windows end by T, evaluate on the events of [T, T + 12 months).") if self.kind == TEMPORAL
+                 else _("Validation on held-out enterprises: the enterprises are split in three groups; each group's\n"
+                        "latest snapshot is scored by a model trained on the other groups' snapshots."))
+        lines = [intro, ngettext("{count} fold.", "{count} folds.", len(self.folds)).format(count=len(self.folds)),
+                 *[_("Warning: {warning}").format(warning=w) for w in self.warnings()], "",
                  self.per_fold()[cols].to_string(index=False, float_format=fmt), "",
                  _("Mean over folds:"), self.summary().to_string(float_format=fmt), "",
                  _("Chosen: {model} (highest mean average precision)").format(model=self.chosen), ""]
@@ -263,16 +283,39 @@ def _curve(score: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
     return {"k": ks, "precision": np.array([precision_recall_at(score, y, k)[0] for k in ks])}
 
 
+def fold_plan(district: District, as_of: date, step_months: int = 6,
+              n_folds: int = 3) -> tuple[int, list[pd.Timestamp]]:
+    """(minimum history before a training snapshot in days, the temporal fold dates usable).
+
+    A year of history before each snapshot when that leaves every fold usable; half a year
+    when it leaves more folds (a history one day short of three years still validates over
+    time); fold dates without an earlier snapshot whose label window ends by them are dropped."""
+    t = pd.Timestamp(as_of).normalize()
+    last_test = t - pd.Timedelta(days=HORIZON_DAYS)
+    fold_dates = [pd.Timestamp(last_test - pd.DateOffset(years=i)) for i in range(n_folds)][::-1]
+    best: tuple[int, list[pd.Timestamp]] | None = None
+    for min_days in MIN_HISTORY_DAYS:
+        dates = snapshot_dates(district, as_of, step_months, min_days)
+        usable = [fd for fd in fold_dates if any(d + pd.Timedelta(days=HORIZON_DAYS) <= fd for d in dates)]
+        if best is None or len(usable) > len(best[1]):
+            best = (min_days, usable)
+    return best
+
+
 def temporal_validation(district: District, as_of: date, kinds=CANDIDATES, calibration: str = "sigmoid",
                         seed: int = 0, step_months: int = 6, n_folds: int = 3,
                         progress: Callable[[str], None] | None = None,
                         cache: dict | None = None) -> ValidationReport:
-    """Rolling-origin validation over the last `n_folds` yearly fold dates before as_of - 12 months."""
+    """Rolling-origin validation over the last `n_folds` yearly fold dates before as_of - 12 months
+    (fewer when the history is short; see `fold_plan`). With no temporal fold at all (two years of
+    records), one fold of held-out enterprises on the latest snapshot (`held_out_validation`)."""
     say = progress or (lambda _msg: None)
     t = pd.Timestamp(as_of).normalize()
-    last_test = t - pd.Timedelta(days=HORIZON_DAYS)
-    fold_dates = [last_test - pd.DateOffset(years=i) for i in range(n_folds)][::-1]
-    all_dates = snapshot_dates(district, as_of, step_months)
+    min_days, fold_dates = fold_plan(district, as_of, step_months, n_folds)
+    all_dates = snapshot_dates(district, as_of, step_months, min_days)
+    if not fold_dates:
+        say(_("no temporal fold fits the history; validating on held-out enterprises of the latest snapshot"))
+        return held_out_validation(district, as_of, kinds, calibration, seed, step_months, say, cache)
     cache = {} if cache is None else cache
 
     def frame(d: pd.Timestamp):
@@ -310,16 +353,65 @@ def temporal_validation(district: District, as_of: date, kinds=CANDIDATES, calib
                                 yt.to_numpy()))
     if not folds:
         raise TrainingError(_(
-            "not enough history to validate over time: the history starts {start}, "
-            "and each fold needs a year of history plus a complete 12-month label window before its date "
-            "(at least 3 years before the as-of date {as_of})").format(start=history_start(district).date(),
-                                                                       as_of=t.date()))
-    report = ValidationReport(folds, chosen="")
+            "not enough history to train: the history starts {start}, and a training snapshot needs half a "
+            "year of history before it plus a complete 12-month label window before the as-of date {as_of} "
+            "(at least a year and a half of records)").format(start=history_start(district).date(), as_of=t.date()))
+    return _choose(district, ValidationReport(folds, chosen="", kind=TEMPORAL, min_history_days=min_days), kinds)
+
+
+def _choose(district: District, report: ValidationReport, kinds) -> ValidationReport:
     summary = report.summary()
     cand = summary.loc[[k for k in kinds]]
     report.chosen = str(cand["average_precision"].idxmax())
-    report.audit = _fold_audit(district, folds[-1], report.chosen)
+    report.audit = _fold_audit(district, report.folds[-1], report.chosen)
     return report
+
+
+def held_out_validation(district: District, as_of: date, kinds=CANDIDATES, calibration: str = "sigmoid",
+                        seed: int = 0, step_months: int = 6, progress: Callable[[str], None] | None = None,
+                        cache: dict | None = None, groups_k: int = 3) -> ValidationReport:
+    """One fold for a history too short to validate out of time: enterprises split in `groups_k`
+    groups; each group's latest snapshot is scored by candidates fitted on the other groups'
+    snapshots (all of them), so no enterprise is scored by a model that saw it."""
+    say = progress or (lambda _msg: None)
+    min_days = MIN_HISTORY_DAYS[-1]
+    dates = snapshot_dates(district, as_of, step_months, min_days)
+    if not dates:
+        raise TrainingError(_(
+            "not enough history to train: the history starts {start}, and a training snapshot needs half a "
+            "year of history before it plus a complete 12-month label window before the as-of date {as_of} "
+            "(at least a year and a half of records)").format(start=history_start(district).date(),
+                                                    as_of=pd.Timestamp(as_of).date()))
+    cache = {} if cache is None else cache
+    for d in dates:
+        if d not in cache:
+            cache[d] = (build_features(district, d), build_labels(district, d))
+    n = len(district.enterprises)
+    X = pd.concat([cache[d][0] for d in dates])
+    y = pd.concat([cache[d][1] for d in dates])
+    ent = np.tile(np.arange(n), len(dates))
+    test = dates[-1]
+    Xt, yt = cache[test]
+    rng = np.random.Generator(np.random.PCG64(seed))
+    group = rng.permutation(np.arange(n) % groups_k)
+    metrics, cal, curves, preds = {}, {}, {}, {}
+    for kind in kinds:
+        p = np.zeros(n)
+        for g in range(groups_k):
+            say(_("held-out group {group} of {groups}: fitting {model}").format(group=g + 1, groups=groups_k,
+                                                                               model=kind))
+            train_rows = group[ent] != g
+            m = fit_model(X[train_rows], y[train_rows], ent[train_rows], kind, calibration, seed)
+            p[group == g] = m.predict_proba(Xt[group == g])
+        metrics[kind] = ranking_metrics(p, yt.to_numpy(), True)
+        cal[kind] = calibration_table(p, yt.to_numpy())
+        curves[kind] = _curve(p, yt.to_numpy())
+        preds[kind] = p
+    b = baseline_risk(rule_grade(district, test))
+    metrics["baseline"] = ranking_metrics(b, yt.to_numpy(), False)
+    curves["baseline"] = _curve(b, yt.to_numpy())
+    fold = FoldResult(test, dates, metrics, n, int(yt.sum()), cal, curves, preds, yt.to_numpy())
+    return _choose(district, ValidationReport([fold], chosen="", kind=HELD_OUT, min_history_days=min_days), kinds)
 
 
 def _fold_audit(district: District, fold: FoldResult, kind: str) -> pd.DataFrame:
@@ -368,27 +460,33 @@ def library_versions() -> dict[str, str]:
 
 def train(district: District, as_of: date | None = None, seed: int = 0, kinds=CANDIDATES,
           calibration: str = "sigmoid", step_months: int = 6, n_folds: int = 3,
-          progress: Callable[[str], None] | None = None) -> TrainResult:
-    """Validate the candidates over time, refit the best on all snapshots, build its card."""
+          progress: Callable[[str], None] | None = None, history_through: date | None = None) -> TrainResult:
+    """Validate the candidates over time, refit the best on all snapshots, build its card.
+
+    The as-of date and the end of the history come from `riskplan.score.history.history_window`
+    (declared `history_through`, or inferred across non-working days)."""
     with threadpool_limits(THREADS):
-        return _train(district, as_of, seed, kinds, calibration, step_months, n_folds, progress)
+        return _train(district, as_of, seed, kinds, calibration, step_months, n_folds, progress, history_through)
 
 
-def _train(district, as_of, seed, kinds, calibration, step_months, n_folds, progress) -> TrainResult:
-    from riskplan.score.features import default_as_of
+def _train(district, as_of, seed, kinds, calibration, step_months, n_folds, progress, history_through) -> TrainResult:
+    from riskplan.score.history import HistoryError, history_window
 
     say = progress or (lambda _msg: None)
     started = time.perf_counter()
-    latest = pd.Timestamp(default_as_of(district))
-    as_of = pd.Timestamp(as_of or latest).normalize()
-    if as_of > latest:
-        raise TrainingError(_("as-of date {as_of} is after the history ends ({end}): the last 12-month label "
-                              "windows would count missing records as 'no event'").format(
-            as_of=as_of.date(), end=(latest - pd.Timedelta(days=1)).date()))
+    try:
+        window = history_window(district, as_of, history_through)
+    except HistoryError as exc:
+        raise TrainingError(str(exc)) from None
+    say(window.note)
+    as_of = pd.Timestamp(window.as_of)
     cache: dict = {}
-    say(_("temporal validation ({folds} folds, candidates: {models})").format(folds=n_folds, models=", ".join(kinds)))
+    say(_("temporal validation (up to {folds} folds, candidates: {models})").format(
+        folds=n_folds, models=", ".join(kinds)))
     report = temporal_validation(district, as_of.date(), kinds, calibration, seed, step_months, n_folds, say, cache)
-    dates = snapshot_dates(district, as_of.date(), step_months)
+    for warning in report.warnings():
+        say(_("Warning: {warning}").format(warning=warning))
+    dates = snapshot_dates(district, as_of.date(), step_months, report.min_history_days)
     say(_("refitting {model} on {snapshots} snapshots ({first} … {last})").format(
         model=report.chosen, snapshots=len(dates), first=dates[0].date(), last=dates[-1].date()))
     parts = [cache[d] if d in cache else (build_features(district, d), build_labels(district, d)) for d in dates]
@@ -414,15 +512,23 @@ def _train(district, as_of, seed, kinds, calibration, step_months, n_folds, prog
             "fingerprint": _fingerprint(district),
             "enterprises": int(len(district.enterprises)),
             "history": [history_start(district).date().isoformat(), history_end(district).date().isoformat()],
+            "history_through": window.through.isoformat(),
+            "history_basis": window.basis,
+            "min_history_days": report.min_history_days,
             "snapshots": [d.date().isoformat() for d in dates],
             "rows": int(len(X)),
             "events": int(y.sum()),
         },
         "validation": {
+            "kind": report.kind,
+            "n_folds": len(report.folds),
             "folds": [f.test_date.date().isoformat() for f in report.folds],
+            "warnings": report.warnings(),
             "chosen": report.chosen,
             "mean": {name: {k: _num(v) for k, v in row.items()} for name, row in summary.iterrows()},
             "per_fold": json.loads(report.per_fold().to_json(orient="records")),
+            "latest_fold_calibration": json.loads(
+                report.folds[-1].calibration[report.chosen].to_json(orient="records", double_precision=6)),
             "bias_audit_flagged": [f"{r.grouping}={r.group}" for r in report.audit.itertuples() if r.flagged],
         },
         "libraries": library_versions(),
