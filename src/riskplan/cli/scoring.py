@@ -109,13 +109,15 @@ def tier(district_dir: Path, model_dir: Path | None, as_of, out_file: Path, forc
     from riskplan.outputs import TABLE_EXTENSIONS, refuse_existing
     from riskplan.load.district import load_district
     from riskplan.score.model_files import load_default_model, load_model
-    from riskplan.score.tiering import is_tiers_output, tier_counts, tier_district, tiers_table
+    from riskplan.score.tiering import is_tiers_output, tier_counts, tier_district, tier_warnings, tiers_table
 
     refuse_existing(out_file, force, "file", inputs=(district_dir, model_dir), suffixes=TABLE_EXTENSIONS,
                     own=is_tiers_output)
     district = load_district(district_dir)
     model = load_model(model_dir) if model_dir else load_default_model()
     tiers = tier_district(district, model, _day(as_of))
+    for warning in tier_warnings(tiers):
+        click.echo(_("Warning: {warning}").format(warning=warning), err=True)
     write_table(tiers_table(tiers), out_file)
     click.echo(_("Wrote {path}: {count} enterprises, model {model}").format(path=out_file, count=len(tiers),
                                                                           model=model.path))

@@ -297,6 +297,8 @@ def describe_group(group: str, row: pd.Series) -> str:
         return _("standardization grade {grade}").format(grade=grade)
     if group == "size":
         size = SIZE_CLASSES[int(row["size_rank"])]
+        if row.get("employees_known", 1) == 0:
+            return _("{size} enterprise (headcount unknown)").format(size=value_label("size_class", size))
         employees = int(round(np.expm1(row["log_employees"])))
         return _("{size} enterprise ({employees} employees)").format(size=value_label("size_class", size),
                                                                       employees=employees)

@@ -37,6 +37,7 @@ from riskplan.score.features import (
 )
 from riskplan.score.model import LoadedModel, ModelError, apply_calibrator
 from riskplan.score.model_files import MODEL_FILE, default_model_dir, load_default_model
+from riskplan.score.unknowns import EMPLOYEES_KNOWN, prepare_features, without_unknown_reasons
 
 
 class TieringError(ValueError):
@@ -77,6 +78,7 @@ def tier_district(district: District, model: LoadedModel | None = None, as_of: d
     model = model or load_default_model()
     as_of = as_of or default_as_of(district)
     X = build_features(district, as_of)
+    X, unknown = prepare_features(model, X)
     if len(X) == 0:
         return pd.DataFrame({c: pd.Series(dtype="float64" if c == "probability" else "int64" if c == "override"
                                           else "object") for c in TIER_COLUMNS})
@@ -86,7 +88,7 @@ def tier_district(district: District, model: LoadedModel | None = None, as_of: d
     red = direct_red(district, as_of).set_index("enterprise_id")["reason"]
     override = X.index.isin(red.index)
     tiers[override] = Tier.RED.value
-    contrib = model.contributions(X, base_scores=scores)
+    contrib = without_unknown_reasons(model.contributions(X, base_scores=scores), X)
     reasons = reason_texts(X, contrib)
     for i in np.flatnonzero(override):
         reasons[i] = [red[X.index[i]]] + reasons[i][: N_REASONS - 1]
@@ -98,7 +100,13 @@ def tier_district(district: District, model: LoadedModel | None = None, as_of: d
     })
     for j in range(N_REASONS):
         frame[f"reason_{j + 1}"] = [r[j] for r in reasons]
+    frame.attrs["warnings"] = unknown.warnings()
     return frame
+
+
+def tier_warnings(tiers: pd.DataFrame) -> list[str]:
+    """The warnings `tier_district` found (categories and headcounts the model does not know)."""
+    return list(tiers.attrs.get("warnings", []))
 
 
 def reason_order(contrib: pd.DataFrame, k: int = N_REASONS) -> np.ndarray:
@@ -143,7 +151,7 @@ def reason_texts(X: pd.DataFrame, contrib: pd.DataFrame) -> list[list[str]]:
                 continue
             v = values[i, j]
             g = groups[j]
-            needed = _needed_columns(g, cols[g])
+            needed = [c for c in _needed_columns(g, cols[g]) if c in arrays]
             key = (g,) + tuple(arrays[c][i] for c in needed)
             text = memo.get(key)
             if text is None:
@@ -161,6 +169,8 @@ def _needed_columns(group: str, cols: list[str]) -> list[str]:
     # describe_group("hazards_found") also reads visit counts
     if group == "hazards_found":
         return cols + ["visits_3y", "visits_5y", "never_visited"]
+    if group == "size":   # "headcount unknown" rather than "0 employees"
+        return cols + [EMPLOYEES_KNOWN]
     return cols
 
 
