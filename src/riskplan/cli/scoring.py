@@ -141,3 +141,45 @@ def evaluate(district_dir: Path, model_dir: Path | None) -> None:
     district = load_district(district_dir)
     model = load_model(model_dir) if model_dir else load_default_model()
     click.echo(evaluate_district(district, model).text())
+
+
+@main.command()
+@click.argument("district_dir", type=click.Path(path_type=Path))
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), required=True,
+              help="the past date to score as of (YYYY-MM-DD); the records must cover the horizon after it")
+@click.option("--horizon", default="12m", show_default=True, help="outcome window after the as-of date (12m, 6m, 90d)")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="folder to write")
+@click.option("--model", "model_dir", type=click.Path(path_type=Path), default=None,
+              help="score with this model folder instead of training one on the records before the as-of date")
+@click.option("--seed", type=int, default=0, show_default=True, help="random seed of the training")
+@click.option("--model-kind", "kinds", type=click.Choice(["logistic", "boosting"]), multiple=True,
+              help="candidate(s) to train (default: both)")
+@click.option("--format", "table_format", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True,
+              help="table format")
+@click.option("--force", is_flag=True, help="replace an existing --out folder riskplan wrote")
+@reports_bad_input
+@_reports_model_errors
+def backtest(district_dir: Path, as_of, horizon: str, out_dir: Path, model_dir: Path | None, seed: int,
+             kinds: tuple[str, ...], table_format: str, force: bool) -> None:
+    """How well would the score have worked here? Train before a past date, score as of it, compare
+    with the events the records show after it: AP, ROC AUC, precision at capacity, calibration, tiers,
+    against the rule baseline and the most recent findings (tables, PNG, JSON)."""
+    from riskplan.load.district import load_district
+    from riskplan.outputs import refuse_existing
+    from riskplan.score.backtest import BacktestError, parse_horizon, write_backtest
+    from riskplan.score.backtest import backtest as run_backtest
+    from riskplan.score.model_files import load_model
+
+    say = _progress()
+    try:
+        days = parse_horizon(horizon)
+        refuse_existing(out_dir, force, "folder", inputs=(district_dir, model_dir))
+        district = load_district(district_dir)
+        model = load_model(model_dir) if model_dir else None
+        result = run_backtest(district, _day(as_of), days, seed=seed, kinds=kinds or None, progress=say, model=model)
+    except BacktestError as exc:
+        click.echo(_("error: {message}").format(message=exc), err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    names = write_backtest(result, out_dir, force=force, table_format=table_format, inputs=(district_dir, model_dir))
+    click.echo(result.text())
+    click.echo("\n" + _("Wrote {path}: {files}").format(path=out_dir, files=", ".join(names)))
