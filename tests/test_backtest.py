@@ -70,7 +70,9 @@ def test_a_horizon_the_records_do_not_cover_is_refused(sample):
 
 def test_backtest_command_writes_tables_png_and_json(tmp_path):
     out = tmp_path / "bt"
-    args = ["backtest", str(SAMPLE), "--as-of", "2026-01-01", "--out", str(out), "--model-kind", "logistic"]
+    from riskplan.score.model_files import default_model_dir
+
+    args = ["backtest", str(SAMPLE), "--as-of", "2026-01-01", "--out", str(out), "--model", str(default_model_dir())]
     res = CliRunner().invoke(main, args + ["--lang", "zh"])
     assert res.exit_code == 0, res.output
     assert {p.name for p in out.iterdir()} >= {"backtest.csv", "backtest_calibration.csv", "backtest_tiers.csv",
@@ -80,5 +82,6 @@ def test_backtest_command_writes_tables_png_and_json(tmp_path):
     record = json.loads((out / "backtest.json").read_text(encoding="utf-8"))
     assert record["outcome_window"] == ["2026-01-01", "2026-12-31"] and record["metrics"][0]["scorer"] == "model"
     assert (out / "backtest.png").read_bytes()[:4] == b"\x89PNG"
-    late = CliRunner().invoke(main, ["backtest", str(SAMPLE), "--as-of", "2026-06-01", "--out", str(tmp_path / "late")])
+    late = CliRunner().invoke(main, ["backtest", str(SAMPLE), "--as-of", "2026-06-01", "--out", str(tmp_path / "late"),
+                                 "--lang", "en"])
     assert late.exit_code == 2 and "shorter --horizon" in late.stderr and not (tmp_path / "late").exists()

@@ -127,10 +127,12 @@ def _rate(hazards: np.ndarray, visits: np.ndarray) -> np.ndarray:
     return np.log((hazards + PRIOR_VISITS) / (visits + PRIOR_VISITS))
 
 
-def build_features(district: District, as_of: date | pd.Timestamp) -> pd.DataFrame:
+def build_features(district: District, as_of: date | pd.Timestamp, inspector_adjustment: bool = False) -> pd.DataFrame:
     """Feature matrix (one row per enterprise, in the enterprises table's order).
 
     Index: enterprise_id. Columns: FEATURE_NAMES. Uses only events dated before `as_of`.
+    With `inspector_adjustment`, past findings are first divided by their team's estimated
+    propensity (`riskplan.score.inspectors`, from visits before `as_of` only).
     """
     t = _ts(as_of)
     ent = district.enterprises
@@ -170,6 +172,10 @@ def build_features(district: District, as_of: date | pd.Timestamp) -> pd.DataFra
 
     # Inspections strictly before T (the inspectors column is deliberately not read).
     ins = district.inspections
+    if inspector_adjustment:
+        from riskplan.score.inspectors import adjusted_inspections
+
+        ins = adjusted_inspections(ins, index, t)
     ipos = _positions(ins["enterprise_id"], index)
     idays = ((t - ins["date"]).dt.days).to_numpy()
     ib = (idays > 0) & (ipos >= 0)
@@ -248,11 +254,12 @@ def snapshot_dates(district: District, as_of: date | pd.Timestamp, step_months: 
     return sorted(pd.Timestamp(x) for x in out)
 
 
-def training_frame(district: District, dates: list[pd.Timestamp]) -> tuple[pd.DataFrame, pd.Series, np.ndarray]:
+def training_frame(district: District, dates: list[pd.Timestamp],
+                   inspector_adjustment: bool = False) -> tuple[pd.DataFrame, pd.Series, np.ndarray]:
     """Stacked (features, labels, snapshot date per row) over the snapshot `dates`."""
     xs, ys, ts = [], [], []
     for d in dates:
-        xs.append(build_features(district, d))
+        xs.append(build_features(district, d, inspector_adjustment))
         ys.append(build_labels(district, d))
         ts.append(np.full(len(district.enterprises), np.datetime64(d, "ns")))
     return pd.concat(xs), pd.concat(ys), np.concatenate(ts)

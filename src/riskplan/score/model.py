@@ -146,6 +146,8 @@ class LoadedModel:
     reference: pd.DataFrame
     card: dict = field(default_factory=dict)
     path: Path | None = None
+    #: features use team-adjusted findings (riskplan.score.inspectors); saved with the model
+    inspector_adjustment: bool = False
 
     def decision(self, X: pd.DataFrame) -> np.ndarray:
         """Base model log-odds (uncalibrated)."""
@@ -305,7 +307,7 @@ def fold_plan(district: District, as_of: date, step_months: int = 6,
 def temporal_validation(district: District, as_of: date, kinds=CANDIDATES, calibration: str = "sigmoid",
                         seed: int = 0, step_months: int = 6, n_folds: int = 3,
                         progress: Callable[[str], None] | None = None,
-                        cache: dict | None = None) -> ValidationReport:
+                        cache: dict | None = None, inspector_adjustment: bool = False) -> ValidationReport:
     """Rolling-origin validation over the last `n_folds` yearly fold dates before as_of - 12 months
     (fewer when the history is short; see `fold_plan`). With no temporal fold at all (two years of
     records), one fold of held-out enterprises on the latest snapshot (`held_out_validation`)."""
@@ -315,12 +317,13 @@ def temporal_validation(district: District, as_of: date, kinds=CANDIDATES, calib
     all_dates = snapshot_dates(district, as_of, step_months, min_days)
     if not fold_dates:
         say(_("no temporal fold fits the history; validating on held-out enterprises of the latest snapshot"))
-        return held_out_validation(district, as_of, kinds, calibration, seed, step_months, say, cache)
+        return held_out_validation(district, as_of, kinds, calibration, seed, step_months, say, cache,
+                                   inspector_adjustment=inspector_adjustment)
     cache = {} if cache is None else cache
 
     def frame(d: pd.Timestamp):
         if d not in cache:
-            cache[d] = (build_features(district, d), build_labels(district, d))
+            cache[d] = (build_features(district, d, inspector_adjustment), build_labels(district, d))
         return cache[d]
 
     folds = []
@@ -369,7 +372,8 @@ def _choose(district: District, report: ValidationReport, kinds) -> ValidationRe
 
 def held_out_validation(district: District, as_of: date, kinds=CANDIDATES, calibration: str = "sigmoid",
                         seed: int = 0, step_months: int = 6, progress: Callable[[str], None] | None = None,
-                        cache: dict | None = None, groups_k: int = 3) -> ValidationReport:
+                        cache: dict | None = None, groups_k: int = 3,
+                        inspector_adjustment: bool = False) -> ValidationReport:
     """One fold for a history too short to validate out of time: enterprises split in `groups_k`
     groups; each group's latest snapshot is scored by candidates fitted on the other groups'
     snapshots (all of them), so no enterprise is scored by a model that saw it."""
@@ -385,7 +389,7 @@ def held_out_validation(district: District, as_of: date, kinds=CANDIDATES, calib
     cache = {} if cache is None else cache
     for d in dates:
         if d not in cache:
-            cache[d] = (build_features(district, d), build_labels(district, d))
+            cache[d] = (build_features(district, d, inspector_adjustment), build_labels(district, d))
     n = len(district.enterprises)
     X = pd.concat([cache[d][0] for d in dates])
     y = pd.concat([cache[d][1] for d in dates])
@@ -460,16 +464,19 @@ def library_versions() -> dict[str, str]:
 
 def train(district: District, as_of: date | None = None, seed: int = 0, kinds=CANDIDATES,
           calibration: str = "sigmoid", step_months: int = 6, n_folds: int = 3,
-          progress: Callable[[str], None] | None = None, history_through: date | None = None) -> TrainResult:
+          progress: Callable[[str], None] | None = None, history_through: date | None = None,
+          inspector_adjustment: bool = False) -> TrainResult:
     """Validate the candidates over time, refit the best on all snapshots, build its card.
 
     The as-of date and the end of the history come from `riskplan.score.history.history_window`
     (declared `history_through`, or inferred across non-working days)."""
     with threadpool_limits(THREADS):
-        return _train(district, as_of, seed, kinds, calibration, step_months, n_folds, progress, history_through)
+        return _train(district, as_of, seed, kinds, calibration, step_months, n_folds, progress, history_through,
+                      inspector_adjustment)
 
 
-def _train(district, as_of, seed, kinds, calibration, step_months, n_folds, progress, history_through) -> TrainResult:
+def _train(district, as_of, seed, kinds, calibration, step_months, n_folds, progress, history_through,
+           inspector_adjustment) -> TrainResult:
     from riskplan.score.history import HistoryError, history_window
 
     say = progress or (lambda _msg: None)
@@ -483,17 +490,20 @@ def _train(district, as_of, seed, kinds, calibration, step_months, n_folds, prog
     cache: dict = {}
     say(_("temporal validation (up to {folds} folds, candidates: {models})").format(
         folds=n_folds, models=", ".join(kinds)))
-    report = temporal_validation(district, as_of.date(), kinds, calibration, seed, step_months, n_folds, say, cache)
+    report = temporal_validation(district, as_of.date(), kinds, calibration, seed, step_months, n_folds, say, cache,
+                                 inspector_adjustment)
     for warning in report.warnings():
         say(_("Warning: {warning}").format(warning=warning))
     dates = snapshot_dates(district, as_of.date(), step_months, report.min_history_days)
     say(_("refitting {model} on {snapshots} snapshots ({first} … {last})").format(
         model=report.chosen, snapshots=len(dates), first=dates[0].date(), last=dates[-1].date()))
-    parts = [cache[d] if d in cache else (build_features(district, d), build_labels(district, d)) for d in dates]
+    parts = [cache[d] if d in cache else (build_features(district, d, inspector_adjustment), build_labels(district, d))
+             for d in dates]
     X = pd.concat([p[0] for p in parts])
     y = pd.concat([p[1] for p in parts])
     groups = np.tile(np.arange(len(district.enterprises)), len(dates))
     model = fit_model(X, y, groups, report.chosen, calibration, seed)
+    model.inspector_adjustment = bool(inspector_adjustment)
     elapsed = time.perf_counter() - started
     summary = report.summary()
     card = {
@@ -505,6 +515,7 @@ def _train(district, as_of, seed, kinds, calibration, step_months, n_folds, prog
         "kind": model.kind,
         "calibration": calibration,
         "seed": seed,
+        "inspector_adjustment": bool(inspector_adjustment),
         "as_of": as_of.date().isoformat(),
         "label": "serious-or-worse accident, or a visit finding >= 1 major hazard, in the 12 months after the snapshot date",
         "training": {

@@ -97,6 +97,7 @@ def _payload(model: LoadedModel) -> dict:
         "calibrator": model.calibrator,
         "reference_numeric": model.reference[list(NUMERIC)].to_numpy(float)[0],
         "reference_categorical": [str(model.reference[c].iloc[0]) for c in CATEGORICAL],
+        **({"inspector_adjustment": True} if model.inspector_adjustment else {}),
     }
 
 
@@ -259,7 +260,8 @@ def load_model(path: Path | str) -> LoadedModel:
         ref[c] = [str(v)]
     reference = pd.DataFrame(ref)[list(FEATURE_NAMES)]
     return LoadedModel(kind=obj["kind"], calibration=obj["calibration"], base=obj["base"],
-                       calibrator=obj["calibrator"], reference=reference, card=card, path=file.parent)
+                       calibrator=obj["calibrator"], reference=reference, card=card, path=file.parent,
+                       inspector_adjustment=bool(obj.get("inspector_adjustment", False)))
 
 
 _KINDS = {LogisticRegression: "logistic", HistGradientBoostingClassifier: "boosting"}

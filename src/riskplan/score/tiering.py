@@ -77,8 +77,10 @@ def tier_district(district: District, model: LoadedModel | None = None, as_of: d
     """
     model = model or load_default_model()
     as_of = as_of or default_as_of(district)
-    X = build_features(district, as_of)
-    X, unknown = prepare_features(model, X)
+    adjusted = getattr(model, "inspector_adjustment", False)
+    X, unknown = prepare_features(model, build_features(district, as_of, adjusted))
+    # reasons describe the findings as recorded, even when the model reads team-adjusted ones
+    shown = prepare_features(model, build_features(district, as_of))[0] if adjusted else X
     if len(X) == 0:
         return pd.DataFrame({c: pd.Series(dtype="float64" if c == "probability" else "int64" if c == "override"
                                           else "object") for c in TIER_COLUMNS})
@@ -89,7 +91,7 @@ def tier_district(district: District, model: LoadedModel | None = None, as_of: d
     override = X.index.isin(red.index)
     tiers[override] = Tier.RED.value
     contrib = without_unknown_reasons(model.contributions(X, base_scores=scores), X)
-    reasons = reason_texts(X, contrib)
+    reasons = reason_texts(shown, contrib)
     for i in np.flatnonzero(override):
         reasons[i] = [red[X.index[i]]] + reasons[i][: N_REASONS - 1]
     frame = pd.DataFrame({
