@@ -86,3 +86,16 @@ def test_tier_command_warns_about_unknown_categories(tmp_path, sample):
     assert res.exit_code == 0, res.output
     assert "10 enterprises have a value in column industry the model never saw" in res.stderr
     assert "Restaurant" not in (tmp_path / "tiers.csv").read_text(encoding="utf-8-sig")
+
+
+def test_an_implausible_tier_mix_warns_and_suggests_shares():
+    from riskplan.score.tiering import tier_mix_warnings
+
+    n = 1000
+    plausible = np.array(["red"] * 10 + ["orange"] * 50 + ["yellow"] * 200 + ["blue"] * 740)
+    assert tier_mix_warnings(plausible) == []
+    odd = np.array(["red"] * 5 + ["orange"] * 12 + ["yellow"] * 620 + ["blue"] * 363)
+    (warning,) = tier_mix_warnings(odd)
+    assert "yellow 62.0%" in warning and 'method = "shares"' in warning
+    assert tier_mix_warnings(odd, "shares") == [] and tier_mix_warnings(odd[:50]) == []
+    assert len(odd) == n == len(plausible)

@@ -67,11 +67,13 @@ def _day(value) -> date | None:
 @click.option("--model-kind", "kinds", type=click.Choice(["logistic", "boosting"]), multiple=True,
               help="candidate(s) to compare (default: both)")
 @_HISTORY_THROUGH
+@click.option("--adjust-for-inspectors/--findings-as-recorded", "adjust", default=True, show_default=True,
+              help="divide past findings by the inspecting team's estimated finding propensity (docs/scoring.md)")
 @click.option("--force", is_flag=True, help="replace an existing --out folder")
 @reports_bad_input
 @_reports_model_errors
 def train(district_dir: Path, as_of, out_dir: Path, seed: int, kinds: tuple[str, ...], history_through,
-          force: bool) -> None:
+          adjust: bool, force: bool) -> None:
     """Train, validate over time and save a risk model (model, card, validation report + PNG)."""
     from riskplan.outputs import refuse_existing
     from riskplan.load.district import load_district
@@ -85,7 +87,7 @@ def train(district_dir: Path, as_of, out_dir: Path, seed: int, kinds: tuple[str,
     say(_("loading {path}").format(path=district_dir))
     district = load_district(district_dir)
     result = train_model(district, _day(as_of), seed=seed, kinds=kinds or CANDIDATES, progress=say,
-                         history_through=_day(history_through))
+                         history_through=_day(history_through), inspector_adjustment=adjust)
     say(_("writing {path}").format(path=out_dir))
     save_trained(result, out_dir, force=force)
     click.echo(result.validation.text())

@@ -4,8 +4,9 @@ Every feature of an enterprise is computed from its attributes and from accident
 inspections dated strictly before T; nothing on or after T can change them (tested).
 The label is the *event* in the 12 months from T: a serious-or-worse accident, or a
 visit that finds at least one major hazard (what `truth.csv`'s `p_event_12m` is the
-probability of). Who inspected is never used: the inspector changes what is found,
-which is noise about the inspector, not risk of the enterprise.
+probability of). Who inspected is not a feature: the inspector changes what is found, which
+is noise about the inspector, not risk of the enterprise; with `inspector_adjustment` the past
+findings are made comparable across teams first (`riskplan.score.inspectors`).
 
 `FEATURE_GROUPS` names the columns that together make one plain-words reason
 ("2 serious-or-worse accidents in the past 3 years"); the model's contributions are

@@ -68,6 +68,8 @@ MODEL_FORMAT = "riskplan-risk-model"
 MODEL_FORMAT_VERSION = 1
 CANDIDATES = ("logistic", "boosting")
 CALIBRATIONS = ("sigmoid", "isotonic")
+#: Recalibrate on the most recent snapshot only when it holds at least this many events (and non-events).
+MIN_RECENT_EVENTS = 30
 #: Days of history a training snapshot needs before it, preferred first (see `fold_plan`).
 MIN_HISTORY_DAYS = (365, 182)
 #: ValidationReport.kind: out of time (rolling folds) or, for a short history, held-out enterprises.
@@ -182,13 +184,18 @@ class LoadedModel:
 
 
 def fit_model(X: pd.DataFrame, y: pd.Series, groups: np.ndarray, kind: str, calibration: str = "sigmoid",
-              seed: int = 0, folds: int = 3) -> LoadedModel:
-    """Fit base model on all rows and a calibrator on its out-of-fold (grouped) log-odds."""
+              seed: int = 0, folds: int = 3, recent: np.ndarray | None = None) -> LoadedModel:
+    """Fit base model on all rows and a calibrator on its out-of-fold (grouped) log-odds.
+
+    `recent` (a row mask: the most recent snapshot) recalibrates on that period only when it has
+    at least MIN_RECENT_EVENTS events and as many non-events: records drift (inspection volume,
+    firms improving), and the latest period's event rate is the one the next year resembles.
+    The ranking is the base model's either way (the calibrator is monotone)."""
     with threadpool_limits(THREADS):
-        return _fit_model(X, y, groups, kind, calibration, seed, folds)
+        return _fit_model(X, y, groups, kind, calibration, seed, folds, recent)
 
 
-def _fit_model(X, y, groups, kind, calibration, seed, folds) -> LoadedModel:
+def _fit_model(X, y, groups, kind, calibration, seed, folds, recent=None) -> LoadedModel:
     X = X[list(FEATURE_NAMES)]
     events = int(y.sum())
     if events < folds or events > len(y) - folds:
@@ -202,8 +209,15 @@ def _fit_model(X, y, groups, kind, calibration, seed, folds) -> LoadedModel:
         est = make_estimator(kind, seed).fit(X.iloc[tr], yv[tr])
         oof[te] = est.decision_function(X.iloc[te])
     base = make_estimator(kind, seed).fit(X, yv)
-    cal = fit_calibrator(oof, yv, calibration)
-    return LoadedModel(kind=kind, calibration=calibration, base=base, calibrator=cal, reference=reference_row(X))
+    use = np.ones(len(yv), dtype=bool)
+    if recent is not None:
+        k = int(yv[recent].sum())
+        if MIN_RECENT_EVENTS <= k <= int(recent.sum()) - MIN_RECENT_EVENTS:
+            use = np.asarray(recent, dtype=bool)
+    cal = fit_calibrator(oof[use], yv[use], calibration)
+    model = LoadedModel(kind=kind, calibration=calibration, base=base, calibrator=cal, reference=reference_row(X))
+    model.calibrated_on_recent = bool(not use.all())
+    return model
 
 
 # ---------------------------------------------------------------- temporal validation
@@ -342,7 +356,7 @@ def temporal_validation(district: District, as_of: date, kinds=CANDIDATES, calib
         for kind in kinds:
             say(_("fold {date}: fitting {model} on {snapshots} snapshot(s), {rows} rows").format(
                 date=fd.date(), model=kind, snapshots=len(train_dates), rows=f"{len(X):,}"))
-            m = fit_model(X, y, groups, kind, calibration, seed)
+            m = fit_model(X, y, groups, kind, calibration, seed, recent=_latest_rows(len(X), len(district.enterprises)))
             p = m.predict_proba(Xt)
             metrics[kind] = ranking_metrics(p, yt.to_numpy(), True)
             cal[kind] = calibration_table(p, yt.to_numpy())
@@ -405,7 +419,8 @@ def held_out_validation(district: District, as_of: date, kinds=CANDIDATES, calib
             say(_("held-out group {group} of {groups}: fitting {model}").format(group=g + 1, groups=groups_k,
                                                                                model=kind))
             train_rows = group[ent] != g
-            m = fit_model(X[train_rows], y[train_rows], ent[train_rows], kind, calibration, seed)
+            latest = (np.arange(len(X)) >= len(X) - n)[train_rows]
+            m = fit_model(X[train_rows], y[train_rows], ent[train_rows], kind, calibration, seed, recent=latest)
             p[group == g] = m.predict_proba(Xt[group == g])
         metrics[kind] = ranking_metrics(p, yt.to_numpy(), True)
         cal[kind] = calibration_table(p, yt.to_numpy())
@@ -416,6 +431,11 @@ def held_out_validation(district: District, as_of: date, kinds=CANDIDATES, calib
     curves["baseline"] = _curve(b, yt.to_numpy())
     fold = FoldResult(test, dates, metrics, n, int(yt.sum()), cal, curves, preds, yt.to_numpy())
     return _choose(district, ValidationReport([fold], chosen="", kind=HELD_OUT, min_history_days=min_days), kinds)
+
+
+def _latest_rows(rows: int, per_snapshot: int) -> np.ndarray:
+    """Mask of the last snapshot's rows in a stack of snapshots (stacked oldest first)."""
+    return np.arange(rows) >= rows - per_snapshot
 
 
 def _fold_audit(district: District, fold: FoldResult, kind: str) -> pd.DataFrame:
@@ -465,7 +485,7 @@ def library_versions() -> dict[str, str]:
 def train(district: District, as_of: date | None = None, seed: int = 0, kinds=CANDIDATES,
           calibration: str = "sigmoid", step_months: int = 6, n_folds: int = 3,
           progress: Callable[[str], None] | None = None, history_through: date | None = None,
-          inspector_adjustment: bool = False) -> TrainResult:
+          inspector_adjustment: bool = True) -> TrainResult:
     """Validate the candidates over time, refit the best on all snapshots, build its card.
 
     The as-of date and the end of the history come from `riskplan.score.history.history_window`
@@ -502,7 +522,8 @@ def _train(district, as_of, seed, kinds, calibration, step_months, n_folds, prog
     X = pd.concat([p[0] for p in parts])
     y = pd.concat([p[1] for p in parts])
     groups = np.tile(np.arange(len(district.enterprises)), len(dates))
-    model = fit_model(X, y, groups, report.chosen, calibration, seed)
+    model = fit_model(X, y, groups, report.chosen, calibration, seed,
+                      recent=_latest_rows(len(X), len(district.enterprises)))
     model.inspector_adjustment = bool(inspector_adjustment)
     elapsed = time.perf_counter() - started
     summary = report.summary()
@@ -516,6 +537,8 @@ def _train(district, as_of, seed, kinds, calibration, step_months, n_folds, prog
         "calibration": calibration,
         "seed": seed,
         "inspector_adjustment": bool(inspector_adjustment),
+        "calibrated_on": (dates[-1].date().isoformat() if getattr(model, "calibrated_on_recent", False)
+                          else "all snapshots"),
         "as_of": as_of.date().isoformat(),
         "label": "serious-or-worse accident, or a visit finding >= 1 major hazard, in the 12 months after the snapshot date",
         "training": {

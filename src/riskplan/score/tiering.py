@@ -102,8 +102,34 @@ def tier_district(district: District, model: LoadedModel | None = None, as_of: d
     })
     for j in range(N_REASONS):
         frame[f"reason_{j + 1}"] = [r[j] for r in reasons]
-    frame.attrs["warnings"] = unknown.warnings()
+    frame.attrs["warnings"] = unknown.warnings() + tier_mix_warnings(tiers, district.policy.tiering.method)
     return frame
+
+
+#: The tier mix a district typically has under probability thresholds (docs/tiers.md): share ranges.
+PLAUSIBLE_MIX = {"red": (0.0, 0.02), "orange": (0.03, 0.08), "yellow": (0.10, 0.30), "blue": (0.60, 1.0)}
+#: Fewer enterprises than this: the mix is not judged (a handful of reds is a large share).
+MIN_MIX_ENTERPRISES = 100
+
+
+def tier_mix_warnings(tiers: np.ndarray, method: str = "thresholds") -> list[str]:
+    """A warning when the thresholds' tier mix is far outside the plausible range (a share below
+    half its range's low end or above twice its high end): the probabilities are likely off for
+    this district (drift, a model trained on another kind of district), and the shares method
+    fixes the mix instead. Nothing for the shares method or a small district."""
+    tiers = np.asarray(tiers)
+    if method != "thresholds" or len(tiers) < MIN_MIX_ENTERPRISES:
+        return []
+    share = {t: float((tiers == t).mean()) for t in PLAUSIBLE_MIX}
+    far = [t for t, (lo, hi) in PLAUSIBLE_MIX.items() if share[t] < lo / 2 or share[t] > min(1.0, 2 * hi)]
+    if not far:
+        return []
+    mix = ", ".join(f"{value_label('tier', t)} {share[t]:.1%}" for t in PLAUSIBLE_MIX)
+    plausible = ", ".join(f"{value_label('tier', t)} {lo:.0%}–{hi:.0%}" for t, (lo, hi) in PLAUSIBLE_MIX.items())
+    return [_("the tier mix ({mix}) is far outside the plausible range ({plausible}): the model's probabilities "
+              "may not fit this district (drift, or a model trained on another kind of district); consider "
+              "[tiering] method = \"shares\" in policy.toml to fix the shares (docs/tiers.md)").format(
+        mix=mix, plausible=plausible)]
 
 
 def tier_warnings(tiers: pd.DataFrame) -> list[str]:
