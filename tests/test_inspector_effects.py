@@ -93,3 +93,24 @@ def test_adjusted_features_ignore_everything_on_or_after_the_date(lenient):
     changed = dataclasses.replace(lenient, inspections=ins)
     pd.testing.assert_frame_equal(build_features(changed, t, inspector_adjustment=True), before)
     assert not before.equals(build_features(lenient, t))  # the adjustment does change the past
+
+
+def test_a_model_trained_on_adjusted_findings_is_saved_and_scored_with_them(tmp_path):
+    from pathlib import Path
+
+    from riskplan.score.model import train
+    from riskplan.score.model_files import load_model, save_trained
+    from riskplan.score.tiering import tier_district
+
+    sample = load_district(Path(__file__).resolve().parents[1] / "data" / "sample")
+    result = train(sample, kinds=("logistic",), n_folds=1)
+    assert result.card["inspector_adjustment"] is True
+    save_trained(result, tmp_path / "m")
+    model = load_model(tmp_path / "m")
+    assert model.inspector_adjustment
+    t = pd.Timestamp("2027-01-01")
+    tiers = tier_district(sample, model, t.date())
+    np.testing.assert_allclose(tiers["probability"], model.predict_proba(build_features(sample, t, True)))
+    assert not np.allclose(tiers["probability"], model.predict_proba(build_features(sample, t)))
+    plain = train(sample, kinds=("logistic",), n_folds=1, inspector_adjustment=False)
+    assert plain.card["inspector_adjustment"] is False and not plain.model.inspector_adjustment
