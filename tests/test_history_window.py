@@ -91,3 +91,16 @@ def test_two_years_of_records_train_on_held_out_enterprises(sample):
 def test_long_histories_keep_a_year_before_every_snapshot(sample):
     min_days, folds = M.fold_plan(sample, date(2027, 1, 1), n_folds=3)
     assert min_days == 365 and len(folds) == 3
+
+
+def test_the_card_for_people_states_folds_warnings_and_latest_calibration(sample):
+    from riskplan.score.model_files import card_markdown
+
+    d = dataclasses.replace(sample, accidents=sample.accidents[sample.accidents["date"] >= "2025-01-01"],
+                            inspections=sample.inspections[sample.inspections["date"] >= "2025-01-01"])
+    card = M.train(d, kinds=("logistic",), inspector_adjustment=False).card
+    text = card_markdown(card)
+    assert "held-out enterprises; 1 fold(s)" in text
+    assert text.count("**Warning**") == 2 and "rests on one validation fold" in text
+    assert "Calibration of the chosen model on the latest fold" in text
+    assert len(card["validation"]["latest_fold_calibration"]) == 10
