@@ -104,3 +104,27 @@ def test_the_card_for_people_states_folds_warnings_and_latest_calibration(sample
     assert text.count("**Warning**") == 2 and "rests on one validation fold" in text
     assert "Calibration of the chosen model on the latest fold" in text
     assert len(card["validation"]["latest_fold_calibration"]) == 10
+
+
+def test_train_command_takes_a_declared_history_end(tmp_path):
+    import json
+    import shutil
+
+    from click.testing import CliRunner
+
+    from riskplan.cli import main
+
+    folder = tmp_path / "district"
+    shutil.copytree(SAMPLE, folder)
+    for name in ("accidents.csv", "inspections.csv"):
+        table = pd.read_csv(folder / name, dtype=str, encoding="utf-8-sig")
+        table[table["date"] <= "2025-09-26"].to_csv(folder / name, index=False)
+    args = ["train", str(folder), "--as-of", "2025-09-29", "--model-kind", "logistic", "--findings-as-recorded"]
+    refused = CliRunner().invoke(main, args + ["--out", str(tmp_path / "m1")])
+    assert refused.exit_code == 2 and "--history-through 2025-09-28" in refused.stderr
+    assert not (tmp_path / "m1").exists()
+    ok = CliRunner().invoke(main, args + ["--history-through", "2025-09-28", "--out", str(tmp_path / "m2")])
+    assert ok.exit_code == 0, ok.output
+    assert "declared with --history-through" in ok.stderr
+    card = json.loads((tmp_path / "m2" / "model_card.json").read_text(encoding="utf-8"))
+    assert card["training"]["history_basis"] == DECLARED and card["inspector_adjustment"] is False
