@@ -18,7 +18,7 @@ import riskplan.synth as synth
 
 CACHE = Path(__file__).resolve().parent / ".districts"
 STAMP = ".synth-stamp"
-OVERRIDES = ("n_enterprises", "n_inspectors", "years", "end")
+OVERRIDES = ("n_enterprises", "n_inspectors", "years", "end", "team_leniency")
 
 
 def cache_key(size: str, seed: int = 1, **overrides) -> str:

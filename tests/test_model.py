@@ -237,12 +237,13 @@ def test_train_refuses_a_history_too_short_to_validate(tmp_path):
 
     from riskplan.cli import main
 
-    res = CliRunner().invoke(main, ["train", str(SAMPLE), "--as-of", "2024-06-01", "--out", str(tmp_path / "m")])
+    res = CliRunner().invoke(main, ["train", str(SAMPLE), "--as-of", "2023-05-01", "--out", str(tmp_path / "m")])
     assert res.exit_code == 2
-    assert "not enough history to validate over time" in res.stderr
+    assert "not enough history to train" in res.stderr and "a year and a half" in res.stderr
     assert not (tmp_path / "m").exists()
     late = CliRunner().invoke(main, ["train", str(SAMPLE), "--as-of", "2027-06-01", "--out", str(tmp_path / "m")])
-    assert late.exit_code == 2 and "after the history ends" in late.stderr
+    assert late.exit_code == 2 and "after the history ends" in late.stderr and "--history-through" in late.stderr
+    assert not (tmp_path / "m").exists()
 
 
 def test_the_same_model_saves_to_the_same_bytes(tmp_path):

@@ -69,15 +69,18 @@ def validate(district_dir: Path) -> None:
 @click.option("--enterprises", type=click.IntRange(min=1), default=None, help="override the size's enterprise count")
 @click.option("--inspectors", type=click.IntRange(min=2), default=None, help="override the size's inspector count")
 @click.option("--years", type=click.IntRange(min=1, max=20), default=None, help="years of history (default 5)")
+@click.option("--team-leniency", "team_leniency", type=click.FloatRange(min=0.0, max=2.0), default=0.0,
+              show_default=True, help="spread (log-scale standard deviation) of inspectors' finding propensity: "
+              "a lenient team finds fewer hazards, major ones included; 0 = none")
 @click.option("--force", is_flag=True, help="replace a non-empty --out folder")
 @reports_bad_input
 def synth(size: str, seed: int, out_dir: Path, enterprises: int | None, inspectors: int | None,
-          years: int | None, force: bool) -> None:
+          years: int | None, team_leniency: float, force: bool) -> None:
     """Write a realistic synthetic district folder (with truth.csv for evaluation)."""
     from riskplan.synth.district import generate_district
 
     summary = generate_district(out_dir, size=size.upper(), seed=seed, n_enterprises=enterprises,
-                                n_inspectors=inspectors, years=years, force=force)
+                                n_inspectors=inspectors, years=years, force=force, team_leniency=team_leniency)
     click.echo(summary)
 
 

@@ -277,6 +277,21 @@ HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
         "finding": ("检查发现",),
         "outcome": ("处理结果",),
     },
+    # ---- riskplan backtest (score/backtest.py)
+    "backtest": {
+        "scorer": ("评分方法",), "roc_auc": ("ROC曲线下面积",), "average_precision": ("平均精确率",),
+        "capacity": ("每季度检查能力（家）",), "precision_at_capacity": ("检查能力内命中率",),
+        "recall_at_capacity": ("检查能力内查全率",), "precision@5%": ("前5%命中率",), "recall@5%": ("前5%查全率",),
+        "precision@20%": ("前20%命中率",), "brier": ("布里尔分数",),
+    },
+    "backtest_calibration": {
+        "bin": ("十分位组",), "n": ("企业数",), "p_min": ("最低概率",), "p_max": ("最高概率",),
+        "predicted": ("平均预测概率",), "observed": ("实际事件率",),
+    },
+    "backtest_tiers": {
+        "scorer": ("评分方法",), "tier": ("风险等级",), "n": ("企业数",), "events": ("事件数",),
+        "event_rate": ("实际事件率",), "mean_probability": ("平均预测概率",),
+    },
 }
 
 #: table -> the Chinese names a bureau gives its sheet or file (the first is what riskplan writes,
@@ -439,6 +454,7 @@ VALUES: dict[str, dict[str, tuple[str, ...]]] = {
                 "suspension_ordered": ("责令停产停业整顿", "停产停业整顿", "停产整顿"),
                 "closed_or_not_found": ("企业已关闭或未找到", "企业已关闭", "已关闭", "未找到", "查无此企业"),
                 "not_inspected": ("未检查", "未开展检查", "未检")},
+    "scorer": {"model": ("风险模型",), "baseline": ("百分制扣分基线",), "recent_findings": ("最近一次检查发现",)},
     "district_state": {"done": ("完成",), "fallback": ("降级排程",), "check failed": ("校验未通过",),
                        "bad input": ("输入有误",), "crashed": ("运行出错",), "timed out": ("超时",)},
 }
@@ -476,6 +492,9 @@ COLUMN_VALUES: dict[tuple[str, str], str] = {
     ("quotas", "tier"): "tier",
     ("sampling_frame", "tier"): "tier",
     ("province_summary", "state"): "district_state",
+    ("backtest", "scorer"): "scorer",
+    ("backtest_tiers", "scorer"): "scorer",
+    ("backtest_tiers", "tier"): "tier",
 }
 
 

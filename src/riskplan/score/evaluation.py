@@ -28,6 +28,7 @@ class DistrictEvaluation:
     tier_mix: pd.Series
     baseline_tier_mix: pd.Series
     audit: pd.DataFrame
+    warnings: tuple[str, ...] = ()
 
     def text(self) -> str:
         lines = [_("Evaluation as of {as_of} (outcomes: truth.csv event probabilities for the next 12 months; "
@@ -38,6 +39,7 @@ class DistrictEvaluation:
                  _tier_labels(self.baseline_tier_mix).to_string(float_format=lambda v: f"{v:.1%}"), "",
                  _("Bias audit (top 5% by model probability; outcomes from truth.csv):"),
                  bias_audit_text(self.audit)]
+        lines += [_("Warning: {warning}").format(warning=w) for w in self.warnings]
         return "\n".join(lines)
 
 
@@ -67,4 +69,7 @@ def evaluate_district(district, model) -> DistrictEvaluation:
     frame = ent[["subdistrict", "industry", "size_class"]].assign(
         probability=tiers["probability"].to_numpy(), tier=tiers["tier"].to_numpy())
     audit = bias_audit(frame, truth)
-    return DistrictEvaluation(as_of.isoformat(), getattr(model, "name", "model"), comparison, mix, base_mix, audit)
+    from riskplan.score.tiering import tier_warnings
+
+    return DistrictEvaluation(as_of.isoformat(), getattr(model, "name", "model"), comparison, mix, base_mix, audit,
+                              tuple(tier_warnings(tiers)))

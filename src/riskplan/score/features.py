@@ -4,8 +4,9 @@ Every feature of an enterprise is computed from its attributes and from accident
 inspections dated strictly before T; nothing on or after T can change them (tested).
 The label is the *event* in the 12 months from T: a serious-or-worse accident, or a
 visit that finds at least one major hazard (what `truth.csv`'s `p_event_12m` is the
-probability of). Who inspected is never used: the inspector changes what is found,
-which is noise about the inspector, not risk of the enterprise.
+probability of). Who inspected is not a feature: the inspector changes what is found, which
+is noise about the inspector, not risk of the enterprise; with `inspector_adjustment` the past
+findings are made comparable across teams first (`riskplan.score.inspectors`).
 
 `FEATURE_GROUPS` names the columns that together make one plain-words reason
 ("2 serious-or-worse accidents in the past 3 years"); the model's contributions are
@@ -127,10 +128,12 @@ def _rate(hazards: np.ndarray, visits: np.ndarray) -> np.ndarray:
     return np.log((hazards + PRIOR_VISITS) / (visits + PRIOR_VISITS))
 
 
-def build_features(district: District, as_of: date | pd.Timestamp) -> pd.DataFrame:
+def build_features(district: District, as_of: date | pd.Timestamp, inspector_adjustment: bool = False) -> pd.DataFrame:
     """Feature matrix (one row per enterprise, in the enterprises table's order).
 
     Index: enterprise_id. Columns: FEATURE_NAMES. Uses only events dated before `as_of`.
+    With `inspector_adjustment`, past findings are first divided by their team's estimated
+    propensity (`riskplan.score.inspectors`, from visits before `as_of` only).
     """
     t = _ts(as_of)
     ent = district.enterprises
@@ -170,6 +173,10 @@ def build_features(district: District, as_of: date | pd.Timestamp) -> pd.DataFra
 
     # Inspections strictly before T (the inspectors column is deliberately not read).
     ins = district.inspections
+    if inspector_adjustment:
+        from riskplan.score.inspectors import adjusted_inspections
+
+        ins = adjusted_inspections(ins, index, t)
     ipos = _positions(ins["enterprise_id"], index)
     idays = ((t - ins["date"]).dt.days).to_numpy()
     ib = (idays > 0) & (ipos >= 0)
@@ -248,11 +255,12 @@ def snapshot_dates(district: District, as_of: date | pd.Timestamp, step_months: 
     return sorted(pd.Timestamp(x) for x in out)
 
 
-def training_frame(district: District, dates: list[pd.Timestamp]) -> tuple[pd.DataFrame, pd.Series, np.ndarray]:
+def training_frame(district: District, dates: list[pd.Timestamp],
+                   inspector_adjustment: bool = False) -> tuple[pd.DataFrame, pd.Series, np.ndarray]:
     """Stacked (features, labels, snapshot date per row) over the snapshot `dates`."""
     xs, ys, ts = [], [], []
     for d in dates:
-        xs.append(build_features(district, d))
+        xs.append(build_features(district, d, inspector_adjustment))
         ys.append(build_labels(district, d))
         ts.append(np.full(len(district.enterprises), np.datetime64(d, "ns")))
     return pd.concat(xs), pd.concat(ys), np.concatenate(ts)
@@ -297,6 +305,8 @@ def describe_group(group: str, row: pd.Series) -> str:
         return _("standardization grade {grade}").format(grade=grade)
     if group == "size":
         size = SIZE_CLASSES[int(row["size_rank"])]
+        if row.get("employees_known", 1) == 0:
+            return _("{size} enterprise (headcount unknown)").format(size=value_label("size_class", size))
         employees = int(round(np.expm1(row["log_employees"])))
         return _("{size} enterprise ({employees} employees)").format(size=value_label("size_class", size),
                                                                       employees=employees)

@@ -181,6 +181,8 @@ def bias_audit(frame: pd.DataFrame, y: np.ndarray, by: tuple[str, ...] = ("subdi
         |z_risk| > Z_FLAG (n >= MIN_GROUP): the model scores it above (z > 0) or below (z < 0)
         what its actual risk justifies, which is what targeting an area or trade without cause
         would look like. A group with many top-k places and a matching event rate is not flagged.
+    Effect size: `risk_gap` (mean probability - event rate) and `risk_ratio` (their ratio). A
+    grouping value that covers the whole district (`whole_district`) is never flagged.
     """
     y = np.asarray(y, float)
     flagged_w = top_k_weights(frame["probability"].to_numpy(), k)
@@ -192,11 +194,18 @@ def bias_audit(frame: pd.DataFrame, y: np.ndarray, by: tuple[str, ...] = ("subdi
         for value, g in work.groupby(col, sort=True):
             rows.append(_group_row(g, col, str(value), district_share))
     out = pd.DataFrame(rows)
-    big = (out["n"] >= MIN_GROUP) & (out["grouping"] != "district")
+    # effect size: how far the model's mean probability is from the event rate, absolute and relative
+    out["risk_gap"] = out["mean_probability"] - out["event_rate"]
+    out["risk_ratio"] = np.where(out["event_rate"] > 0, out["mean_probability"] / out["event_rate"].where(
+        out["event_rate"] > 0, 1.0), np.nan)
+    # a "group" that is the whole district (every enterprise small, one subdistrict) compares the
+    # district with itself: it is the district row again, never a group to flag
+    out["whole_district"] = (out["n"] == len(frame)) & (out["grouping"] != "district")
+    big = (out["n"] >= MIN_GROUP) & (out["grouping"] != "district") & ~out["whole_district"]
     out["flagged"] = big & (out["z_risk"].abs() > Z_FLAG)
     out["most_deviant"] = False
     for col in by:
-        sel = out[(out["grouping"] == col) & (out["n"] >= MIN_GROUP)]
+        sel = out[(out["grouping"] == col) & (out["n"] >= MIN_GROUP) & ~out["whole_district"]]
         if len(sel):
             out.loc[sel["z_top_share"].abs().idxmax(), "most_deviant"] = True
     return out
@@ -229,7 +238,8 @@ def _group_row(g: pd.DataFrame, grouping: str, value: str, district_share: float
 
 def bias_audit_text(audit: pd.DataFrame) -> str:
     cols = ["grouping", "group", "n", "share_red", "share_orange", "top_share", "z_top_share",
-            "precision_top", "recall_top", "false_positive_rate", "event_rate", "mean_probability", "z_risk", "flagged"]
+            "precision_top", "recall_top", "false_positive_rate", "event_rate", "mean_probability", "z_risk",
+            "risk_gap", "risk_ratio", "flagged"]
     lines = [audit[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}")]
     lines.append("\n" + _("Most deviant group per grouping (top-5% share vs the district) and every flagged group "
                         "(model probability vs actual risk beyond {z} standard errors):").format(z=f"{Z_FLAG:g}"))
@@ -238,10 +248,16 @@ def bias_audit_text(audit: pd.DataFrame) -> str:
                    _("FLAGGED: scored below its actual risk") if r.flagged else
                    _("deviation matches its actual risk (not flagged)"))
         lines.append("  " + _("{grouping}={group}: top-5% share {top_share} (z {z_top}); mean probability "
-                              "{mean_probability} vs event rate {event_rate} (z {z_risk}) — {verdict}").format(
+                              "{mean_probability} vs event rate {event_rate} (z {z_risk}; effect: {gap} points, "
+                              "ratio {ratio}) — {verdict}").format(
             grouping=r.grouping, group=r.group, top_share=f"{r.top_share:.3f}", z_top=f"{r.z_top_share:+.1f}",
             mean_probability=f"{r.mean_probability:.3f}", event_rate=f"{r.event_rate:.3f}",
-            z_risk=f"{r.z_risk:+.1f}", verdict=verdict))
+            z_risk=f"{r.z_risk:+.1f}", gap=f"{100 * r.risk_gap:+.1f}",
+            ratio="—" if np.isnan(r.risk_ratio) else f"{r.risk_ratio:.2f}", verdict=verdict))
+    whole = audit[audit["whole_district"]]
+    if len(whole):
+        lines.append("  " + _("Not groups (the whole district): {groups}").format(
+            groups=", ".join(f"{r.grouping}={r.group}" for r in whole.itertuples())))
     if not audit["flagged"].any():
         lines.append("  " + _("No group is scored beyond its actual risk."))
     return "\n".join(lines)

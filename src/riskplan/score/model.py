@@ -46,7 +46,7 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from riskplan import __version__
-from riskplan.i18n import _
+from riskplan.i18n import _, ngettext
 from riskplan.load.district import District
 from riskplan.score.baseline import baseline_risk, rule_grade
 from riskplan.score.features import (
@@ -68,6 +68,12 @@ MODEL_FORMAT = "riskplan-risk-model"
 MODEL_FORMAT_VERSION = 1
 CANDIDATES = ("logistic", "boosting")
 CALIBRATIONS = ("sigmoid", "isotonic")
+#: Recalibrate on the most recent snapshot only when it holds at least this many events (and non-events).
+MIN_RECENT_EVENTS = 30
+#: Days of history a training snapshot needs before it, preferred first (see `fold_plan`).
+MIN_HISTORY_DAYS = (365, 182)
+#: ValidationReport.kind: out of time (rolling folds) or, for a short history, held-out enterprises.
+TEMPORAL, HELD_OUT = "temporal", "held-out enterprises"
 #: Native threads (OpenMP/BLAS) while fitting and scoring. One: on a small shared machine
 #: OpenMP's busy-waiting makes boosting slower with more threads than with one.
 THREADS = 1
@@ -142,6 +148,8 @@ class LoadedModel:
     reference: pd.DataFrame
     card: dict = field(default_factory=dict)
     path: Path | None = None
+    #: features use team-adjusted findings (riskplan.score.inspectors); saved with the model
+    inspector_adjustment: bool = False
 
     def decision(self, X: pd.DataFrame) -> np.ndarray:
         """Base model log-odds (uncalibrated)."""
@@ -176,13 +184,18 @@ class LoadedModel:
 
 
 def fit_model(X: pd.DataFrame, y: pd.Series, groups: np.ndarray, kind: str, calibration: str = "sigmoid",
-              seed: int = 0, folds: int = 3) -> LoadedModel:
-    """Fit base model on all rows and a calibrator on its out-of-fold (grouped) log-odds."""
+              seed: int = 0, folds: int = 3, recent: np.ndarray | None = None) -> LoadedModel:
+    """Fit base model on all rows and a calibrator on its out-of-fold (grouped) log-odds.
+
+    `recent` (a row mask: the most recent snapshot) recalibrates on that period only when it has
+    at least MIN_RECENT_EVENTS events and as many non-events: records drift (inspection volume,
+    firms improving), and the latest period's event rate is the one the next year resembles.
+    The ranking is the base model's either way (the calibrator is monotone)."""
     with threadpool_limits(THREADS):
-        return _fit_model(X, y, groups, kind, calibration, seed, folds)
+        return _fit_model(X, y, groups, kind, calibration, seed, folds, recent)
 
 
-def _fit_model(X, y, groups, kind, calibration, seed, folds) -> LoadedModel:
+def _fit_model(X, y, groups, kind, calibration, seed, folds, recent=None) -> LoadedModel:
     X = X[list(FEATURE_NAMES)]
     events = int(y.sum())
     if events < folds or events > len(y) - folds:
@@ -196,8 +209,15 @@ def _fit_model(X, y, groups, kind, calibration, seed, folds) -> LoadedModel:
         est = make_estimator(kind, seed).fit(X.iloc[tr], yv[tr])
         oof[te] = est.decision_function(X.iloc[te])
     base = make_estimator(kind, seed).fit(X, yv)
-    cal = fit_calibrator(oof, yv, calibration)
-    return LoadedModel(kind=kind, calibration=calibration, base=base, calibrator=cal, reference=reference_row(X))
+    use = np.ones(len(yv), dtype=bool)
+    if recent is not None:
+        k = int(yv[recent].sum())
+        if MIN_RECENT_EVENTS <= k <= int(recent.sum()) - MIN_RECENT_EVENTS:
+            use = np.asarray(recent, dtype=bool)
+    cal = fit_calibrator(oof[use], yv[use], calibration)
+    model = LoadedModel(kind=kind, calibration=calibration, base=base, calibrator=cal, reference=reference_row(X))
+    model.calibrated_on_recent = bool(not use.all())
+    return model
 
 
 # ---------------------------------------------------------------- temporal validation
@@ -220,6 +240,18 @@ class ValidationReport:
     folds: list[FoldResult]
     chosen: str
     audit: pd.DataFrame | None = None   # bias audit of the chosen candidate on the latest fold
+    kind: str = TEMPORAL                # TEMPORAL or HELD_OUT
+    min_history_days: int = MIN_HISTORY_DAYS[0]
+
+    def warnings(self) -> list[str]:
+        """What a reader of the card must know about how far the validation can be trusted."""
+        out = []
+        if self.kind == HELD_OUT:
+            out.append(_("the history is too short for a fold out of time: the model was validated on enterprises "
+                         "held out of the latest snapshot, which does not show how it ages"))
+        if len(self.folds) == 1:
+            out.append(_("the choice of {model} rests on one validation fold").format(model=self.chosen))
+        return out
 
     def summary(self) -> pd.DataFrame:
         """Mean over folds of each metric, per candidate and the baseline."""
@@ -240,8 +272,12 @@ class ValidationReport:
         fmt = lambda v: f"{v:.4f}"  # noqa: E731
         cols = ["fold", "scorer", "n", "events", "roc_auc", "average_precision", "precision@1%",
                 "precision@5%", "precision@20%", "recall@1%", "recall@5%", "recall@20%", "brier"]
-        lines = [_("Rolling temporal validation: for each fold date T, train on snapshots whose 12-month\n"
-                   "label windows end by T, evaluate on the events of [T, T + 12 months)."), "",
+        intro = (_("Rolling temporal validation: for each fold date T, train on snapshots whose 12-month\n"
+                   "label windows end by T, evaluate on the events of [T, T + 12 months).") if self.kind == TEMPORAL
+                 else _("Validation on held-out enterprises: the enterprises are split in three groups; each group's\n"
+                        "latest snapshot is scored by a model trained on the other groups' snapshots."))
+        lines = [intro, ngettext("{count} fold.", "{count} folds.", len(self.folds)).format(count=len(self.folds)),
+                 *[_("Warning: {warning}").format(warning=w) for w in self.warnings()], "",
                  self.per_fold()[cols].to_string(index=False, float_format=fmt), "",
                  _("Mean over folds:"), self.summary().to_string(float_format=fmt), "",
                  _("Chosen: {model} (highest mean average precision)").format(model=self.chosen), ""]
@@ -263,21 +299,45 @@ def _curve(score: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
     return {"k": ks, "precision": np.array([precision_recall_at(score, y, k)[0] for k in ks])}
 
 
+def fold_plan(district: District, as_of: date, step_months: int = 6,
+              n_folds: int = 3) -> tuple[int, list[pd.Timestamp]]:
+    """(minimum history before a training snapshot in days, the temporal fold dates usable).
+
+    A year of history before each snapshot when that leaves every fold usable; half a year
+    when it leaves more folds (a history one day short of three years still validates over
+    time); fold dates without an earlier snapshot whose label window ends by them are dropped."""
+    t = pd.Timestamp(as_of).normalize()
+    last_test = t - pd.Timedelta(days=HORIZON_DAYS)
+    fold_dates = [pd.Timestamp(last_test - pd.DateOffset(years=i)) for i in range(n_folds)][::-1]
+    best: tuple[int, list[pd.Timestamp]] | None = None
+    for min_days in MIN_HISTORY_DAYS:
+        dates = snapshot_dates(district, as_of, step_months, min_days)
+        usable = [fd for fd in fold_dates if any(d + pd.Timedelta(days=HORIZON_DAYS) <= fd for d in dates)]
+        if best is None or len(usable) > len(best[1]):
+            best = (min_days, usable)
+    return best
+
+
 def temporal_validation(district: District, as_of: date, kinds=CANDIDATES, calibration: str = "sigmoid",
                         seed: int = 0, step_months: int = 6, n_folds: int = 3,
                         progress: Callable[[str], None] | None = None,
-                        cache: dict | None = None) -> ValidationReport:
-    """Rolling-origin validation over the last `n_folds` yearly fold dates before as_of - 12 months."""
+                        cache: dict | None = None, inspector_adjustment: bool = False) -> ValidationReport:
+    """Rolling-origin validation over the last `n_folds` yearly fold dates before as_of - 12 months
+    (fewer when the history is short; see `fold_plan`). With no temporal fold at all (two years of
+    records), one fold of held-out enterprises on the latest snapshot (`held_out_validation`)."""
     say = progress or (lambda _msg: None)
     t = pd.Timestamp(as_of).normalize()
-    last_test = t - pd.Timedelta(days=HORIZON_DAYS)
-    fold_dates = [last_test - pd.DateOffset(years=i) for i in range(n_folds)][::-1]
-    all_dates = snapshot_dates(district, as_of, step_months)
+    min_days, fold_dates = fold_plan(district, as_of, step_months, n_folds)
+    all_dates = snapshot_dates(district, as_of, step_months, min_days)
+    if not fold_dates:
+        say(_("no temporal fold fits the history; validating on held-out enterprises of the latest snapshot"))
+        return held_out_validation(district, as_of, kinds, calibration, seed, step_months, say, cache,
+                                   inspector_adjustment=inspector_adjustment)
     cache = {} if cache is None else cache
 
     def frame(d: pd.Timestamp):
         if d not in cache:
-            cache[d] = (build_features(district, d), build_labels(district, d))
+            cache[d] = (build_features(district, d, inspector_adjustment), build_labels(district, d))
         return cache[d]
 
     folds = []
@@ -296,7 +356,7 @@ def temporal_validation(district: District, as_of: date, kinds=CANDIDATES, calib
         for kind in kinds:
             say(_("fold {date}: fitting {model} on {snapshots} snapshot(s), {rows} rows").format(
                 date=fd.date(), model=kind, snapshots=len(train_dates), rows=f"{len(X):,}"))
-            m = fit_model(X, y, groups, kind, calibration, seed)
+            m = fit_model(X, y, groups, kind, calibration, seed, recent=_latest_rows(len(X), len(district.enterprises)))
             p = m.predict_proba(Xt)
             metrics[kind] = ranking_metrics(p, yt.to_numpy(), True)
             cal[kind] = calibration_table(p, yt.to_numpy())
@@ -310,16 +370,72 @@ def temporal_validation(district: District, as_of: date, kinds=CANDIDATES, calib
                                 yt.to_numpy()))
     if not folds:
         raise TrainingError(_(
-            "not enough history to validate over time: the history starts {start}, "
-            "and each fold needs a year of history plus a complete 12-month label window before its date "
-            "(at least 3 years before the as-of date {as_of})").format(start=history_start(district).date(),
-                                                                       as_of=t.date()))
-    report = ValidationReport(folds, chosen="")
+            "not enough history to train: the history starts {start}, and a training snapshot needs half a "
+            "year of history before it plus a complete 12-month label window before the as-of date {as_of} "
+            "(at least a year and a half of records)").format(start=history_start(district).date(), as_of=t.date()))
+    return _choose(district, ValidationReport(folds, chosen="", kind=TEMPORAL, min_history_days=min_days), kinds)
+
+
+def _choose(district: District, report: ValidationReport, kinds) -> ValidationReport:
     summary = report.summary()
     cand = summary.loc[[k for k in kinds]]
     report.chosen = str(cand["average_precision"].idxmax())
-    report.audit = _fold_audit(district, folds[-1], report.chosen)
+    report.audit = _fold_audit(district, report.folds[-1], report.chosen)
     return report
+
+
+def held_out_validation(district: District, as_of: date, kinds=CANDIDATES, calibration: str = "sigmoid",
+                        seed: int = 0, step_months: int = 6, progress: Callable[[str], None] | None = None,
+                        cache: dict | None = None, groups_k: int = 3,
+                        inspector_adjustment: bool = False) -> ValidationReport:
+    """One fold for a history too short to validate out of time: enterprises split in `groups_k`
+    groups; each group's latest snapshot is scored by candidates fitted on the other groups'
+    snapshots (all of them), so no enterprise is scored by a model that saw it."""
+    say = progress or (lambda _msg: None)
+    min_days = MIN_HISTORY_DAYS[-1]
+    dates = snapshot_dates(district, as_of, step_months, min_days)
+    if not dates:
+        raise TrainingError(_(
+            "not enough history to train: the history starts {start}, and a training snapshot needs half a "
+            "year of history before it plus a complete 12-month label window before the as-of date {as_of} "
+            "(at least a year and a half of records)").format(start=history_start(district).date(),
+                                                    as_of=pd.Timestamp(as_of).date()))
+    cache = {} if cache is None else cache
+    for d in dates:
+        if d not in cache:
+            cache[d] = (build_features(district, d, inspector_adjustment), build_labels(district, d))
+    n = len(district.enterprises)
+    X = pd.concat([cache[d][0] for d in dates])
+    y = pd.concat([cache[d][1] for d in dates])
+    ent = np.tile(np.arange(n), len(dates))
+    test = dates[-1]
+    Xt, yt = cache[test]
+    rng = np.random.Generator(np.random.PCG64(seed))
+    group = rng.permutation(np.arange(n) % groups_k)
+    metrics, cal, curves, preds = {}, {}, {}, {}
+    for kind in kinds:
+        p = np.zeros(n)
+        for g in range(groups_k):
+            say(_("held-out group {group} of {groups}: fitting {model}").format(group=g + 1, groups=groups_k,
+                                                                               model=kind))
+            train_rows = group[ent] != g
+            latest = (np.arange(len(X)) >= len(X) - n)[train_rows]
+            m = fit_model(X[train_rows], y[train_rows], ent[train_rows], kind, calibration, seed, recent=latest)
+            p[group == g] = m.predict_proba(Xt[group == g])
+        metrics[kind] = ranking_metrics(p, yt.to_numpy(), True)
+        cal[kind] = calibration_table(p, yt.to_numpy())
+        curves[kind] = _curve(p, yt.to_numpy())
+        preds[kind] = p
+    b = baseline_risk(rule_grade(district, test))
+    metrics["baseline"] = ranking_metrics(b, yt.to_numpy(), False)
+    curves["baseline"] = _curve(b, yt.to_numpy())
+    fold = FoldResult(test, dates, metrics, n, int(yt.sum()), cal, curves, preds, yt.to_numpy())
+    return _choose(district, ValidationReport([fold], chosen="", kind=HELD_OUT, min_history_days=min_days), kinds)
+
+
+def _latest_rows(rows: int, per_snapshot: int) -> np.ndarray:
+    """Mask of the last snapshot's rows in a stack of snapshots (stacked oldest first)."""
+    return np.arange(rows) >= rows - per_snapshot
 
 
 def _fold_audit(district: District, fold: FoldResult, kind: str) -> pd.DataFrame:
@@ -368,34 +484,47 @@ def library_versions() -> dict[str, str]:
 
 def train(district: District, as_of: date | None = None, seed: int = 0, kinds=CANDIDATES,
           calibration: str = "sigmoid", step_months: int = 6, n_folds: int = 3,
-          progress: Callable[[str], None] | None = None) -> TrainResult:
-    """Validate the candidates over time, refit the best on all snapshots, build its card."""
+          progress: Callable[[str], None] | None = None, history_through: date | None = None,
+          inspector_adjustment: bool = True) -> TrainResult:
+    """Validate the candidates over time, refit the best on all snapshots, build its card.
+
+    The as-of date and the end of the history come from `riskplan.score.history.history_window`
+    (declared `history_through`, or inferred across non-working days)."""
     with threadpool_limits(THREADS):
-        return _train(district, as_of, seed, kinds, calibration, step_months, n_folds, progress)
+        return _train(district, as_of, seed, kinds, calibration, step_months, n_folds, progress, history_through,
+                      inspector_adjustment)
 
 
-def _train(district, as_of, seed, kinds, calibration, step_months, n_folds, progress) -> TrainResult:
-    from riskplan.score.features import default_as_of
+def _train(district, as_of, seed, kinds, calibration, step_months, n_folds, progress, history_through,
+           inspector_adjustment) -> TrainResult:
+    from riskplan.score.history import HistoryError, history_window
 
     say = progress or (lambda _msg: None)
     started = time.perf_counter()
-    latest = pd.Timestamp(default_as_of(district))
-    as_of = pd.Timestamp(as_of or latest).normalize()
-    if as_of > latest:
-        raise TrainingError(_("as-of date {as_of} is after the history ends ({end}): the last 12-month label "
-                              "windows would count missing records as 'no event'").format(
-            as_of=as_of.date(), end=(latest - pd.Timedelta(days=1)).date()))
+    try:
+        window = history_window(district, as_of, history_through)
+    except HistoryError as exc:
+        raise TrainingError(str(exc)) from None
+    say(window.note)
+    as_of = pd.Timestamp(window.as_of)
     cache: dict = {}
-    say(_("temporal validation ({folds} folds, candidates: {models})").format(folds=n_folds, models=", ".join(kinds)))
-    report = temporal_validation(district, as_of.date(), kinds, calibration, seed, step_months, n_folds, say, cache)
-    dates = snapshot_dates(district, as_of.date(), step_months)
+    say(_("temporal validation (up to {folds} folds, candidates: {models})").format(
+        folds=n_folds, models=", ".join(kinds)))
+    report = temporal_validation(district, as_of.date(), kinds, calibration, seed, step_months, n_folds, say, cache,
+                                 inspector_adjustment)
+    for warning in report.warnings():
+        say(_("Warning: {warning}").format(warning=warning))
+    dates = snapshot_dates(district, as_of.date(), step_months, report.min_history_days)
     say(_("refitting {model} on {snapshots} snapshots ({first} … {last})").format(
         model=report.chosen, snapshots=len(dates), first=dates[0].date(), last=dates[-1].date()))
-    parts = [cache[d] if d in cache else (build_features(district, d), build_labels(district, d)) for d in dates]
+    parts = [cache[d] if d in cache else (build_features(district, d, inspector_adjustment), build_labels(district, d))
+             for d in dates]
     X = pd.concat([p[0] for p in parts])
     y = pd.concat([p[1] for p in parts])
     groups = np.tile(np.arange(len(district.enterprises)), len(dates))
-    model = fit_model(X, y, groups, report.chosen, calibration, seed)
+    model = fit_model(X, y, groups, report.chosen, calibration, seed,
+                      recent=_latest_rows(len(X), len(district.enterprises)))
+    model.inspector_adjustment = bool(inspector_adjustment)
     elapsed = time.perf_counter() - started
     summary = report.summary()
     card = {
@@ -407,6 +536,9 @@ def _train(district, as_of, seed, kinds, calibration, step_months, n_folds, prog
         "kind": model.kind,
         "calibration": calibration,
         "seed": seed,
+        "inspector_adjustment": bool(inspector_adjustment),
+        "calibrated_on": (dates[-1].date().isoformat() if getattr(model, "calibrated_on_recent", False)
+                          else "all snapshots"),
         "as_of": as_of.date().isoformat(),
         "label": "serious-or-worse accident, or a visit finding >= 1 major hazard, in the 12 months after the snapshot date",
         "training": {
@@ -414,15 +546,23 @@ def _train(district, as_of, seed, kinds, calibration, step_months, n_folds, prog
             "fingerprint": _fingerprint(district),
             "enterprises": int(len(district.enterprises)),
             "history": [history_start(district).date().isoformat(), history_end(district).date().isoformat()],
+            "history_through": window.through.isoformat(),
+            "history_basis": window.basis,
+            "min_history_days": report.min_history_days,
             "snapshots": [d.date().isoformat() for d in dates],
             "rows": int(len(X)),
             "events": int(y.sum()),
         },
         "validation": {
+            "kind": report.kind,
+            "n_folds": len(report.folds),
             "folds": [f.test_date.date().isoformat() for f in report.folds],
+            "warnings": report.warnings(),
             "chosen": report.chosen,
             "mean": {name: {k: _num(v) for k, v in row.items()} for name, row in summary.iterrows()},
             "per_fold": json.loads(report.per_fold().to_json(orient="records")),
+            "latest_fold_calibration": json.loads(
+                report.folds[-1].calibration[report.chosen].to_json(orient="records", double_precision=6)),
             "bias_audit_flagged": [f"{r.grouping}={r.group}" for r in report.audit.itertuples() if r.flagged],
         },
         "libraries": library_versions(),

@@ -97,6 +97,7 @@ def _payload(model: LoadedModel) -> dict:
         "calibrator": model.calibrator,
         "reference_numeric": model.reference[list(NUMERIC)].to_numpy(float)[0],
         "reference_categorical": [str(model.reference[c].iloc[0]) for c in CATEGORICAL],
+        **({"inspector_adjustment": True} if model.inspector_adjustment else {}),
     }
 
 
@@ -259,7 +260,8 @@ def load_model(path: Path | str) -> LoadedModel:
         ref[c] = [str(v)]
     reference = pd.DataFrame(ref)[list(FEATURE_NAMES)]
     return LoadedModel(kind=obj["kind"], calibration=obj["calibration"], base=obj["base"],
-                       calibrator=obj["calibrator"], reference=reference, card=card, path=file.parent)
+                       calibrator=obj["calibrator"], reference=reference, card=card, path=file.parent,
+                       inspector_adjustment=bool(obj.get("inspector_adjustment", False)))
 
 
 _KINDS = {LogisticRegression: "logistic", HistGradientBoostingClassifier: "boosting"}
@@ -350,11 +352,15 @@ def card_markdown(card: dict) -> str:
         f"`{tr.get('fingerprint', {}).get('tables_sha256', '')}`",
         f"- seed {card.get('seed')}",
         "",
-        "## Temporal validation (rolling; mean over folds " + ", ".join(v.get("folds", [])) + ")",
+        "## Validation (" + str(v.get("kind", "temporal")) + "; " + str(v.get("n_folds", len(v.get("folds", []))))
+        + " fold(s); mean over folds " + ", ".join(v.get("folds", [])) + ")",
         "",
+        *[f"**Warning**: {w}." for w in v.get("warnings", [])],
+        "" if v.get("warnings") else None,
         "| scorer | ROC AUC | AP | P@1% | P@5% | P@20% | R@5% | Brier |",
         "|---|---|---|---|---|---|---|---|",
     ]
+    lines = [x for x in lines if x is not None]
 
     def f(x):
         return "—" if x is None else f"{x:.3f}"
@@ -363,6 +369,11 @@ def card_markdown(card: dict) -> str:
         lines.append(f"| {name} | {f(m.get('roc_auc'))} | {f(m.get('average_precision'))} | "
                      f"{f(m.get('precision@1%'))} | {f(m.get('precision@5%'))} | {f(m.get('precision@20%'))} | "
                      f"{f(m.get('recall@5%'))} | {f(m.get('brier'))} |")
+    cal = v.get("latest_fold_calibration")
+    if cal:
+        lines += ["", f"Calibration of the chosen model on the latest fold ({v.get('folds', ['?'])[-1]}), "
+                  "equal-count bins:", "", "| bin | n | mean predicted | observed event rate |", "|---|---|---|---|"]
+        lines += [f"| {r.get('bin')} | {r.get('n')} | {f(r.get('predicted'))} | {f(r.get('observed'))} |" for r in cal]
     flagged = v.get("bias_audit_flagged", [])
     lines += ["", f"Chosen: **{v.get('chosen')}** (highest mean average precision).", "",
               "Bias audit on the latest fold (observed events): "

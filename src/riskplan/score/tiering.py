@@ -37,6 +37,7 @@ from riskplan.score.features import (
 )
 from riskplan.score.model import LoadedModel, ModelError, apply_calibrator
 from riskplan.score.model_files import MODEL_FILE, default_model_dir, load_default_model
+from riskplan.score.unknowns import EMPLOYEES_KNOWN, prepare_features, without_unknown_reasons
 
 
 class TieringError(ValueError):
@@ -76,7 +77,10 @@ def tier_district(district: District, model: LoadedModel | None = None, as_of: d
     """
     model = model or load_default_model()
     as_of = as_of or default_as_of(district)
-    X = build_features(district, as_of)
+    adjusted = getattr(model, "inspector_adjustment", False)
+    X, unknown = prepare_features(model, build_features(district, as_of, adjusted))
+    # reasons describe the findings as recorded, even when the model reads team-adjusted ones
+    shown = prepare_features(model, build_features(district, as_of))[0] if adjusted else X
     if len(X) == 0:
         return pd.DataFrame({c: pd.Series(dtype="float64" if c == "probability" else "int64" if c == "override"
                                           else "object") for c in TIER_COLUMNS})
@@ -86,8 +90,8 @@ def tier_district(district: District, model: LoadedModel | None = None, as_of: d
     red = direct_red(district, as_of).set_index("enterprise_id")["reason"]
     override = X.index.isin(red.index)
     tiers[override] = Tier.RED.value
-    contrib = model.contributions(X, base_scores=scores)
-    reasons = reason_texts(X, contrib)
+    contrib = without_unknown_reasons(model.contributions(X, base_scores=scores), X)
+    reasons = reason_texts(shown, contrib)
     for i in np.flatnonzero(override):
         reasons[i] = [red[X.index[i]]] + reasons[i][: N_REASONS - 1]
     frame = pd.DataFrame({
@@ -98,7 +102,39 @@ def tier_district(district: District, model: LoadedModel | None = None, as_of: d
     })
     for j in range(N_REASONS):
         frame[f"reason_{j + 1}"] = [r[j] for r in reasons]
+    frame.attrs["warnings"] = unknown.warnings() + tier_mix_warnings(tiers, district.policy.tiering.method)
     return frame
+
+
+#: The tier mix a district typically has under probability thresholds (docs/tiers.md): share ranges.
+PLAUSIBLE_MIX = {"red": (0.0, 0.02), "orange": (0.03, 0.08), "yellow": (0.10, 0.30), "blue": (0.60, 1.0)}
+#: Fewer enterprises than this: the mix is not judged (a handful of reds is a large share).
+MIN_MIX_ENTERPRISES = 100
+
+
+def tier_mix_warnings(tiers: np.ndarray, method: str = "thresholds") -> list[str]:
+    """A warning when the thresholds' tier mix is far outside the plausible range (a share below
+    half its range's low end or above twice its high end): the probabilities are likely off for
+    this district (drift, a model trained on another kind of district), and the shares method
+    fixes the mix instead. Nothing for the shares method or a small district."""
+    tiers = np.asarray(tiers)
+    if method != "thresholds" or len(tiers) < MIN_MIX_ENTERPRISES:
+        return []
+    share = {t: float((tiers == t).mean()) for t in PLAUSIBLE_MIX}
+    far = [t for t, (lo, hi) in PLAUSIBLE_MIX.items() if share[t] < lo / 2 or share[t] > min(1.0, 2 * hi)]
+    if not far:
+        return []
+    mix = ", ".join(f"{value_label('tier', t)} {share[t]:.1%}" for t in PLAUSIBLE_MIX)
+    plausible = ", ".join(f"{value_label('tier', t)} {lo:.0%}–{hi:.0%}" for t, (lo, hi) in PLAUSIBLE_MIX.items())
+    return [_("the tier mix ({mix}) is far outside the plausible range ({plausible}): the model's probabilities "
+              "may not fit this district (drift, or a model trained on another kind of district); consider "
+              "[tiering] method = \"shares\" in policy.toml to fix the shares (docs/tiers.md)").format(
+        mix=mix, plausible=plausible)]
+
+
+def tier_warnings(tiers: pd.DataFrame) -> list[str]:
+    """The warnings `tier_district` found (categories and headcounts the model does not know)."""
+    return list(tiers.attrs.get("warnings", []))
 
 
 def reason_order(contrib: pd.DataFrame, k: int = N_REASONS) -> np.ndarray:
@@ -143,7 +179,7 @@ def reason_texts(X: pd.DataFrame, contrib: pd.DataFrame) -> list[list[str]]:
                 continue
             v = values[i, j]
             g = groups[j]
-            needed = _needed_columns(g, cols[g])
+            needed = [c for c in _needed_columns(g, cols[g]) if c in arrays]
             key = (g,) + tuple(arrays[c][i] for c in needed)
             text = memo.get(key)
             if text is None:
@@ -161,6 +197,8 @@ def _needed_columns(group: str, cols: list[str]) -> list[str]:
     # describe_group("hazards_found") also reads visit counts
     if group == "hazards_found":
         return cols + ["visits_3y", "visits_5y", "never_visited"]
+    if group == "size":   # "headcount unknown" rather than "0 employees"
+        return cols + [EMPLOYEES_KNOWN]
     return cols
 
 

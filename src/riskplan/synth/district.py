@@ -125,8 +125,14 @@ def _csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------
 
 def make_district(size: str = "S", seed: int = 0, n_enterprises: int | None = None, n_inspectors: int | None = None,
-                  years: int | None = None, end: date = DEFAULT_END, simulate_future: bool = False) -> SyntheticDistrict:
-    """Generate a district in memory (see the module docstring for the mechanism)."""
+                  years: int | None = None, end: date = DEFAULT_END, simulate_future: bool = False,
+                  team_leniency: float = 0.0) -> SyntheticDistrict:
+    """Generate a district in memory (see the module docstring for the mechanism).
+
+    `team_leniency` > 0 gives every inspector a finding propensity exp(N(0, team_leniency)),
+    drawn from its own stream (PCG64([seed, 16])) so the rest of the district is the same as
+    without it; a visit's expected findings, major hazards included, are multiplied by its
+    team's mean propensity (a lenient team finds less). 0 (the default) leaves findings as before."""
     size = size.upper()
     if size not in SIZES:
         raise ValueError(_("size must be one of {sizes}, got {size}").format(sizes=", ".join(SIZES), size=repr(size)))
@@ -144,6 +150,9 @@ def make_district(size: str = "S", seed: int = 0, n_enterprises: int | None = No
     area_counts = np.bincount(raw["area"], minlength=len(areas))
     inspectors = _make_inspectors(rng, n_insp, areas, area_counts)
     stringency = np.exp(rng.normal(0, STRINGENCY_SD, n_insp))
+    team_leniency = float(team_leniency or 0.0)
+    leniency = (np.exp(np.random.Generator(np.random.PCG64([seed, 16])).normal(0, team_leniency, n_insp))
+                if team_leniency > 0 else None)
     area_names = areas["name"].to_numpy()
 
     # history: `years` consecutive 12-month periods ending on `end`
@@ -158,7 +167,7 @@ def make_district(size: str = "S", seed: int = 0, n_enterprises: int | None = No
         period = _Period(start, days, t_mid=-(years - k) + 0.5)
         offset = (start - origin).days
         out = _simulate_period(rng, risk, period, push, raw["area"], inspectors, area_names, stringency,
-                               last_day=horizon - offset)
+                               last_day=horizon - offset, leniency=leniency)
         out["a_day"] = out["a_day"] + offset
         out["v_day"] = out["v_day"] + offset
         parts.append(out)
@@ -193,7 +202,7 @@ def make_district(size: str = "S", seed: int = 0, n_enterprises: int | None = No
     if simulate_future:
         frng = np.random.Generator(np.random.PCG64([seed, 1]))
         out = _simulate_period(frng, risk, _Period(next_start, next_days, 0.5), push, raw["area"], inspectors,
-                               area_names, stringency, last_day=next_days - 1)
+                               area_names, stringency, last_day=next_days - 1, leniency=leniency)
         serious = np.bincount(out["a_ent"][out["a_sev"] >= 1], minlength=n) > 0
         major = np.bincount(out["v_ent"][out["v_major"] > 0], minlength=n) > 0
         future = pd.DataFrame({"enterprise_id": ent["enterprise_id"], "event": (serious | major).astype(np.int64),
@@ -207,14 +216,14 @@ def make_district(size: str = "S", seed: int = 0, n_enterprises: int | None = No
 
 def generate_district(out_dir: Path | str, size: str = "S", seed: int = 0, n_enterprises: int | None = None,
                       n_inspectors: int | None = None, years: int | None = None, force: bool = False,
-                      end: date = DEFAULT_END) -> str:
+                      end: date = DEFAULT_END, team_leniency: float = 0.0) -> str:
     """Write a synthetic district folder atomically; returns a short human summary.
 
     A non-empty `out_dir` is refused (FileExistsError) unless `force`.
     """
     out_dir = Path(out_dir)
     refuse_existing(out_dir, force, "folder", district_out=True)  # before generating, which takes a while
-    district = make_district(size, seed, n_enterprises, n_inspectors, years, end)
+    district = make_district(size, seed, n_enterprises, n_inspectors, years, end, team_leniency=team_leniency)
     with atomic_output_dir(out_dir, force, district_out=True) as staging:
         for name, data in district.files().items():
             (staging / name).write_bytes(data)

@@ -122,7 +122,8 @@ class _Period:
 
 def _simulate_period(rng: np.random.Generator, risk: _Risk, period: _Period, hist_push: np.ndarray,
                      area: np.ndarray, inspectors: pd.DataFrame, area_names: np.ndarray,
-                     stringency: np.ndarray, last_day: int) -> dict[str, np.ndarray]:
+                     stringency: np.ndarray, last_day: int,
+                     leniency: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Accidents and visits of one year. Day numbers count from `period.start`; events after
     `last_day` (the end of the simulated horizon) are dropped."""
     n = len(risk.base)
@@ -154,8 +155,9 @@ def _simulate_period(rng: np.random.Generator, risk: _Risk, period: _Period, his
     mu_haz = np.exp(H0 + H1 * r)
     teams_txt, team = _assign_teams(rng, area[v_ent], inspectors, area_names)
     g = _team_stringency(team, stringency)
-    major = rng.poisson(mu_major[v_ent])
-    hazards = major + rng.poisson(mu_haz[v_ent] * g)
+    lenient = np.ones(len(v_ent)) if leniency is None else _team_stringency(team, leniency)
+    major = rng.poisson(mu_major[v_ent] * lenient)
+    hazards = major + rng.poisson(mu_haz[v_ent] * g * lenient)
     # re-checks after a major hazard found: usually rectified
     rc = (major > 0) & (rng.random(len(major)) < F_RECHECK)
     rc_ent = v_ent[rc]
@@ -163,8 +165,10 @@ def _simulate_period(rng: np.random.Generator, risk: _Risk, period: _Period, his
     keep = rc_day <= last_day
     rc_ent, rc_day = rc_ent[keep], rc_day[keep]
     rc_txt, rc_team = _assign_teams(rng, area[rc_ent], inspectors, area_names)
-    rc_major = rng.poisson(RECHECK_FACTOR * mu_major[rc_ent])
-    rc_haz = rc_major + rng.poisson(RECHECK_FACTOR * mu_haz[rc_ent] * _team_stringency(rc_team, stringency))
+    rc_lenient = np.ones(len(rc_ent)) if leniency is None else _team_stringency(rc_team, leniency)
+    rc_major = rng.poisson(RECHECK_FACTOR * mu_major[rc_ent] * rc_lenient)
+    rc_haz = rc_major + rng.poisson(RECHECK_FACTOR * mu_haz[rc_ent] * _team_stringency(rc_team, stringency)
+                                    * rc_lenient)
     ent = np.concatenate([v_ent, rc_ent])
     day = np.concatenate([v_day, rc_day])
     major_all = np.concatenate([major, rc_major])
