@@ -34,7 +34,7 @@ def serve(workspace: Path, host: str, port: int, create_admin: str | None, add_u
     """Serve the web workspace over WORKSPACE in a browser (Chinese by default)."""
     import os
 
-    from riskplan.web.app import account_problem
+    from riskplan.web.accounts import account_problem
     from riskplan.web.security import hash_password
     from riskplan.web.store import Store
     from riskplan.web.workspace import Workspace

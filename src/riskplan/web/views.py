@@ -23,7 +23,7 @@ from riskplan.domain.headers import value_label
 from riskplan.i18n import _, get_language, language
 from riskplan.load.district import DistrictError, load_district
 
-from .app import checked_form, page, require, store_of
+from .http import checked_form, page, require, store_of
 from .calendar_view import month_grids, by_inspector, by_squad
 from .workspace import MAX_UPLOAD_BYTES, Workspace, WorkspaceError, replace_district, safe_upload_name
 

@@ -140,7 +140,7 @@ def replace_district(ws: Workspace, name: str, files: dict[str, bytes]) -> Uploa
         if "policy.toml" not in files and policy.is_file():
             shutil.copy2(policy, staging / "policy.toml")
         try:
-            district = load_district(staging)
+            load_district(staging)
         except DistrictError as exc:
             return UploadOutcome(None, exc.problems, [str(f) for f in exc.follow_ons])
         backup = None
