@@ -107,13 +107,14 @@ class Workspace:
 
 
 def safe_upload_name(filename: str) -> str | None:
-    """The file name to store an upload under, or None when it is not a district file's name."""
-    base = Path(str(filename).replace("\\", "/")).name
-    if not base or base.startswith(".") or base != str(filename).replace("\\", "/").split("/")[-1]:
+    """The file name to store an upload under, or None when it is not a plain district file name
+    (browsers send the bare name; a name with a folder in it did not come from a file picker)."""
+    name = str(filename)
+    if not name or "/" in name or "\\" in name or name.startswith(".") or "\0" in name or len(name) > 128:
         return None
-    if Path(base).suffix.lower() not in UPLOAD_SUFFIXES or len(base) > 128:
+    if Path(name).suffix.lower() not in UPLOAD_SUFFIXES:
         return None
-    return base
+    return name
 
 
 @dataclass
