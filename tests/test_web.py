@@ -9,8 +9,10 @@ One server for the module (a small generated district in a fresh workspace); acc
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import re
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -341,3 +343,66 @@ def test_passwords_are_stored_as_argon2_hashes(server):
     hashes = [row[0] for row in log.execute("SELECT password_hash FROM users")]
     assert len(hashes) == len(USERS) and all(h.startswith("$argon2id$") for h in hashes)
     assert not any(PASSWORD in h for h in hashes)
+
+
+# ------------------------------------------------------------------- in a real browser
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.mark.skipif((CHROMIUM is None or importlib.util.find_spec("playwright") is None) and not os.environ.get("CI"),
+                    reason="chromium or playwright not installed")
+def test_in_chromium_upload_plan_calendar_publish_without_console_errors(server):
+    """Debian's Chromium driven by Playwright (no browser download): sign in, upload the district's
+    files, plan a quarter and watch the job finish (htmx polling), see the calendar, publish and
+    open the public notice. Screenshots go to test-artifacts/."""
+    assert CHROMIUM is not None, "CI must install chromium (see .ci/run)"
+    from playwright.sync_api import sync_playwright
+
+    base, ws = server
+    ARTIFACTS.mkdir(exist_ok=True)
+    problems: list[str] = []
+    uploads = [p for p in sorted((ws / "demo").iterdir()) if p.suffix in (".csv", ".toml") and p.name != "truth.csv"]
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.on("console", lambda m: problems.append(f"{m.type}: {m.text}") if m.type == "error" else None)
+            page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+            page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+            page.goto(base + "/")
+            assert page.url.startswith(base + "/login")
+            page.fill("input[name=name]", "plan")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("#sign-in")
+            page.wait_for_url(base + "/")
+            page.fill("#upload-form input[name=district]", "浏览器")
+            page.set_input_files("#upload-form input[type=file]", [str(p) for p in uploads])
+            page.click("#upload-form button[type=submit]")
+            page.wait_for_url("**/d/*")
+            assert "浏览器" in page.inner_text("h1")
+            page.fill("#plan-form input[name=quarter]", "2027Q3")
+            page.fill("#plan-form input[name=seed]", "11")
+            page.fill("#plan-form input[name=time_limit]", "20")
+            page.click("#plan-button")
+            page.wait_for_url("**/jobs/*")
+            page.wait_for_selector("#to-quarter", timeout=120_000)  # the status swapped in by htmx polling
+            page.screenshot(path=str(ARTIFACTS / "web-job.png"), full_page=True)
+            page.click("#to-quarter")
+            page.click("#calendar-link")
+            page.wait_for_selector(".calendar")
+            roster = read_csv_text(ws / "浏览器.quarters" / "2027Q3" / "plan" / "roster.csv")
+            assert page.locator(".visit").count() == len(roster) > 0
+            page.screenshot(path=str(ARTIFACTS / "web-calendar.png"), full_page=True)
+            page.go_back()
+            page.click("#publish-plan")
+            page.wait_for_selector("a[href$='spot_check_plan.html']")
+            page.click("a[href$='spot_check_plan.html']")
+            page.wait_for_load_state()
+            assert "抽查" in page.content()
+            page.screenshot(path=str(ARTIFACTS / "web-public-notice.png"), full_page=True)
+        finally:
+            browser.close()
+    assert check_roster(ws / "浏览器", ws / "浏览器.quarters" / "2027Q3" / "plan") == []
+    assert problems == []

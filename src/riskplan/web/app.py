@@ -14,7 +14,7 @@ from urllib.parse import quote
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -43,6 +43,7 @@ def create_app(workspace: Path | str) -> Starlette:
         Route("/users", accounts.users, methods=["GET", "POST"]),
         Route("/audit", accounts.audit, methods=["GET"]),
         *views.routes(),
+        Route("/favicon.ico", favicon, methods=["GET"]),  # pages without an icon link (the public notice)
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
 
@@ -62,3 +63,7 @@ def create_app(workspace: Path | str) -> Starlette:
     app.state.ws, app.state.store, app.state.runner, app.state.env = ws, store, runner, env
     app.add_middleware(SessionAndLanguage, store=store)
     return app
+
+
+async def favicon(request: Request) -> Response:
+    return FileResponse(HERE / "static" / "favicon.svg", media_type="image/svg+xml")
