@@ -406,3 +406,31 @@ def test_in_chromium_upload_plan_calendar_publish_without_console_errors(server)
             browser.close()
     assert check_roster(ws / "浏览器", ws / "浏览器.quarters" / "2027Q3" / "plan") == []
     assert problems == []
+
+
+def test_results_workbook_downloaded_filled_in_and_recorded(planned, server):
+    import io
+
+    import openpyxl
+
+    c, _job, plan_dir = planned
+    base, ws = server
+    r = c.get(f"/d/demo/q/{QUARTER}/results-template")
+    assert r.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(r.content))
+    sheet = book.active
+    visit = sheet.cell(2, 1).value
+    sheet["G2"], sheet["H2"], sheet["I2"], sheet["K2"] = sheet["E2"].value, "发现问题责令整改", 2, "否"
+    filled = io.BytesIO()
+    book.save(filled)
+    before = len(load_district(ws / "demo").inspections)
+    token = csrf_of(c, f"/d/demo/q/{QUARTER}")
+    r = c.post(f"/d/demo/q/{QUARTER}/record", data={"csrf": token},
+               files={"results": ("results.xlsx", filled.getvalue())})
+    assert r.status_code == 303, r.text
+    assert "1 次检查录入历史记录" in c.get(r.headers["location"]).text
+    history = load_district(ws / "demo").inspections
+    assert len(history) == before + 1 and visit in set(history["visit_id"])
+    viewer = client(base, "view")
+    assert viewer.post(f"/d/demo/q/{QUARTER}/record", data={"csrf": csrf_of(viewer)},
+                       files={"results": ("results.xlsx", filled.getvalue())}).status_code == 403
