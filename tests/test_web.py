@@ -434,3 +434,24 @@ def test_results_workbook_downloaded_filled_in_and_recorded(planned, server):
     viewer = client(base, "view")
     assert viewer.post(f"/d/demo/q/{QUARTER}/record", data={"csrf": csrf_of(viewer)},
                        files={"results": ("results.xlsx", filled.getvalue())}).status_code == 403
+
+
+def test_whatif_job_shows_the_chart_and_the_answer_in_words(planned, server):
+    import json
+
+    c, _job, _plan_dir = planned
+    base, ws = server
+    token = csrf_of(c, f"/d/demo/q/{QUARTER}/whatif")
+    r = c.post(f"/d/demo/q/{QUARTER}/whatif", data={"csrf": token, "inspectors": "5:6:1", "seed": "1",
+                                                     "time_limit": "10"})
+    assert r.status_code == 303, r.text
+    assert wait_for(c, r.headers["location"]) == "done", c.get(r.headers["location"]).text
+    summary = json.loads((ws / "demo.quarters" / QUARTER / "whatif" / "summary.json").read_text(encoding="utf-8"))
+    page = c.get(f"/d/demo/q/{QUARTER}/whatif").text
+    if summary["minimal_staffing"] is None:
+        assert "没有任何情景满足全部政策要求" in page
+    else:
+        assert f"持证执法人员{summary['minimal_staffing']}名" in page
+    chart = re.search(r'<img class="chart" src="([^"]+)"', page).group(1)
+    assert c.get(chart).headers["content-type"] == "image/png"
+    assert client(base, "view").get(chart).status_code == 403

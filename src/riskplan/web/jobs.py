@@ -43,6 +43,14 @@ class JobRunner:
             self.pool.submit(self._run_plan, job_id)
         return job_id
 
+    def submit_whatif(self, district: str, quarter: str, seed: int, inspectors: str, time_limit: float,
+                      user_name: str, lang: str) -> int | None:
+        params = {"seed": seed, "inspectors": inspectors, "time_limit": time_limit, "lang": lang}
+        job_id = self.store.add_job("whatif", district, quarter, params, user_name)
+        if job_id is not None:
+            self.pool.submit(self._run_whatif, job_id)
+        return job_id
+
     def shutdown(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
 
@@ -91,3 +99,39 @@ class JobRunner:
             self.store.audit(job["user_name"], "plan", job["district"], job["quarter"],
                              f"job {job_id}, seed {params['seed']}, placed {placed}, shortfall {missing}")
 
+
+    def _run_whatif(self, job_id: int) -> None:
+        """`analysis.whatif.run_whatif` over a range of certified inspectors (what `riskplan whatif
+        --inspectors` runs), in this thread (workers=1: no processes forked from the server)."""
+        from riskplan.analysis.whatif import parse_range, run_whatif, scenario_grid, write_whatif
+
+        job = self.store.job(job_id)
+        params = job["params"]
+        with language(params["lang"]):
+            if self.store.cancel_requested(job_id):
+                self.store.update_job(job_id, state="cancelled", finished=now())
+                return
+            self.store.update_job(job_id, state="running", phase=_("reading the district and tiering"))
+
+            def progress(done: int, total: int, label: str) -> None:
+                if self.store.cancel_requested(job_id):
+                    raise JobCancelled()
+                self.store.update_job(job_id, phase=f"{done}/{total} {label}"[:300], steps=done)
+
+            try:
+                scenarios = scenario_grid(parse_range(params["inspectors"], int))
+                result = run_whatif(self.ws.district_dir(job["district"]), job["quarter"], params["seed"], scenarios,
+                                    time_limit=params["time_limit"], workers=1, progress=progress)
+                out = self.ws.stage_dir(job["district"], job["quarter"], "whatif")
+                out.parent.mkdir(parents=True, exist_ok=True)
+                write_whatif(result, out, force=out.exists())
+            except JobCancelled:
+                self.store.update_job(job_id, state="cancelled", phase=_("cancelled; nothing was written"),
+                                      finished=now())
+                return
+            except Exception as exc:  # shown on the job's page
+                self.store.update_job(job_id, state="failed", error=str(exc)[:4000], finished=now())
+                return
+            self.store.update_job(job_id, state="done", phase=_("finished"), finished=now())
+            self.store.audit(job["user_name"], "whatif", job["district"], job["quarter"],
+                             f"job {job_id}, inspectors {params['inspectors']}")

@@ -43,6 +43,7 @@ def routes() -> list[Route]:
         Route(q, quarter_page, methods=["GET"]),
         Route(q + "/calendar", calendar_page, methods=["GET"]),
         Route(q + "/teams", teams_page, methods=["GET"]),
+        Route(q + "/whatif", whatif_page, methods=["GET", "POST"]),
         Route(q + "/publish", publish, methods=["POST"]),
         Route(q + "/results-template", results_template, methods=["GET"]),
         Route(q + "/record", record, methods=["POST"]),
@@ -422,3 +423,52 @@ async def download(request: Request) -> Response:
     if path.suffix == ".html":
         return HTMLResponse(path.read_text(encoding="utf-8"))
     return FileResponse(path, filename=path.name)
+
+
+async def whatif_page(request: Request) -> Response:
+    """What-if over the number of certified inspectors: the form, then the chart and the answer."""
+    ctx = require(request, "see_secret")
+    name, folder, quarter = _quarter(request)
+    if request.method == "POST":
+        if not ctx.may("edit"):
+            raise HTTPException(403, _("Your role may not open this page."))
+        form = await checked_form(request, ctx)
+        inspectors = str(form.get("inspectors", "")).strip()
+        try:
+            from riskplan.analysis.whatif import parse_range
+
+            parse_range(inspectors, int)
+            seed = int(form.get("seed") or 1)
+            time_limit = float(form.get("time_limit") or 20)
+            if seed < 0 or not 1 <= time_limit <= 600:
+                raise ValueError(seed)
+        except ValueError:
+            raise HTTPException(400, _("Give the inspectors as START:STOP:STEP (e.g. 4:12:2), a seed and a time "
+                                       "limit per scenario of 1 to 600 seconds.")) from None
+        job_id = request.app.state.runner.submit_whatif(name, quarter, seed, inspectors, time_limit, ctx.user.name,
+                                                        get_language())
+        if job_id is None:
+            raise HTTPException(409, _("A what-if of {quarter} is already running.").format(quarter=quarter))
+        return RedirectResponse(f"/jobs/{job_id}", status_code=303)
+    ws = ws_of(request)
+    folder_out = ws.stage_dir(name, quarter, "whatif")
+    answer = []
+    charts = []
+    if (folder_out / "summary.json").is_file():
+        from riskplan.domain.headers import value_label as label
+
+        summary = json.loads((folder_out / "summary.json").read_text(encoding="utf-8"))
+        if summary.get("minimal_staffing") is not None:
+            answer.append(_("Smallest staffing that meets the whole policy: {count} certified inspectors").format(
+                count=summary["minimal_staffing"]))
+        else:
+            answer.append(_("No scenario meets the whole policy."))
+        e = summary.get("extra_qualified")
+        if e:
+            answer.append(_("One more {qualification}-qualified inspector (at {inspectors}): +{mandatory} mandatory "
+                            "visits, +{visits} visits in all").format(
+                qualification=label("qualification", e["qualification"]), inspectors=e["at_inspectors"],
+                mandatory=e["mandatory_gained"], visits=e["visits_gained"]))
+        charts = [f for f in ws.stage_files(name, quarter, "whatif") if f.endswith(".png")]
+    return page(request, "whatif.html.j2", name=name, quarter=quarter, answer=answer, charts=charts,
+                files=ws.stage_files(name, quarter, "whatif"))

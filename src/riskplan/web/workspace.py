@@ -7,6 +7,7 @@
         public-plan/                   `riskplan publish --stage plan`
         results/                       uploaded results workbooks, as uploaded
         public-results/                `riskplan publish --stage results`
+        whatif/                        `riskplan whatif --inspectors` (table, summary, charts)
       .riskplan-web/app.sqlite3        users, sessions, jobs, audit log (`store`)
       .riskplan-web/backups/           district folders as they were before an upload replaced them
       .riskplan-web/staging/           uploads being validated (removed afterwards)
@@ -35,7 +36,7 @@ DISTRICT_NAME = re.compile(r"^[\w\-]{1,64}$")
 UPLOAD_SUFFIXES = (".csv", ".xlsx", ".toml")
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_UPLOAD_FILES = 20
-STAGES = ("plan", "public-plan", "results", "public-results")
+STAGES = ("plan", "public-plan", "results", "public-results", "whatif")
 
 
 class WorkspaceError(ValueError):
