@@ -276,7 +276,7 @@ def test_a_queued_plan_can_be_cancelled_and_writes_nothing(planned, server):
 
 SECRET_PATHS = [f"/d/demo/q/{QUARTER}/calendar", f"/d/demo/q/{QUARTER}/teams",
                 f"/d/demo/q/{QUARTER}/files/plan/roster.csv", f"/d/demo/q/{QUARTER}/files/plan/inspector_schedule.csv",
-                f"/d/demo/q/{QUARTER}/files/plan/plan.json", f"/d/demo/q/{QUARTER}/results-template", "/jobs/1",
+                f"/d/demo/q/{QUARTER}/files/plan/plan.json", f"/d/demo/q/{QUARTER}/results-template", f"/d/demo/q/{QUARTER}/report", "/jobs/1",
                 "/jobs/1/status", "/audit"]
 
 

@@ -44,6 +44,7 @@ def routes() -> list[Route]:
         Route(q + "/calendar", calendar_page, methods=["GET"]),
         Route(q + "/teams", teams_page, methods=["GET"]),
         Route(q + "/whatif", whatif_page, methods=["GET", "POST"]),
+        Route(q + "/report", report_page, methods=["GET"]),
         Route(q + "/publish", publish, methods=["POST"]),
         Route(q + "/results-template", results_template, methods=["GET"]),
         Route(q + "/record", record, methods=["POST"]),
@@ -472,3 +473,20 @@ async def whatif_page(request: Request) -> Response:
         charts = [f for f in ws.stage_files(name, quarter, "whatif") if f.endswith(".png")]
     return page(request, "whatif.html.j2", name=name, quarter=quarter, answer=answer, charts=charts,
                 files=ws.stage_files(name, quarter, "whatif"))
+
+
+async def report_page(request: Request) -> Response:
+    """The bureau chief's report of the plan (`riskplan report`), to read and print."""
+    from riskplan.export.report import build_report
+
+    require(request, "see_secret")
+    name, folder, quarter = _quarter(request)
+    plan_dir = _plan_dir(request, name, quarter)
+    whatif = ws_of(request).stage_dir(name, quarter, "whatif") / "whatif.csv"
+    lang = get_language()
+
+    def build():
+        with language(lang):
+            return build_report(folder, plan_dir, whatif if whatif.is_file() else None)
+
+    return HTMLResponse(await run_in_threadpool(build))
