@@ -455,3 +455,27 @@ def test_whatif_job_shows_the_chart_and_the_answer_in_words(planned, server):
     chart = re.search(r'<img class="chart" src="([^"]+)"', page).group(1)
     assert c.get(chart).headers["content-type"] == "image/png"
     assert client(base, "view").get(chart).status_code == 403
+
+
+def test_bad_results_file_is_refused_and_records_nothing(planned, server):
+    c, _job, _plan_dir = planned
+    _base, ws = server
+    history = (ws / "demo" / "inspections.csv").read_bytes()
+    results_dir = ws / "demo.quarters" / QUARTER / "results"
+    before = sorted(results_dir.iterdir()) if results_dir.exists() else []
+    bad = "visit_id,date,hazards_found,major_hazards_found,penalized,outcome\nNO-SUCH-VISIT,2027-01-05,x,0,0,ok\n"
+    r = c.post(f"/d/demo/q/{QUARTER}/record", data={"csrf": csrf_of(c, f"/d/demo/q/{QUARTER}")},
+               files={"results": ("results.csv", bad.encode())})
+    assert r.status_code == 422 and 'id="problems"' in r.text and "results" in r.text
+    assert (ws / "demo" / "inspections.csv").read_bytes() == history
+    assert (sorted(results_dir.iterdir()) if results_dir.exists() else []) == before
+
+
+def test_sign_out_ends_the_session(server):
+    base, _ws = server
+    c = client(base, "view")
+    token = csrf_of(c)
+    cookie = c.cookies.get("riskplan_session")
+    assert c.post("/logout", data={"csrf": token}).status_code == 303
+    stale = httpx.Client(base_url=base, cookies={"riskplan_session": cookie})
+    assert stale.get("/").status_code == 303  # the old cookie signs no one in
