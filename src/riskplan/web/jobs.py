@@ -10,7 +10,6 @@ progress callback reads: the solve stops at its next progress line, before anyth
 from __future__ import annotations
 
 import re
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from riskplan.i18n import _, language
@@ -33,7 +32,6 @@ class JobRunner:
     def __init__(self, ws: Workspace, store: Store, workers: int = WORKERS):
         self.ws, self.store = ws, store
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="riskplan-job")
-        self._lock = threading.Lock()
 
     def submit_plan(self, district: str, quarter: str, seed: int, time_limit: float, replace: bool,
                     user_name: str, lang: str) -> int | None:
@@ -52,6 +50,9 @@ class JobRunner:
         return job_id
 
     def shutdown(self) -> None:
+        """On server stop: queued jobs are dropped and a running one stops at its next progress line
+        (the interpreter waits for the pool's thread before it exits)."""
+        self.store.cancel_active_jobs()
         self.pool.shutdown(wait=False, cancel_futures=True)
 
     def _run_plan(self, job_id: int) -> None:

@@ -191,6 +191,10 @@ class Store:
         with self._connect() as db:
             return bool(db.execute("SELECT cancel FROM jobs WHERE id = ?", (job_id,)).fetchone()[0])
 
+    def cancel_active_jobs(self) -> None:
+        with self._connect() as db:
+            db.execute(f"UPDATE jobs SET cancel = 1 WHERE state IN {ACTIVE_STATES}")
+
     def abandon_active_jobs(self) -> None:
         """Jobs left running by a server that stopped: no thread runs them any more."""
         with self._connect() as db:
