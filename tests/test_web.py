@@ -289,7 +289,12 @@ def test_inspector_and_viewer_cannot_see_the_roster(planned, server, user):
     page = c.get(f"/d/demo/q/{QUARTER}").text
     roster = read_csv_text(planned[2] / "roster.csv")
     assert not any(v in page for v in roster["visit_id"]) and "roster.csv" not in page
-    assert c.get("/d/demo/tiers").status_code == 200
+    tiers = c.get(f"/d/demo/tiers?quarter={QUARTER}")
+    assert tiers.status_code == 200 and 'id="tiers"' in tiers.text and 'id="tier-map"' not in tiers.text
+    plan_tiers = read_csv_text(planned[2] / "tiers.csv")
+    for tier in ("yellow", "blue"):  # the filter shows that tier's enterprises, each once
+        shown = re.findall(r'<td class="tier-(\w+)">', c.get(f"/d/demo/tiers?quarter={QUARTER}&tier={tier}").text)
+        assert shown == [tier] * int((plan_tiers["tier"] == tier).sum())
     r = c.post("/d/demo/plan", data={"csrf": csrf_of(c), "quarter": "2027Q4", "seed": "1"})
     assert r.status_code == 403
 
@@ -299,6 +304,7 @@ def test_chief_reads_and_publishes_but_does_not_plan(planned, server):
     chief = client(base, "chief")
     for path in SECRET_PATHS:
         assert chief.get(path).status_code == 200, path
+    assert 'id="tier-map"' in chief.get(f"/d/demo/tiers?quarter={QUARTER}").text  # with the visits circled
     token = csrf_of(chief)
     assert chief.post("/d/demo/plan", data={"csrf": token, "quarter": "2027Q4", "seed": "1"}).status_code == 403
     r = chief.post(f"/d/demo/q/{QUARTER}/publish", data={"csrf": token, "stage": "plan"})

@@ -174,7 +174,7 @@ async def upload(request: Request) -> Response:
 
 
 async def tiers_page(request: Request) -> Response:
-    require(request)
+    secret = require(request).may("see_secret")
     name, folder = _district(request)
     ws = ws_of(request)
     quarter = request.query_params.get("quarter") or (ws.quarters(name) or [_next_quarter()])[0]
@@ -195,11 +195,20 @@ async def tiers_page(request: Request) -> Response:
                 tiers, source = read_csv_text(plan_tiers), "plan"
             else:
                 tiers, source = model_tiers(d, Quarter.parse(quarter))[0], "model"
-            ent = d.enterprises[["enterprise_id", "name", "subdistrict"]]
-            return ent.merge(tiers.astype({"tier": str}), on="enterprise_id", how="inner"), source
+            ent = d.enterprises[["enterprise_id", "name", "subdistrict", "lat", "lon"]]
+            frame = ent.merge(tiers.astype({"tier": str}), on="enterprise_id", how="inner")
+            tier_map = None
+            if secret:  # the circles show who is visited this quarter: only for the roles that may know
+                from riskplan.export.report import map_figure, report_style
+
+                roster = plan_tiers.with_name("roster.csv")
+                visited = set(read_csv_text(roster)["enterprise_id"]) if roster.is_file() else set()
+                with report_style():
+                    tier_map = map_figure(frame, visited)
+            return frame, source, tier_map
 
     try:
-        frame, source = await run_in_threadpool(compute)
+        frame, source, tier_map = await run_in_threadpool(compute)
     except DistrictError as exc:
         return page(request, "upload.html.j2", status=422, name=name, rows=problem_rows(exc.problems),
                     follow_ons=[], error=None)
@@ -220,7 +229,8 @@ async def tiers_page(request: Request) -> Response:
             for r in shown.head(TIERS_SHOWN).itertuples()]
     tiers = [(t, value_label("tier", t), counts.get(t, 0)) for t in ("red", "orange", "yellow", "blue")]
     return page(request, "tiers.html.j2", name=name, quarter=quarter, rows=rows, total=len(shown), tiers=tiers,
-                subdistricts=subdistricts, tier=tier, subdistrict=sub, q=text, source=source, limit=TIERS_SHOWN)
+                subdistricts=subdistricts, tier=tier, subdistrict=sub, q=text, source=source, limit=TIERS_SHOWN,
+                tier_map=tier_map)
 
 
 # ---------------------------------------------------------------------------------- jobs
