@@ -27,6 +27,7 @@ RANK = {
     "riskplan.pipeline": 7,
     "riskplan.analysis": 8,
     "riskplan.province": 9,
+    "riskplan.web": 9.5,
     "riskplan.cli": 10,
     "riskplan.__main__": 11,  # `python -m riskplan`: the command line itself
 }

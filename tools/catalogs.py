@@ -68,6 +68,8 @@ def extracted_messages() -> list[Message]:
         found += _from_file(path, "python", area_of(path))
     for path in sorted((PACKAGE / "templates").glob("*.j2")):
         found += _from_file(path, "jinja2", "templates")
+    for path in sorted((PACKAGE / "web" / "templates").glob("*.j2")):  # the web workspace's pages
+        found += _from_file(path, "jinja2", "web_templates")
     for path in sorted(Path(click.__file__).parent.glob("*.py")):
         if path.name.startswith("_win"):
             continue

@@ -1,0 +1,63 @@
+"""`riskplan serve`: the web workspace over a folder of districts (docs/web.md)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from riskplan.i18n import _
+
+from .base import main, reports_bad_input
+
+ROLE_NAMES = ("admin", "planner", "chief", "inspector", "viewer")
+
+
+@main.command()
+@click.option("--workspace", "workspace", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="folder of district folders (created if missing); the app's database lives in it")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="address to listen on (the default serves this machine only)")
+@click.option("--port", type=click.IntRange(min=0, max=65535), default=8000, show_default=True,
+              help="port to listen on")
+@click.option("--create-admin", "create_admin", metavar="NAME", default=None,
+              help="add the administrator NAME (the password is asked for, or read from "
+                   "RISKPLAN_PASSWORD) and exit")
+@click.option("--add-user", "add_user", metavar="NAME", default=None,
+              help="add the user NAME with --role (the password as for --create-admin) and exit")
+@click.option("--role", type=click.Choice(ROLE_NAMES), default="viewer", show_default=True,
+              help="role of --add-user: planner plans and records, chief reads everything and publishes, "
+                   "inspector and viewer see tiers and public files")
+@reports_bad_input
+def serve(workspace: Path, host: str, port: int, create_admin: str | None, add_user: str | None, role: str) -> None:
+    """Serve the web workspace over WORKSPACE in a browser (Chinese by default)."""
+    import os
+
+    from riskplan.web.accounts import account_problem
+    from riskplan.web.security import hash_password
+    from riskplan.web.store import Store
+    from riskplan.web.workspace import Workspace
+
+    ws = Workspace(workspace.resolve())
+    if create_admin or add_user:
+        workspace.mkdir(parents=True, exist_ok=True)
+        store = Store(ws.database)
+        name, user_role = (create_admin, "admin") if create_admin else (add_user, role)
+        password = os.environ.get("RISKPLAN_PASSWORD") or click.prompt(
+            _("Password for {name}").format(name=name), hide_input=True, confirmation_prompt=True)
+        problem = account_problem(store, name, password)
+        if problem:
+            click.echo(_("error: {message}").format(message=problem), err=True)
+            sys.exit(2)
+        store.add_user(name, user_role, hash_password(password))
+        store.audit("(command line)", "add-user", detail=f"{name} ({user_role})")
+        click.echo(_("User {name} added.").format(name=name))
+        return
+    import uvicorn
+
+    from riskplan.web import create_app
+
+    click.echo(_("Serving {workspace} at http://{host}:{port}/ (Ctrl+C stops)").format(
+        workspace=ws.root, host=host, port=port), err=True)
+    uvicorn.run(create_app(ws.root), host=host, port=port, log_level="warning")
