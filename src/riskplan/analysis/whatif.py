@@ -31,7 +31,7 @@ import pandas as pd
 
 from riskplan.domain.calendar import weekly_limits
 from riskplan.domain.headers import canonical_value, display_headers, value_label
-from riskplan.domain.roster import RosterProblem
+from riskplan.domain.roster import Roster, RosterProblem, SolveResult, Unplaced
 from riskplan.domain.schema import TIERS, split_list
 from riskplan.i18n import _, get_language, language
 from riskplan.io import frame_to_csv_bytes
@@ -42,6 +42,8 @@ from riskplan.plan.problem import Prepared, prepare
 from riskplan.score.tiering import model_tiers
 
 CLONE_PREFIX = "WHATIF-"
+#: status of a scenario on which nothing can be placed (`riskplan.solve.degenerate`)
+NOTHING_TO_PLAN = "NOTHING_TO_PLAN"
 
 
 @dataclass(frozen=True)
@@ -204,11 +206,21 @@ class _Job:
 
 
 def _run(job: _Job) -> tuple[int, list[dict]]:
+    from riskplan.solve.degenerate import NothingToPlan
     from riskplan.solve.solve import solve_roster
 
     with language(job.lang):
-        result = solve_roster(job.problem, job.seed, time_limit=job.time_limit)
+        try:
+            result = solve_roster(job.problem, job.seed, time_limit=job.time_limit)
+        except NothingToPlan as exc:  # e.g. fewer inspectors than a team: every request unplaced
+            result = _nothing_placed(job.problem, str(exc.problems[0].message))
         return job.index, measure(job.problem, result, job.scenario)
+
+
+def _nothing_placed(problem: RosterProblem, reason: str) -> SolveResult:
+    """The result of a scenario on which no visit can be placed (status NOTHING_TO_PLAN)."""
+    roster = Roster(problem.quarter, [], [Unplaced(r, reason) for r in problem.requests])
+    return SolveResult(roster, NOTHING_TO_PLAN, {}, None, 0.0, pd.DataFrame())
 
 
 @dataclass
