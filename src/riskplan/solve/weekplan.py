@@ -3,6 +3,7 @@ ISO week), solved lexicographically, then filled with concrete requests per week
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -67,12 +68,30 @@ def slot_capacity(inst: Instance, days: list[int], mask: np.ndarray | None = Non
     return int(np.minimum(wk, per_day.sum(axis=1))[m].sum())
 
 
+#: Penalty per drawn visit a week holds beyond its share of the quarter's drawn visits (see
+#: `build_week_model`): above a stop's cost, so spreading wins over a little travel.
+SPREAD_WEIGHT = 3
+#: Deviation from a week's share of drawn visits that costs nothing (a share of the target).
+SPREAD_SLACK = 0.1
+#: Drawn visits take the room mandatory ones leave up to this share of a week's capacity; each
+#: visit beyond costs CROWD_WEIGHT (phase 2 rounds weeks down to whole team-days, and the
+#: mandatory visits need the last of the room).
+CROWDED = 0.9
+CROWD_WEIGHT = 8
+
+
 def build_week_model(inst: Instance, classes: list[RequestClass], *, week_free=None, day_free=None,
                      elastic: bool = False, soft_terms: bool = True, singles_penalty: bool = False,
                      bound_only: bool = False, fixed_totals: dict[int, int] | None = None):
     """The aggregate CP-SAT model: x[c, w] visits of class c placed in week w.
 
-    fixed_totals: class -> visits to place (stage B of `plan_weeks`).
+    fixed_totals: class -> visits to place (stage B of `plan_weeks`). With them, drawn visits are
+    spread over the quarter: each week should hold the drawn total times its share of the
+    quarter's working days (spot checks fall in every month, so a published enterprise cannot
+    tell which month is safe); beyond SPREAD_SLACK of that, each visit too many or too few
+    costs SPREAD_WEIGHT. Capacity and the fixed mandatory totals still come first, and a
+    week's visits beyond CROWDED of its capacity cost CROWD_WEIGHT each (the last of a week's
+    room goes to mandatory visits, which may move there; drawn ones go elsewhere).
     bound_only=True: every class member must be placed; minimise the stops the weeks' capacity
     structure forces (a relaxation: its best bound is a lower bound on any roster's travel).
     elastic=True: every mandatory visit must be placed and non-negative slack variables per
@@ -181,11 +200,30 @@ def build_week_model(inst: Instance, classes: list[RequestClass], *, week_free=N
                 m.Add(n <= ub * active)
                 m.Add(n >= 2 * active - single)
                 singles.append(single)
+    spread = []
+    if fixed_totals is not None and soft_terms and inst.D:
+        drawn_total = sum(fixed_totals.get(ci, 0) for ci, c in enumerate(classes) if not c.mandatory)
+        for w in range(inst.W):
+            cis = [ci for ci in by_week.get(w, []) if not classes[ci].mandatory]
+            if not cis or not drawn_total:
+                continue
+            n = sum(x[ci, w] for ci in cis)
+            target = drawn_total * len(inst.week_days[w]) / inst.D
+            free = int(math.floor(SPREAD_SLACK * target))
+            dev = m.NewIntVar(0, drawn_total, f"spread{w}")
+            m.Add(dev >= n - int(math.ceil(target)) - free)
+            m.Add(dev >= int(math.floor(target)) - free - n)
+            spread.append(SPREAD_WEIGHT * dev)
+            wd = inst.week_days[w]
+            room = int(CROWDED * slot_capacity(inst, list(range(wd[0], wd[-1] + 1)), None, week_free, day_free)) // t
+            crowd = m.NewIntVar(0, sum(len(classes[ci].members) for ci in by_week[w]), f"crowd{w}")
+            m.Add(crowd >= sum(x[ci, w] for ci in by_week[w]) - room)
+            spread.append(CROWD_WEIGHT * crowd)
     n_drawn = sum(len(c.members) for c in classes if not c.mandatory)
     w_drawn = 3 * t + 2  # more than the most one visit can add to the soft terms
     w_mand = w_drawn * (n_drawn + 1) + 1
     placed = sum((w_mand if classes[ci].mandatory else w_drawn) * v for (ci, w), v in x.items())
-    m.Maximize(placed - sum(singles) - sum(penalties))
+    m.Maximize(placed - sum(singles) - sum(penalties) - sum(spread))
     return m, x, None
 
 
