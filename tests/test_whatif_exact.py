@@ -13,13 +13,11 @@ from click.testing import CliRunner
 from conftest import QUARTER
 
 from riskplan.analysis.whatif import (
-    Scenario,
     WhatIfResult,
     exact_minimal_staffing,
     run_whatif,
     scenario_grid,
-    scenario_inspectors,
-    staffing_order,
+    staffing_variant_table,
     staffing_sentence,
     summarize,
 )
@@ -87,9 +85,7 @@ def test_the_answer_states_current_staffing_and_the_gap(need, today, en, zh):
 def _district_with(district, seed: int, n: int, folder):
     """The district folder with the what-if's first n certified inspectors (as `plan` input)."""
     shutil.copytree(district.path, folder)
-    d = district.load()
-    table = scenario_inspectors(d, Scenario(inspectors=n), staffing_order(d, seed))
-    table.to_csv(folder / "inspectors.csv", index=False)
+    staffing_variant_table(district.load(), n, seed).to_csv(folder / "inspectors.csv", index=False)
     return folder
 
 

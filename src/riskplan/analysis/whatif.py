@@ -162,6 +162,17 @@ def scenario_inspectors(district: District, scenario: Scenario, order: list[str]
     return rows
 
 
+def staffing_variant_table(district: District, n: int, seed: int) -> pd.DataFrame:
+    """An inspectors table for a district folder that `plan` reads as the what-if's staffing of n:
+    the scenario's inspectors, and the certified ones it leaves out kept as uncertified (the
+    history, leave and conflicts still name them; uncertified inspectors are never on a team)."""
+    order = staffing_order(district, seed)
+    table = scenario_inspectors(district, Scenario(inspectors=n), order)
+    left_out = district.inspectors[~district.inspectors["inspector_id"].isin(set(table["inspector_id"]))].copy()
+    left_out["certified"] = 0
+    return pd.concat([table, left_out], ignore_index=True)
+
+
 def scenario_problem(base: RosterProblem, district: District, scenario: Scenario, order: list[str]) -> RosterProblem:
     inspectors = scenario_inspectors(district, scenario, order)
     ids = set(inspectors["inspector_id"])
