@@ -248,7 +248,8 @@ def plan_weeks(inst: Instance, classes: list[RequestClass], seed: int, det_time:
     Stage A maximises the weighted placements (mandatory first) and stops as soon as every
     request is placed (CP-SAT's bound closes slowly on this model; the trivial bound is
     known). Stages B and C keep each class's placed total and minimise the soft terms
-    (C also lone visits per subdistrict-week), each hinted with the previous plan. status is stage A's: OPTIMAL means its placements are proven
+    (C also lone visits per subdistrict-week; skipped when mandatory visits do not all fit),
+    each hinted with the previous plan. status is stage A's: OPTIMAL means its placements are proven
     maximal (or everything fits).
     """
     from ortools.sat.python import cp_model
@@ -284,6 +285,9 @@ def plan_weeks(inst: Instance, classes: list[RequestClass], seed: int, det_time:
     totals: dict[int, int] = defaultdict(int)
     for (ci, _w), v in quota.items():
         totals[ci] += v
+    # a quarter that cannot hold its mandatory visits: coverage is what matters, and stage C
+    # (lone visits, without presolve) is slowest exactly there, so it is skipped
+    starved = any(totals[ci] < len(c.members) for ci, c in enumerate(classes) if c.mandatory)
 
     # stage B: travel and load terms with the totals fixed; stage C adds the lone-visit
     # penalty (one boolean per subdistrict-week), hinted with B and without presolve, which
@@ -291,7 +295,7 @@ def plan_weeks(inst: Instance, classes: list[RequestClass], seed: int, det_time:
     stages = ((N_("travel and load"), False, min(4.0, max(0.1, det_time / 2)), True),
               (N_("lone visits"), True, min(3.0, max(0.1, det_time / 4)), False))
     for label, singles, det, presolve in stages:
-        if singles and inst.day_limit < 2:
+        if singles and (inst.day_limit < 2 or starved):
             continue
         model_b, x_b, _slack_b = build_week_model(inst, classes, fixed_totals=dict(totals), singles_penalty=singles)
         for k, v in x_b.items():
