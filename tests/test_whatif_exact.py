@@ -116,3 +116,13 @@ def test_exact_minimum_is_confirmed_by_separate_plans(tiny_district, tmp_path):
     meets = _planned_shortfall(district, _district_with(district, 1, 4, tmp_path / "d4"), tmp_path / "p4")
     short = _planned_shortfall(district, _district_with(district, 1, 3, tmp_path / "d3"), tmp_path / "p3")
     assert meets == 0 and short > 0
+
+
+def test_a_scenario_below_a_team_is_measured_as_nothing_placed(tiny_district):
+    district = tiny_district()
+    result = run_whatif(district.path, QUARTER, 1, scenario_grid([1, 6]), tiers_path=district.tiers_csv,
+                        time_limit=5, workers=1, extra_qualification=None, exact=False)
+    total = result.table[result.table["tier"] == "all"].set_index("inspectors")
+    assert total.loc[1, "status"] == "NOTHING_TO_PLAN" and total.loc[1, "mandatory_placed"] == 0
+    assert total.loc[1, "shortfall"] == total.loc[1, "mandatory_requested"] > 0
+    assert total.loc[6, "status"] == "FEASIBLE"
