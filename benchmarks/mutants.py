@@ -227,6 +227,16 @@ MUTANTS: tuple[Mutant, ...] = (
       "export/plan_files.py",
       [('"status": FALLBACK_REASONS.get(result.fallback, result.status) if result.fallback else result.status,',
         '"status": result.status,')], FALLBACK_TESTS),
+    # ------------------------------------------------------------------ issue 14: plain answers
+    M("team_boundary_off_by_one", "checker", "nothing_to_plan refuses a district with exactly team_size certified",
+      "solve/degenerate.py", [("if n_cert < t:", "if n_cert <= t:")], ("tests/test_nothing_to_plan.py",)),
+    M("capacity_boundary_off_by_one", "checker", "nothing_to_plan asks for team_size + 1 inspectors with room on a day",
+      "solve/degenerate.py", [("if not (able.sum(axis=0) >= t).any():", "if not (able.sum(axis=0) > t).any():")],
+      ("tests/test_nothing_to_plan.py",)),
+    M("spread_off", "checker", "drawn visits are not spread over the quarter",
+      "solve/weekplan.py", [("SPREAD_WEIGHT = 3", "SPREAD_WEIGHT = 0")], ("tests/test_spot_check_dates.py",)),
+    M("bisection_trusts_the_grid", "checker", "whatif's bisection never probes between grid points",
+      "analysis/whatif.py", [("    while hi - lo > 1:", "    while False:")], ("tests/test_whatif_exact.py",)),
 )
 
 

@@ -94,6 +94,8 @@ def whatif_cli(district, out, time_limit: str, workers: str):
 
 
 def test_cli_whatif(tiny_district, tmp_path):
+    import json
+
     from click.testing import CliRunner
 
     from riskplan.cli import main
@@ -103,8 +105,10 @@ def test_cli_whatif(tiny_district, tmp_path):
     result = whatif_cli(district, out, "5", "2")
     assert result.exit_code == 0, result.output
     table = pd.read_csv(encoding="utf-8-sig", filepath_or_buffer=out / "whatif.csv")
-    assert sorted(table["inspectors"].unique()) == [4, 6]
+    summary = json.loads((out / "summary.json").read_text())
+    assert sorted(table["inspectors"].unique()) == sorted({4, 6} | set(summary["bisection_probes"]))
     assert "hazchem-qualified inspector" in result.output
+    assert summary["current_staffing"] == 6 and f"{summary['minimal_staffing']} needed, 6 today" in result.output
     bad = CliRunner().invoke(main, ["whatif", str(district.path), "--quarter", QUARTER, "--inspectors", "9:1:1",
                                     "--out", str(tmp_path / "x")])
     assert bad.exit_code == 2 and not (tmp_path / "x").exists()
@@ -117,7 +121,7 @@ def test_policy_variant_is_a_scenario(tiny_district, tmp_path):
     variant.write_text("[roster]\ncapacity_reserve = 0.9\n")
     grid = scenario_grid(policies=[None, str(variant)])
     result = run_whatif(district.path, QUARTER, 1, grid, tiers_path=district.tiers_csv, time_limit=5, workers=1,
-                        extra_qualification=None)
+                        extra_qualification=None, exact=False)
     total = result.table[result.table["tier"] == "all"].set_index("policy")
     assert total.loc["", "shortfall"] == 0
     assert total.loc["", "mandatory_placed"] > 0
@@ -145,7 +149,7 @@ def test_a_scenario_that_runs_out_of_time_is_named_and_marked(tiny_district, tmp
     assert (table["status"] == "GREEDY_FALLBACK").all()
     summary = json.loads((out / "summary.json").read_text())
     assert summary["greedy_fallback_scenarios"] == ["inspectors=4", "inspectors=6"]
-    assert "ran out of --time-limit" in result.output and "inspectors=4; inspectors=6" in result.output
+    assert "ran out of their time limit" in result.output and "inspectors=4; inspectors=6" in result.output
     # with time enough, nothing is flagged
     ok = whatif_cli(district, tmp_path / "ok", "10", "1")
     assert ok.exit_code == 0 and "ran out" not in ok.output

@@ -13,7 +13,17 @@ qualifications, capacity and home; new ids `WHATIF-001`…, no leave, no conflic
 
 Work is reused between scenarios: tiers are computed once, and obligations and the draw
 (which depend on the policy, not on inspectors) once per policy variant and share setting. Scenarios
-run in parallel processes on all cores.
+run in parallel processes on all cores, each through `run_scenario` (a pure top-level function
+of one picklable `ScenarioJob`, so any executor can run it).
+
+The answer is exact, not only as fine as the grid: after the grid, the staffing axis is bisected
+between the largest level that falls short and the smallest that meets the whole policy
+(`exact_minimal_staffing`), each probe solved to completion (a probe that falls back to the
+greedy roster is solved again with four times the time; if it still does, the answer is given
+as a range). A grid scenario that fell back is left out of the answer: its greedy roster
+measures the fallback, not the solver. Unless given, each scenario's time limit follows the
+district's size and how many scenarios share a core (`scenario_time_limit`), so the default
+does not fall back on a district the solver plans in one `plan`.
 """
 
 from __future__ import annotations
@@ -31,9 +41,9 @@ import pandas as pd
 
 from riskplan.domain.calendar import weekly_limits
 from riskplan.domain.headers import canonical_value, display_headers, value_label
-from riskplan.domain.roster import RosterProblem
+from riskplan.domain.roster import Roster, RosterProblem, SolveResult, Unplaced
 from riskplan.domain.schema import TIERS, split_list
-from riskplan.i18n import _, get_language, language
+from riskplan.i18n import _, get_language, language, ngettext
 from riskplan.io import frame_to_csv_bytes
 from riskplan.outputs import atomic_output_dir
 from riskplan.load.district import District, DistrictError, Problem, load_district
@@ -42,6 +52,8 @@ from riskplan.plan.problem import Prepared, prepare
 from riskplan.score.tiering import model_tiers
 
 CLONE_PREFIX = "WHATIF-"
+#: status of a scenario on which nothing can be placed (`riskplan.solve.degenerate`)
+NOTHING_TO_PLAN = "NOTHING_TO_PLAN"
 
 
 @dataclass(frozen=True)
@@ -150,6 +162,17 @@ def scenario_inspectors(district: District, scenario: Scenario, order: list[str]
     return rows
 
 
+def staffing_variant_table(district: District, n: int, seed: int) -> pd.DataFrame:
+    """An inspectors table for a district folder that `plan` reads as the what-if's staffing of n:
+    the scenario's inspectors, and the certified ones it leaves out kept as uncertified (the
+    history, leave and conflicts still name them; uncertified inspectors are never on a team)."""
+    order = staffing_order(district, seed)
+    table = scenario_inspectors(district, Scenario(inspectors=n), order)
+    left_out = district.inspectors[~district.inspectors["inspector_id"].isin(set(table["inspector_id"]))].copy()
+    left_out["certified"] = 0
+    return pd.concat([table, left_out], ignore_index=True)
+
+
 def scenario_problem(base: RosterProblem, district: District, scenario: Scenario, order: list[str]) -> RosterProblem:
     inspectors = scenario_inspectors(district, scenario, order)
     ids = set(inspectors["inspector_id"])
@@ -194,7 +217,7 @@ def measure(problem: RosterProblem, result, scenario: Scenario) -> list[dict]:
 
 
 @dataclass
-class _Job:
+class ScenarioJob:
     index: int
     scenario: Scenario
     problem: RosterProblem
@@ -203,20 +226,44 @@ class _Job:
     lang: str = "en"  # a worker process measures in the caller's language (scenario labels)
 
 
-def _run(job: _Job) -> tuple[int, list[dict]]:
+def scenario_time_limit(problem: RosterProblem, sharing: float = 1.0) -> float:
+    """Seconds for one scenario: `plan`'s default, more for a district with many visit requests,
+    times how many scenarios share a core (`sharing`); a safety net, not a budget: a solve that
+    finishes early does not wait."""
+    from riskplan.pipeline import DEFAULT_TIME_LIMIT
+
+    return max(DEFAULT_TIME_LIMIT, 0.015 * len(problem.requests)) * max(1.0, sharing)
+
+
+def run_scenario(job: ScenarioJob) -> tuple[int, list[dict]]:
+    """Plan one scenario and measure it: the unit of work any executor runs."""
+    from riskplan.solve.degenerate import NothingToPlan
     from riskplan.solve.solve import solve_roster
 
     with language(job.lang):
-        result = solve_roster(job.problem, job.seed, time_limit=job.time_limit)
+        try:
+            result = solve_roster(job.problem, job.seed, time_limit=job.time_limit)
+        except NothingToPlan as exc:  # e.g. fewer inspectors than a team: every request unplaced
+            result = _nothing_placed(job.problem, str(exc.problems[0].message))
         return job.index, measure(job.problem, result, job.scenario)
+
+
+def _nothing_placed(problem: RosterProblem, reason: str) -> SolveResult:
+    """The result of a scenario on which no visit can be placed (status NOTHING_TO_PLAN)."""
+    roster = Roster(problem.quarter, [], [Unplaced(r, reason) for r in problem.requests])
+    return SolveResult(roster, NOTHING_TO_PLAN, {}, None, 0.0, pd.DataFrame())
 
 
 @dataclass
 class WhatIfResult:
-    table: pd.DataFrame  # one row per scenario and tier (see `measure`)
-    minimal_staffing: int | None  # fewest inspectors meeting the whole policy, among the scenarios
+    table: pd.DataFrame  # one row per scenario and tier (see `measure`), grid and bisection probes
+    minimal_staffing: int | None  # fewest inspectors meeting the whole policy (exact when `exact`)
     marginal: pd.DataFrame  # per staffing step: mandatory visits gained per extra inspector
     extra: dict = field(default_factory=dict)
+    current_staffing: int | None = None  # the district's certified inspectors today
+    exact: bool = False  # minimal_staffing - 1 was solved and falls short (or is below a team)
+    short_of: int | None = None  # the largest staffing known to fall short (below the answer)
+    probes: list[int] = field(default_factory=list)  # staffing levels the bisection solved
 
     @property
     def fallbacks(self) -> list[str]:
@@ -232,16 +279,23 @@ def meets_policy(rows: pd.DataFrame) -> bool:
     return bool(total["shortfall"] == 0 and total["drawn_not_placed"] == 0)
 
 
-def summarize(table: pd.DataFrame) -> tuple[int | None, pd.DataFrame]:
-    """The smallest staffing meeting the policy, and the marginal value of one more inspector,
-    along the staffing axis at the base capacity and shares."""
+def staffing_axis(table: pd.DataFrame) -> pd.DataFrame:
+    """The 'all tiers' rows along the staffing axis (base capacity, the district's policy, the
+    first share setting), one per staffing level, without scenarios that fell back to the
+    greedy roster (they measure the fallback, not the solver)."""
     base = table[(table["capacity_scale"] == 1.0) & (table["tier"] == "all") & (table["policy"] == "")]
     share_cols = [c for c in table.columns if c.endswith("_share")]
-    if share_cols:
-        first = base[share_cols].iloc[0] if len(base) else None
-        if first is not None:
-            base = base[(base[share_cols] == first).all(axis=1)]
-    base = base.sort_values("inspectors").drop_duplicates("inspectors")
+    if share_cols and len(base):
+        first = base[share_cols].iloc[0]
+        base = base[(base[share_cols] == first).all(axis=1)]
+    base = base[base["status"] != "GREEDY_FALLBACK"]
+    return base.sort_values("inspectors").drop_duplicates("inspectors")
+
+
+def summarize(table: pd.DataFrame) -> tuple[int | None, pd.DataFrame]:
+    """The smallest staffing meeting the policy, and the marginal value of one more inspector,
+    along the staffing axis (`staffing_axis`)."""
+    base = staffing_axis(table)
     meeting = [int(r.inspectors) for r in base.itertuples() if r.shortfall == 0 and r.drawn_not_placed == 0]
     minimal = min(meeting) if meeting else None
     steps = []
@@ -255,17 +309,18 @@ def summarize(table: pd.DataFrame) -> tuple[int | None, pd.DataFrame]:
 
 
 def run_whatif(district_dir: Path, quarter: str, seed: int, scenarios: list[Scenario], *,
-               tiers_path: Path | None = None, time_limit: float = 20.0, workers: int | None = None,
-               extra_qualification: str | None = "hazchem",
+               tiers_path: Path | None = None, time_limit: float | None = None, workers: int | None = None,
+               extra_qualification: str | None = "hazchem", exact: bool = True,
                progress: Callable[[int, int, str], None] | None = None) -> WhatIfResult:
-    """Plan every scenario and measure it (see the module docstring)."""
+    """Plan every scenario and measure it, then make the smallest staffing exact (module doc).
+
+    time_limit: seconds per scenario; None adapts it to the district (`scenario_time_limit`)."""
     district = load_district(district_dir)
     tiers = load_tiers_csv(tiers_path, district) if tiers_path else model_tiers(district, _quarter(quarter))[0]
     order = staffing_order(district, seed)
     if not order:
         raise DistrictError([Problem("inspectors.csv", _("no certified inspector: nothing to vary"))])
     prepared: dict[tuple, Prepared] = {}  # by (policy variant, shares)
-    jobs: list[_Job] = []
     wanted = list(scenarios)
     reference = plus = None
     if extra_qualification:
@@ -273,29 +328,53 @@ def run_whatif(district_dir: Path, quarter: str, seed: int, scenarios: list[Scen
         reference = replace(scenarios[0], extra_qualified=None)
         plus = replace(scenarios[0], extra_qualified=(extra_qualification, 1))
         wanted += [s for s in (reference, plus) if s not in wanted]
-    for scenario in wanted:
+    workers = workers or os.cpu_count() or 1
+    sharing = min(workers, len(wanted)) / (os.cpu_count() or 1)
+    lang = get_language()
+
+    def job_of(index: int, scenario: Scenario, sharing: float, factor: float = 1.0) -> ScenarioJob:
         key = (scenario.policy, scenario.shares)
         if key not in prepared:
             variant = _with_shares(_with_policy(district, scenario.policy), scenario.shares)
             prepared[key] = prepare(variant, tiers, quarter, seed)
         problem = scenario_problem(prepared[key].problem, district, scenario, order)
-        jobs.append(_Job(len(jobs), scenario, problem, seed, time_limit, get_language()))
-    workers = workers or os.cpu_count() or 1
+        limit = time_limit if time_limit is not None else scenario_time_limit(problem, sharing)
+        return ScenarioJob(index, scenario, problem, seed, limit * factor, lang)
+
+    jobs = [job_of(k, scenario, sharing) for k, scenario in enumerate(wanted)]
     results: dict[int, list[dict]] = {}
+    total = len(jobs)
     if workers == 1 or len(jobs) == 1:
         for job in jobs:
-            i, rows = _run(job)
+            i, rows = run_scenario(job)
             results[i] = rows
             if progress:
-                progress(len(results), len(jobs), job.scenario.label)
+                progress(len(results), total, job.scenario.label)
     else:
         with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-            for i, rows in pool.map(_run, jobs):
+            for i, rows in pool.map(run_scenario, jobs):
                 results[i] = rows
                 if progress:
-                    progress(len(results), len(jobs), jobs[i].scenario.label)
+                    progress(len(results), total, jobs[i].scenario.label)
     by_scenario = {j.scenario: results[j.index] for j in jobs}
     table = pd.DataFrame([row for s in scenarios for row in by_scenario[s]])
+    probes: list[int] = []
+    found = {"exact": False, "short_of": None}
+    if exact:
+        base = _axis_template(scenarios)
+        if base is not None:
+            def solve_level(n: int) -> list[dict] | None:
+                """One probe, solved to completion: a fallback is solved again with more time."""
+                for factor in (1.0, 4.0):
+                    _i, rows = run_scenario(job_of(len(jobs) + len(probes), replace(base, inspectors=n), 1.0, factor))
+                    if rows[-1]["status"] != "GREEDY_FALLBACK":
+                        return rows
+                return None
+
+            team = prepared[(base.policy, base.shares)].problem.policy.roster.team_size
+            extra_rows, found = exact_minimal_staffing(table, team, solve_level, probes, progress)
+            if extra_rows:
+                table = pd.concat([table, pd.DataFrame(extra_rows)], ignore_index=True)
     minimal, marginal = summarize(table)
     extra = {}
     if extra_qualification:
@@ -305,7 +384,83 @@ def run_whatif(district_dir: Path, quarter: str, seed: int, scenarios: list[Scen
                  "mandatory_gained": b["mandatory_placed"] - a["mandatory_placed"],
                  "visits_gained": (b["mandatory_placed"] + b["drawn_placed"])
                  - (a["mandatory_placed"] + a["drawn_placed"])}
-    return WhatIfResult(table, minimal, marginal, extra)
+    return WhatIfResult(table, minimal, marginal, extra, current_staffing=len(order), exact=found["exact"],
+                        short_of=found["short_of"], probes=probes)
+
+
+def _axis_template(scenarios: list[Scenario]) -> Scenario | None:
+    """The scenario the staffing axis varies: base capacity, the district's policy, the first
+    share setting (as `staffing_axis` reads the table); None when no scenario lies on it."""
+    on_axis = [s for s in scenarios if s.capacity_scale == 1.0 and s.policy is None and not s.extra_qualified]
+    if not on_axis:
+        return None
+    return replace(on_axis[0], inspectors=None)
+
+
+def exact_minimal_staffing(table: pd.DataFrame, team_size: int, solve_level: Callable[[int], list[dict] | None],
+                           probes: list[int], progress: Callable[[int, int, str], None] | None = None,
+                           ) -> tuple[list[dict], dict]:
+    """Bisect the staffing axis between the largest level that falls short and the smallest that
+    meets the whole policy; returns the probes' rows and {"exact", "short_of"}.
+
+    Below team_size inspectors nothing can be placed, so team_size - 1 falls short when the
+    quarter has any visit. `solve_level(n)` plans n inspectors (None: it fell back even with more
+    time; the bisection stops and the answer is a range). `probes` receives each level solved.
+    """
+    axis = staffing_axis(table)
+    if not len(axis):
+        return [], {"exact": False, "short_of": None}
+    meets = {int(r.inspectors): bool(r.shortfall == 0 and r.drawn_not_placed == 0) for r in axis.itertuples()}
+    ok = [n for n, m in meets.items() if m]
+    if not ok:
+        return [], {"exact": False, "short_of": max(meets)}
+    hi = min(ok)
+    below = [n for n, m in meets.items() if not m and n < hi]
+    requested = int(axis.iloc[0]["mandatory_requested"] + axis.iloc[0]["drawn_requested"])
+    lo = max(below) if below else (team_size - 1 if requested else -1)
+    rows: list[dict] = []
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        got = solve_level(mid)
+        if got is None:
+            return rows, {"exact": False, "short_of": lo}
+        probes.append(mid)
+        rows += got
+        if progress:
+            progress(len(probes), len(probes), _("exact staffing: {count} inspectors").format(count=mid))
+        total = got[-1]
+        if total["shortfall"] == 0 and total["drawn_not_placed"] == 0:
+            hi = mid
+        else:
+            lo = mid
+    return rows, {"exact": True, "short_of": lo}
+
+
+def staffing_sentence(result: WhatIfResult) -> str:
+    """The answer in words: how many certified inspectors the whole policy needs, how many the
+    district has today, and the gap ("26 needed, 23 today: 3 short")."""
+    today = result.current_staffing
+    need = result.minimal_staffing
+    if need is None:
+        axis = staffing_axis(result.table)
+        top = int(axis["inspectors"].max()) if len(axis) else None
+        if top is None:
+            return _("No scenario on the staffing axis was solved without falling back; no answer.")
+        return _("No staffing up to {top} meets the whole policy: more than {top} certified inspectors needed, "
+                 "{today} today.").format(top=top, today=today)
+    if not result.exact:
+        low = (result.short_of or 0) + 1
+        return _("Between {low} and {need} certified inspectors needed ({today} today): a probe between them "
+                 "ran out of time even with more of it.").format(low=low, need=need, today=today)
+    if need > today:
+        return ngettext("{need} needed, {today} today: {gap} certified inspector short.",
+                        "{need} needed, {today} today: {gap} certified inspectors short.",
+                        need - today).format(need=need, today=today, gap=need - today)
+    if need < today:
+        return ngettext("{need} needed, {today} today: {gap} certified inspector to spare.",
+                        "{need} needed, {today} today: {gap} certified inspectors to spare.",
+                        today - need).format(need=need, today=today, gap=today - need)
+    return _("{need} needed, {today} today: exactly enough.").format(need=need, today=today)
 
 
 def _quarter(text: str):
@@ -333,8 +488,9 @@ def _with_shares(district: District, shares: tuple[tuple[str, float], ...]) -> D
     return replace(district, policy=policy.model_copy(update={"tiers": tiers}))
 
 
-def charts(table: pd.DataFrame) -> dict[str, bytes]:
-    """PNG charts: coverage and shortfall against staffing, one line per tier."""
+def charts(table: pd.DataFrame, current: int | None = None, needed: int | None = None) -> dict[str, bytes]:
+    """PNG charts: coverage (in %) and shortfall against staffing, one line per tier, with
+    today's staffing (`current`) and the smallest staffing meeting the policy (`needed`) marked."""
     import io
 
     import matplotlib
@@ -367,6 +523,13 @@ def charts(table: pd.DataFrame) -> dict[str, bytes]:
             share = drawn["drawn_placed"] / drawn["drawn_requested"].where(drawn["drawn_requested"] > 0)
             ax.plot(share.index, share.values, linestyle="--", color="grey", label=_("drawn visits placed"))
             ax.set_ylim(0, 1.05)
+            ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(xmax=1.0))
+        if current is not None:
+            ax.axvline(current, color="black", linewidth=1.2,
+                       label=_("today: {count} certified inspectors").format(count=current))
+        if needed is not None:
+            ax.axvline(needed, color="black", linewidth=1.2, linestyle=":",
+                       label=_("needed: {count}").format(count=needed))
         ax.set_xlabel(_("certified inspectors"))
         ax.set_ylabel(ylabel)
         ax.set_title(title)
@@ -399,10 +562,13 @@ def write_whatif(result: WhatIfResult, out_dir: Path, force: bool = False) -> li
         (staging / "whatif.csv").write_bytes(frame_to_csv_bytes(display_table(result.table, "whatif")))
         (staging / "marginal.csv").write_bytes(frame_to_csv_bytes(display_table(result.marginal, "marginal")))
         (staging / "summary.json").write_text(json.dumps({
-            "minimal_staffing": result.minimal_staffing, "extra_qualified": result.extra,
-            "greedy_fallback_scenarios": result.fallbacks}, indent=2, ensure_ascii=False) + "\n")
+            "minimal_staffing": result.minimal_staffing, "exact": result.exact,
+            "largest_staffing_short": result.short_of, "current_staffing": result.current_staffing,
+            "answer": staffing_sentence(result), "bisection_probes": result.probes,
+            "extra_qualified": result.extra, "greedy_fallback_scenarios": result.fallbacks,
+            "excluded_from_answer": result.fallbacks}, indent=2, ensure_ascii=False) + "\n")
         if ((result.table["capacity_scale"] == 1.0) & (result.table["policy"] == "")).any():
-            for name, png in charts(result.table).items():
+            for name, png in charts(result.table, result.current_staffing, result.minimal_staffing).items():
                 (staging / name).write_bytes(png)
         names = sorted(p.name for p in staging.iterdir())
     return [Path(out_dir) / n for n in names]

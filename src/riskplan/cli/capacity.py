@@ -27,13 +27,14 @@ from .base import ExistingFolder, main, reports_bad_input
               help="a variant policy.toml to compare with the district's own; repeatable")
 @click.option("--qualification", default="hazchem", show_default=True,
               help="value one more inspector holding this qualification")
-@click.option("--time-limit", type=float, default=20.0, show_default=True, help="seconds per scenario")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="seconds per scenario (default: adapted to the district's size and the parallel scenarios)")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="parallel processes (default: all cores)")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True)
 @click.option("--force", is_flag=True, help="replace a non-empty --out folder")
 @reports_bad_input
 def whatif(district_dir: Path, quarter: str, seed: int, tiers_path: Path | None, inspectors_range: str | None,
-           capacity_range: str | None, share_specs: tuple[str, ...], policies: tuple[str, ...], qualification: str, time_limit: float,
+           capacity_range: str | None, share_specs: tuple[str, ...], policies: tuple[str, ...], qualification: str, time_limit: float | None,
            workers: int | None, out_dir: Path, force: bool) -> None:
     """Plan the quarter under many staffing, capacity and share scenarios and compare them."""
     from rich.progress import (
@@ -50,6 +51,7 @@ def whatif(district_dir: Path, quarter: str, seed: int, tiers_path: Path | None,
         parse_share,
         run_whatif,
         scenario_grid,
+        staffing_sentence,
         write_whatif,
     )
 
@@ -76,12 +78,13 @@ def whatif(district_dir: Path, quarter: str, seed: int, tiers_path: Path | None,
     written = write_whatif(result, out_dir, force=force)
     total = result.table[result.table["tier"] == "all"]
     shown = total[["scenario", "mandatory_coverage", "shortfall", "drawn_placed", "drawn_not_placed", "utilisation"]]
+    shown = shown.assign(mandatory_coverage=[f"{100 * v:.1f}%" for v in shown["mandatory_coverage"]],
+                         utilisation=[f"{100 * v:.1f}%" for v in shown["utilisation"]])
     click.echo(display_table(shown, "whatif").to_string(index=False))
-    if result.minimal_staffing is not None:
-        click.echo("\n" + _("Smallest staffing that meets the whole policy: {count} certified inspectors").format(
-            count=result.minimal_staffing))
-    else:
-        click.echo("\n" + _("No scenario meets the whole policy."))
+    click.echo("\n" + staffing_sentence(result))
+    if result.probes:
+        click.echo(_("Exact between the grid points: also solved {levels} inspectors.").format(
+            levels=", ".join(str(n) for n in sorted(result.probes))))
     if result.extra:
         e = result.extra
         click.echo(_("One more {qualification}-qualified inspector (at {inspectors}): +{mandatory} mandatory visits, "
@@ -89,7 +92,8 @@ def whatif(district_dir: Path, quarter: str, seed: int, tiers_path: Path | None,
                                                        inspectors=e["at_inspectors"], mandatory=e["mandatory_gained"],
                                                        visits=e["visits_gained"]))
     if result.fallbacks:
-        click.echo(_("Warning: {count} scenario(s) ran out of --time-limit ({seconds} s) and used the greedy roster, "
-                     "so their coverage is a lower estimate: {scenarios}. Raise --time-limit for these.").format(
-            count=len(result.fallbacks), seconds=f"{time_limit:g}", scenarios="; ".join(result.fallbacks)), err=True)
+        click.echo(_("Warning: {count} scenario(s) ran out of their time limit and used the greedy roster, so their "
+                     "coverage is a lower estimate and they are left out of the answer: {scenarios}. Raise "
+                     "--time-limit for these.").format(count=len(result.fallbacks),
+                                                       scenarios="; ".join(result.fallbacks)), err=True)
     click.echo(_("Wrote {files} to {path}").format(files=", ".join(p.name for p in written), path=out_dir))

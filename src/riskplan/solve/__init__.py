@@ -18,8 +18,11 @@ up. Here no model ever sees that product. The solve runs in three phases:
    roster's, reported as `mandatory_shortfall_bound`); B keeps those totals and minimises
    the inspector stops the weeks' capacity structure forces (stops >= inspector-visits /
    daily limit; inspector-visits beyond what full days absorb cost a stop each) plus load
-   above the quarter's utilisation plus a margin of 0.05; C adds a penalty per subdistrict-week with a
-   single visit (a lone visit cannot share a team-day), hinted with B.
+   above the quarter's utilisation plus a margin of 0.05, and spreads the drawn visits over
+   the quarter (each week about its share of the working days, within the room the mandatory
+   visits leave: `SPREAD_WEIGHT`, `CROWDED`); C adds a penalty per subdistrict-week with a
+   single visit (a lone visit cannot share a team-day), hinted with B, and is skipped on a
+   starved quarter (mandatory visits do not all fit).
    Size: classes x weeks, independent of the number of enterprises and inspectors. A
    subdistrict's lone visit of a week is then moved, within its window and the week
    capacities, to a week where that subdistrict has others (`merge_lone_visits`).
@@ -59,6 +62,9 @@ shortfall diagnosis ask those functions (composed in `eligible_inspectors`,
 `eligible_matrix` and `feasible_days`) and every placement draws its team from their mask,
 so a roster is valid by construction. If phase 1 finds nothing, time runs out or the user interrupts, the greedy
 roster is returned with status GREEDY_FALLBACK.
+
+Before any phase, `degenerate.nothing_to_plan` refuses a quarter on which no visit can be
+placed at all (no working day, too few certified inspectors, no capacity) with one named cause.
 
 Determinism: one CP-SAT worker, `random_seed` from the seed and a deterministic time
 limit (`max_deterministic_time`); numpy's seeded generator for every random choice; no

@@ -12,6 +12,7 @@ from riskplan.domain.roster import RosterProblem, SolveResult
 from riskplan.i18n import N_, _
 from riskplan.solve.compile import compile_problem
 from riskplan.solve.days import place_week
+from riskplan.solve.degenerate import NothingToPlan, nothing_to_plan
 from riskplan.solve.objective import load_targets, objective_bound, soft_objective
 from riskplan.solve.polish import (
     balance_pass,
@@ -51,6 +52,8 @@ def solve_roster(
     the model, at most 20); the roster depends only on the inputs, the seed and these options.
     `num_workers` > 1 runs phase 1 in parallel: faster to a good week plan on big models, but
     not reproducible (kept for the benchmark that measures what determinism costs).
+    Raises `riskplan.solve.degenerate.NothingToPlan` (a DistrictError naming the cause) when no
+    visit can be placed at all: no working day, too few certified inspectors, no capacity.
     """
     from riskplan.solve.greedy import greedy_roster
     from riskplan.solve.shortfall import explain_shortfall
@@ -62,6 +65,9 @@ def solve_roster(
     try:
         report(_("compiling the problem"))
         inst = compiled = compile_problem(problem)
+        cause = nothing_to_plan(inst)
+        if cause is not None:  # no solver status at all: nothing could be placed
+            raise NothingToPlan([cause])
         report(_("{requests} requests ({mandatory} mandatory), {inspectors} inspectors, {days} working days").format(
             requests=len(inst.requests), mandatory=int(inst.req_mandatory.sum()), inspectors=inst.I, days=inst.D))
         rng = np.random.default_rng([int(seed), 0x5017E])

@@ -3,6 +3,7 @@ ISO week), solved lexicographically, then filled with concrete requests per week
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -67,12 +68,30 @@ def slot_capacity(inst: Instance, days: list[int], mask: np.ndarray | None = Non
     return int(np.minimum(wk, per_day.sum(axis=1))[m].sum())
 
 
+#: Penalty per drawn visit a week holds beyond its share of the quarter's drawn visits (see
+#: `build_week_model`): above a stop's cost, so spreading wins over a little travel.
+SPREAD_WEIGHT = 3
+#: Deviation from a week's share of drawn visits that costs nothing (a share of the target).
+SPREAD_SLACK = 0.1
+#: Drawn visits take the room mandatory ones leave up to this share of a week's capacity; each
+#: visit beyond costs CROWD_WEIGHT (phase 2 rounds weeks down to whole team-days, and the
+#: mandatory visits need the last of the room).
+CROWDED = 0.9
+CROWD_WEIGHT = 8
+
+
 def build_week_model(inst: Instance, classes: list[RequestClass], *, week_free=None, day_free=None,
                      elastic: bool = False, soft_terms: bool = True, singles_penalty: bool = False,
                      bound_only: bool = False, fixed_totals: dict[int, int] | None = None):
     """The aggregate CP-SAT model: x[c, w] visits of class c placed in week w.
 
-    fixed_totals: class -> visits to place (stage B of `plan_weeks`).
+    fixed_totals: class -> visits to place (stage B of `plan_weeks`). With them, drawn visits are
+    spread over the quarter: each week should hold the drawn total times its share of the
+    quarter's working days (spot checks fall in every month, so a published enterprise cannot
+    tell which month is safe); beyond SPREAD_SLACK of that, each visit too many or too few
+    costs SPREAD_WEIGHT. Capacity and the fixed mandatory totals still come first, and a
+    week's visits beyond CROWDED of its capacity cost CROWD_WEIGHT each (the last of a week's
+    room goes to mandatory visits, which may move there; drawn ones go elsewhere).
     bound_only=True: every class member must be placed; minimise the stops the weeks' capacity
     structure forces (a relaxation: its best bound is a lower bound on any roster's travel).
     elastic=True: every mandatory visit must be placed and non-negative slack variables per
@@ -181,11 +200,30 @@ def build_week_model(inst: Instance, classes: list[RequestClass], *, week_free=N
                 m.Add(n <= ub * active)
                 m.Add(n >= 2 * active - single)
                 singles.append(single)
+    spread = []
+    if fixed_totals is not None and soft_terms and inst.D:
+        drawn_total = sum(fixed_totals.get(ci, 0) for ci, c in enumerate(classes) if not c.mandatory)
+        for w in range(inst.W):
+            cis = [ci for ci in by_week.get(w, []) if not classes[ci].mandatory]
+            if not cis or not drawn_total:
+                continue
+            n = sum(x[ci, w] for ci in cis)
+            target = drawn_total * len(inst.week_days[w]) / inst.D
+            free = int(math.floor(SPREAD_SLACK * target))
+            dev = m.NewIntVar(0, drawn_total, f"spread{w}")
+            m.Add(dev >= n - int(math.ceil(target)) - free)
+            m.Add(dev >= int(math.floor(target)) - free - n)
+            spread.append(SPREAD_WEIGHT * dev)
+            wd = inst.week_days[w]
+            room = int(CROWDED * slot_capacity(inst, list(range(wd[0], wd[-1] + 1)), None, week_free, day_free)) // t
+            crowd = m.NewIntVar(0, sum(len(classes[ci].members) for ci in by_week[w]), f"crowd{w}")
+            m.Add(crowd >= sum(x[ci, w] for ci in by_week[w]) - room)
+            spread.append(CROWD_WEIGHT * crowd)
     n_drawn = sum(len(c.members) for c in classes if not c.mandatory)
     w_drawn = 3 * t + 2  # more than the most one visit can add to the soft terms
     w_mand = w_drawn * (n_drawn + 1) + 1
     placed = sum((w_mand if classes[ci].mandatory else w_drawn) * v for (ci, w), v in x.items())
-    m.Maximize(placed - sum(singles) - sum(penalties))
+    m.Maximize(placed - sum(singles) - sum(penalties) - sum(spread))
     return m, x, None
 
 
@@ -210,7 +248,8 @@ def plan_weeks(inst: Instance, classes: list[RequestClass], seed: int, det_time:
     Stage A maximises the weighted placements (mandatory first) and stops as soon as every
     request is placed (CP-SAT's bound closes slowly on this model; the trivial bound is
     known). Stages B and C keep each class's placed total and minimise the soft terms
-    (C also lone visits per subdistrict-week), each hinted with the previous plan. status is stage A's: OPTIMAL means its placements are proven
+    (C also lone visits per subdistrict-week; skipped when mandatory visits do not all fit),
+    each hinted with the previous plan. status is stage A's: OPTIMAL means its placements are proven
     maximal (or everything fits).
     """
     from ortools.sat.python import cp_model
@@ -246,6 +285,9 @@ def plan_weeks(inst: Instance, classes: list[RequestClass], seed: int, det_time:
     totals: dict[int, int] = defaultdict(int)
     for (ci, _w), v in quota.items():
         totals[ci] += v
+    # a quarter that cannot hold its mandatory visits: coverage is what matters, and stage C
+    # (lone visits, without presolve) is slowest exactly there, so it is skipped
+    starved = any(totals[ci] < len(c.members) for ci, c in enumerate(classes) if c.mandatory)
 
     # stage B: travel and load terms with the totals fixed; stage C adds the lone-visit
     # penalty (one boolean per subdistrict-week), hinted with B and without presolve, which
@@ -253,7 +295,7 @@ def plan_weeks(inst: Instance, classes: list[RequestClass], seed: int, det_time:
     stages = ((N_("travel and load"), False, min(4.0, max(0.1, det_time / 2)), True),
               (N_("lone visits"), True, min(3.0, max(0.1, det_time / 4)), False))
     for label, singles, det, presolve in stages:
-        if singles and inst.day_limit < 2:
+        if singles and (inst.day_limit < 2 or starved):
             continue
         model_b, x_b, _slack_b = build_week_model(inst, classes, fixed_totals=dict(totals), singles_penalty=singles)
         for k, v in x_b.items():
