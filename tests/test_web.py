@@ -454,10 +454,11 @@ def test_whatif_job_shows_the_chart_and_the_answer_in_words(planned, server):
     assert wait_for(c, r.headers["location"]) == "done", c.get(r.headers["location"]).text
     summary = json.loads((ws / "demo.quarters" / QUARTER / "whatif" / "summary.json").read_text(encoding="utf-8"))
     page = c.get(f"/d/demo/q/{QUARTER}/whatif").text
+    today = summary["current_staffing"]
     if summary["minimal_staffing"] is None:
-        assert "没有任何情景满足全部政策要求" in page
+        assert f"需要 {summary['largest_staffing_tried']} 名以上持证执法人员，现有 {today} 名" in page
     else:
-        assert f"持证执法人员{summary['minimal_staffing']}名" in page
+        assert f"需要 {summary['minimal_staffing']} 名持证执法人员，现有 {today} 名" in page
     chart = re.search(r'<img class="chart" src="([^"]+)"', page).group(1)
     assert c.get(chart).headers["content-type"] == "image/png"
     assert client(base, "view").get(chart).status_code == 403

@@ -439,17 +439,24 @@ def exact_minimal_staffing(table: pd.DataFrame, team_size: int, solve_level: Cal
 def staffing_sentence(result: WhatIfResult) -> str:
     """The answer in words: how many certified inspectors the whole policy needs, how many the
     district has today, and the gap ("26 needed, 23 today: 3 short")."""
-    today = result.current_staffing
-    need = result.minimal_staffing
+    return staffing_answer(result.minimal_staffing, result.current_staffing, result.exact, result.short_of,
+                           _largest_tried(result))
+
+
+def _largest_tried(result: WhatIfResult) -> int | None:
+    axis = staffing_axis(result.table)
+    return int(axis["inspectors"].max()) if len(axis) else None
+
+
+def staffing_answer(need: int | None, today: int, exact: bool, short_of: int | None, top: int | None) -> str:
+    """`staffing_sentence` from its figures (as summary.json keeps them), in the current language."""
     if need is None:
-        axis = staffing_axis(result.table)
-        top = int(axis["inspectors"].max()) if len(axis) else None
         if top is None:
             return _("No scenario on the staffing axis was solved without falling back; no answer.")
         return _("No staffing up to {top} meets the whole policy: more than {top} certified inspectors needed, "
                  "{today} today.").format(top=top, today=today)
-    if not result.exact:
-        low = (result.short_of or 0) + 1
+    if not exact:
+        low = (short_of or 0) + 1
         return _("Between {low} and {need} certified inspectors needed ({today} today): a probe between them "
                  "ran out of time even with more of it.").format(low=low, need=need, today=today)
     if need > today:
@@ -564,6 +571,7 @@ def write_whatif(result: WhatIfResult, out_dir: Path, force: bool = False) -> li
         (staging / "summary.json").write_text(json.dumps({
             "minimal_staffing": result.minimal_staffing, "exact": result.exact,
             "largest_staffing_short": result.short_of, "current_staffing": result.current_staffing,
+            "largest_staffing_tried": _largest_tried(result),
             "answer": staffing_sentence(result), "bisection_probes": result.probes,
             "extra_qualified": result.extra, "greedy_fallback_scenarios": result.fallbacks,
             "excluded_from_answer": result.fallbacks}, indent=2, ensure_ascii=False) + "\n")

@@ -469,11 +469,12 @@ async def whatif_page(request: Request) -> Response:
         from riskplan.domain.headers import value_label as label
 
         summary = json.loads((folder_out / "summary.json").read_text(encoding="utf-8"))
-        if summary.get("minimal_staffing") is not None:
-            answer.append(_("Smallest staffing that meets the whole policy: {count} certified inspectors").format(
-                count=summary["minimal_staffing"]))
-        else:
-            answer.append(_("No scenario meets the whole policy."))
+        if "current_staffing" in summary:  # the what-if's own answer, said in the page's language
+            from riskplan.analysis.whatif import staffing_answer
+
+            answer.append(staffing_answer(summary["minimal_staffing"], summary["current_staffing"],
+                                          summary.get("exact", True), summary.get("largest_staffing_short"),
+                                          summary.get("largest_staffing_tried")))
         e = summary.get("extra_qualified")
         if e:
             answer.append(_("One more {qualification}-qualified inspector (at {inspectors}): +{mandatory} mandatory "
