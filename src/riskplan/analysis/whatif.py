@@ -13,15 +13,13 @@ qualifications, capacity and home; new ids `WHATIF-001`…, no leave, no conflic
 
 Work is reused between scenarios: tiers are computed once, and obligations and the draw
 (which depend on the policy, not on inspectors) once per policy variant and share setting. Scenarios
-run in parallel processes on all cores.
+run as tasks on Dask (`analysis.cluster.run_jobs`: a local cluster on all cores, or a given scheduler).
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
@@ -29,6 +27,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from riskplan.analysis.cluster import run_jobs
 from riskplan.domain.calendar import weekly_limits
 from riskplan.domain.headers import canonical_value, display_headers, value_label
 from riskplan.domain.roster import RosterProblem
@@ -257,7 +256,8 @@ def summarize(table: pd.DataFrame) -> tuple[int | None, pd.DataFrame]:
 def run_whatif(district_dir: Path, quarter: str, seed: int, scenarios: list[Scenario], *,
                tiers_path: Path | None = None, time_limit: float = 20.0, workers: int | None = None,
                extra_qualification: str | None = "hazchem",
-               progress: Callable[[int, int, str], None] | None = None) -> WhatIfResult:
+               progress: Callable[[int, int, str], None] | None = None,
+               scheduler: str | None = None, status: Callable | None = None) -> WhatIfResult:
     """Plan every scenario and measure it (see the module docstring)."""
     district = load_district(district_dir)
     tiers = load_tiers_csv(tiers_path, district) if tiers_path else model_tiers(district, _quarter(quarter))[0]
@@ -280,20 +280,12 @@ def run_whatif(district_dir: Path, quarter: str, seed: int, scenarios: list[Scen
             prepared[key] = prepare(variant, tiers, quarter, seed)
         problem = scenario_problem(prepared[key].problem, district, scenario, order)
         jobs.append(_Job(len(jobs), scenario, problem, seed, time_limit, get_language()))
-    workers = workers or os.cpu_count() or 1
-    results: dict[int, list[dict]] = {}
-    if workers == 1 or len(jobs) == 1:
-        for job in jobs:
-            i, rows = _run(job)
-            results[i] = rows
-            if progress:
-                progress(len(results), len(jobs), job.scenario.label)
-    else:
-        with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-            for i, rows in pool.map(_run, jobs):
-                results[i] = rows
-                if progress:
-                    progress(len(results), len(jobs), jobs[i].scenario.label)
+    def done(count: int, i: int) -> None:
+        if progress:
+            progress(count, len(jobs), jobs[i].scenario.label)
+
+    # on Dask (analysis/cluster.py); `status` sees scenarios done, running, failed and the dashboard
+    results = dict(run_jobs(_run, jobs, scheduler=scheduler, workers=workers, on_done=done, on_progress=status))
     by_scenario = {j.scenario: results[j.index] for j in jobs}
     table = pd.DataFrame([row for s in scenarios for row in by_scenario[s]])
     minimal, marginal = summarize(table)

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
 from riskplan.i18n import _
 
-from .base import ExistingFolder, main, reports_bad_input
+from .base import EXIT_BAD_INPUT, ExistingFolder, main, reports_bad_input
+
+
+class _EngineStatus:
+    """Scenarios done, running and failed in the progress bar's line; the dashboard's address
+    once, on stderr, when the cluster serves one."""
+
+    def __init__(self, bar, task):
+        self.bar, self.task, self.dashboard_said = bar, task, False
+
+    def __call__(self, progress) -> None:
+        if progress.dashboard and not self.dashboard_said:
+            self.dashboard_said = True
+            self.bar.console.print(_("dashboard: {link}").format(link=progress.dashboard), markup=False)
+        self.bar.update(self.task, description=_("scenarios: {done} done, {running} running, {failed} failed").format(
+            done=progress.done, running=progress.running, failed=progress.failed))
 
 
 @main.command()
@@ -28,13 +44,16 @@ from .base import ExistingFolder, main, reports_bad_input
 @click.option("--qualification", default="hazchem", show_default=True,
               help="value one more inspector holding this qualification")
 @click.option("--time-limit", type=float, default=20.0, show_default=True, help="seconds per scenario")
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="parallel processes (default: all cores)")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="worker processes of the local Dask cluster (default: one per CPU)")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="address of an existing Dask scheduler (tcp://host:8786); default: a local cluster")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True)
 @click.option("--force", is_flag=True, help="replace a non-empty --out folder")
 @reports_bad_input
 def whatif(district_dir: Path, quarter: str, seed: int, tiers_path: Path | None, inspectors_range: str | None,
            capacity_range: str | None, share_specs: tuple[str, ...], policies: tuple[str, ...], qualification: str, time_limit: float,
-           workers: int | None, out_dir: Path, force: bool) -> None:
+           workers: int | None, scheduler: str | None, out_dir: Path, force: bool) -> None:
     """Plan the quarter under many staffing, capacity and share scenarios and compare them."""
     from rich.progress import (
         BarColumn,
@@ -53,6 +72,7 @@ def whatif(district_dir: Path, quarter: str, seed: int, tiers_path: Path | None,
         write_whatif,
     )
 
+    from riskplan.analysis.cluster import EngineError, TaskFailed
     from riskplan.domain.headers import value_label
     from riskplan.outputs import refuse_existing
 
@@ -71,8 +91,15 @@ def whatif(district_dir: Path, quarter: str, seed: int, tiers_path: Path | None,
         def progress(done: int, total: int, label: str) -> None:
             bar.update(task, completed=done, total=total, description=label)
 
-        result = run_whatif(district_dir, quarter, seed, scenarios, tiers_path=tiers_path, time_limit=time_limit,
-                            workers=workers, extra_qualification=qualification or None, progress=progress)
+        status = _EngineStatus(bar, task)
+        try:
+            result = run_whatif(district_dir, quarter, seed, scenarios, tiers_path=tiers_path, time_limit=time_limit,
+                                workers=workers, extra_qualification=qualification or None, progress=progress,
+                                scheduler=scheduler, status=status)
+        except (EngineError, TaskFailed) as exc:
+            bar.stop()
+            click.echo(_("error: {message}").format(message=exc), err=True)
+            sys.exit(EXIT_BAD_INPUT if isinstance(exc, EngineError) else 1)
     written = write_whatif(result, out_dir, force=force)
     total = result.table[result.table["tier"] == "all"]
     shown = total[["scenario", "mandatory_coverage", "shortfall", "drawn_placed", "drawn_not_placed", "utilisation"]]

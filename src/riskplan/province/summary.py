@@ -6,6 +6,10 @@ placed, mandatory coverage (mandatory, follow-up and pinned visits placed / requ
 visits, the visits missing by rule, utilisation (inspector-visits placed / the certified
 inspectors' weekly limits over the quarter). The total row adds up the districts that
 finished; its coverage and utilisation are the province's ratios, not averages of ratios.
+With a what-if (`riskplan province --whatif`): the certified inspectors, the staffing levels
+tried, the smallest staffing meeting the whole policy (empty when no level did; the total is
+the sum only when every district has one) and what one more qualified inspector adds
+(mandatory visits, all visits).
 The files hold no wall times, so the same province run gives the same bytes."""
 
 from __future__ import annotations
@@ -32,10 +36,16 @@ COUNT_COLUMNS = (
     "drawn_placed", *(f"missing_{r}" for r in SHORTFALL_RULES), "missing_total", "inspector_visits", "capacity")
 COLUMNS = ("district", "seed", "state", "reason", *COUNT_COLUMNS[:9], "mandatory_coverage", *COUNT_COLUMNS[9:],
            "utilisation", "solver_status")
+WHATIF_COLUMNS = ("certified_inspectors", "whatif_levels", "minimal_staffing", "extra_inspector_mandatory",
+                  "extra_inspector_visits")
+_WHATIF_COUNTS = ("certified_inspectors", "minimal_staffing", "extra_inspector_mandatory", "extra_inspector_visits")
 
 
 def summary_frame(manifest: dict[str, Any], order: list[str]) -> pd.DataFrame:
-    """Rows by district in `order`, then the province total; columns `COLUMNS` (codes)."""
+    """Rows by district in `order`, then the province total; columns `COLUMNS` (codes), and
+    `WHATIF_COLUMNS` when the run had a what-if."""
+    whatif = "whatif" in manifest.get("options", {})
+    columns = list(COLUMNS) + (list(WHATIF_COLUMNS) if whatif else [])
     rows = []
     for name in order:
         rec = manifest["districts"][name]
@@ -47,8 +57,10 @@ def summary_frame(manifest: dict[str, Any], order: list[str]) -> pd.DataFrame:
         row["mandatory_coverage"] = figures.get("mandatory_coverage") if figures else None
         row["utilisation"] = figures.get("utilisation") if figures else None
         row["solver_status"] = figures.get("solver_status", "")
+        for col in WHATIF_COLUMNS if whatif else ():
+            row[col] = figures.get(col)
         rows.append(row)
-    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    frame = pd.DataFrame(rows, columns=columns)
     done = frame[frame["state"].isin(FINISHED)]
     total: dict[str, Any] = {"district": _("province total"), "seed": None,
                              "state": _("{finished} of {total} districts finished").format(
@@ -58,8 +70,13 @@ def summary_frame(manifest: dict[str, Any], order: list[str]) -> pd.DataFrame:
     total["mandatory_coverage"] = (round(total["mandatory_placed"] / total["mandatory_requested"], 4)
                                    if total["mandatory_requested"] else 1.0)
     total["utilisation"] = round(total["inspector_visits"] / total["capacity"], 4) if total["capacity"] else 0.0
-    frame = pd.concat([frame, pd.DataFrame([total], columns=list(COLUMNS))], ignore_index=True)
-    for col in (*COUNT_COLUMNS, "seed"):
+    if whatif:
+        for col in _WHATIF_COUNTS:
+            values = pd.to_numeric(done[col])
+            total[col] = int(values.sum()) if len(done) and values.notna().all() else None
+        total["whatif_levels"] = ""
+    frame = pd.concat([frame, pd.DataFrame([total], columns=columns)], ignore_index=True)
+    for col in (*COUNT_COLUMNS, "seed", *(_WHATIF_COUNTS if whatif else ())):
         frame[col] = frame[col].astype("Int64")
     return frame
 
@@ -78,11 +95,16 @@ def chart_png(frame: pd.DataFrame) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
+
+    from riskplan.export.report import report_style
+
+    with report_style():  # the report's CJK font, one warning when there is none
+        return _chart_png(frame)
+
+
+def _chart_png(frame: pd.DataFrame) -> bytes:
     import matplotlib.pyplot as plt
 
-    from riskplan.export.report import use_report_fonts
-
-    use_report_fonts()
     rows = frame.iloc[:-1]
     names = list(rows["district"])[::-1]
     y = range(len(names))
