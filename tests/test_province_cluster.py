@@ -139,6 +139,7 @@ def test_a_district_with_bad_input_is_reported_and_the_others_finish(dask_cluste
     assert bad["state"] == "bad input"
     assert "enterprises.csv" in bad["reason"] and "4" in bad["reason"] and "employees" in bad["reason"]
     assert "broken" in result.output and "enterprises.csv" in result.output
+    assert "districts: 4 done, 0 running, 1 failed, 0 waiting of 5" in result.output  # the progress line
     assert not (tmp_path / "out" / "districts" / "broken" / "plan").exists()  # nothing written for it
     assert_province_matches(tmp_path / "out", alone)
 
@@ -158,6 +159,26 @@ def test_whatif_on_the_scheduler_gives_the_results_of_one_process(dask_cluster, 
     assert result.exit_code == 0, result.output
     written = pd.read_csv(tmp_path / "w" / "whatif.csv", encoding="utf-8-sig")
     assert list(written["mandatory_placed"]) == list(here.table["mandatory_placed"])
+
+
+def test_a_task_that_times_out_or_raises_is_reported_and_the_others_finish(dask_cluster):
+    """The engine itself, with plain functions the workers can import: time.sleep past the
+    time-out (its worker is restarted by its nanny), int() of a word (raises), int() of a number."""
+    import time
+
+    from riskplan.analysis.cluster import open_engine, run_tasks
+
+    seen = []
+    with open_engine(dask_cluster.address) as engine:
+        slept = run_tasks(engine, time.sleep, {"sleeper": 120, "napper": 0.01}, timeout=2.0)
+        counted = run_tasks(engine, int, {"word": "many", "number": "3"}, on_progress=lambda p: seen.append(
+            (p.done, p.failed)))
+    assert slept["sleeper"].state == "timed out" and "2 s" in slept["sleeper"].reason
+    assert slept["napper"].state == "finished"
+    assert counted["word"].state == "crashed" and "ValueError" in counted["word"].reason
+    assert (counted["number"].state, counted["number"].value) == ("finished", 3)
+    assert seen[-1] == (1, 1)
+    dask_cluster.wait_for_workers(2)  # the restarted worker is back for the tests after this one
 
 
 @pytest.mark.slow  # a local cluster's start and its workers' imports; the scheduler tests above run in the default suite
@@ -186,7 +207,7 @@ def test_a_worker_killed_mid_district_costs_a_retry_not_the_province(tmp_path, t
         killed = []
 
         def kill_when_running(progress):
-            if progress.running and not killed:
+            if progress.running == 2 and not killed:  # both workers, w0 among them, are planning a district
                 cluster.kill_worker("w0")
                 killed.append(progress.running)
 

@@ -112,14 +112,17 @@ def _chart_png(frame: pd.DataFrame) -> bytes:
     coverage = (pd.to_numeric(rows["mandatory_coverage"]).fillna(0) * 100).to_numpy()[::-1]
     placed = pd.to_numeric(rows["visits_placed"]).fillna(0).to_numpy()[::-1]
     missing = pd.to_numeric(rows["missing_total"]).fillna(0).to_numpy()[::-1]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 0.32 * len(names) + 1.6), sharey=True)
+    whatif = "minimal_staffing" in rows.columns
+    fig, axes = plt.subplots(1, 3 if whatif else 2, figsize=(16 if whatif else 11, 0.32 * len(names) + 1.6),
+                             sharey=True)
+    left, right = axes[0], axes[1]
     colours = ["#2ca02c" if c >= 100 else "#ff7f0e" for c in coverage]
     left.barh(list(y), coverage, color=colours)
     for i, (good, value) in enumerate(zip(ok, coverage)):
         if good:
             left.text(min(value, 100) - 1, i, f"{value:.0f}%", va="center", ha="right", fontsize=7, color="white")
         else:
-            for ax in (left, right):
+            for ax in axes:
                 ax.text(0.01, i, _("failed"), va="center", fontsize=8, color="#d62728",
                         transform=ax.get_yaxis_transform())
     left.set_xlim(0, 105)
@@ -130,11 +133,24 @@ def _chart_png(frame: pd.DataFrame) -> bytes:
     right.set_title(_("Visits placed and missing"), fontsize=10)
     right.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 if len(names) > 4 else -0.25), ncol=2,
                  fontsize=8, frameon=False)
+    if whatif:
+        _staffing_panel(axes[2], rows, list(y), len(names))
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
     return buf.getvalue()
+
+
+def _staffing_panel(ax, rows: pd.DataFrame, y: list[int], n: int) -> None:
+    """--whatif: certified inspectors now (bars) and the smallest staffing meeting the policy (marks)."""
+    now = pd.to_numeric(rows["certified_inspectors"]).to_numpy(dtype=float, na_value=0)[::-1]
+    least = pd.to_numeric(rows["minimal_staffing"]).to_numpy(dtype=float, na_value=float("nan"))[::-1]
+    ax.barh(y, now, color="#9ecae1", label=_("certified inspectors now"))
+    ax.scatter(least, y, marker="D", color="#08519c", zorder=3, label=_("smallest staffing meeting the policy"))
+    ax.set_title(_("Staffing (what-if)"), fontsize=10)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 if n > 4 else -0.25), ncol=1, fontsize=8,
+              frameon=False)
 
 
 _PAGE = """<!DOCTYPE html>
