@@ -33,7 +33,7 @@ from riskplan.province.task import DistrictJob, plan_district
 QUARTER = "2027Q1"
 SEED = 2027
 N_DISTRICTS = 16
-TIME_LIMIT = 30.0
+TIME_LIMIT = 60.0  # `riskplan plan`'s default
 SPEEDUP_TARGET = 1.8
 WHATIF_SLACK = 1.10
 
@@ -62,10 +62,11 @@ def test_16_m_districts_sequential_vs_local_cluster_of_2(tmp_path, monkeypatch):
     (root / "districts.csv").write_text("name,folder\n" + "".join(f"{n},{f}\n" for n, f in folders.items()),
                                         encoding="utf-8")
     started = time.perf_counter()
+    states = {}
     for name, folder in folders.items():
         record = plan_district(DistrictJob(name, str(folder), QUARTER, district_seed(SEED, name), TIME_LIMIT,
                                            str(tmp_path / "sequential" / name), False, "en"))
-        assert record["state"] == "done", (name, record["reason"])
+        states[name] = record["state"]
     sequential = time.perf_counter() - started
 
     peaks: dict[str, float] = {}
@@ -83,13 +84,14 @@ def test_16_m_districts_sequential_vs_local_cluster_of_2(tmp_path, monkeypatch):
     started = time.perf_counter()
     result = runner.run_province(root, QUARTER, SEED, tmp_path / "province", workers=2, time_limit=TIME_LIMIT)
     parallel = time.perf_counter() - started
-    assert result.in_state("done") == sorted(folders)
-    for name in folders:
-        _same_plans(tmp_path / "sequential" / name / "plan", tmp_path / "province" / "districts" / name / "plan")
     ratio = sequential / parallel
     print(f"\n16 M districts: sequential {sequential:.1f} s, local cluster of 2 workers {parallel:.1f} s, "
           f"speed-up {ratio:.2f}x (target {SPEEDUP_TARGET}x); peak memory per worker "
           + ", ".join(f"{v:.0f} MiB" for v in peaks.values()) + f"; this process {_max_rss_mib():.0f} MiB")
+    assert set(states.values()) == {"done"}, states  # a fallback roster (time limit) would not compare
+    assert result.in_state("done") == sorted(folders)
+    for name in folders:
+        _same_plans(tmp_path / "sequential" / name / "plan", tmp_path / "province" / "districts" / name / "plan")
     assert ratio >= SPEEDUP_TARGET
 
 

@@ -76,6 +76,9 @@ def whatif(district_dir: Path, quarter: str, seed: int, tiers_path: Path | None,
     from riskplan.domain.headers import value_label
     from riskplan.outputs import refuse_existing
 
+    if scheduler and workers:
+        raise click.BadParameter(_("--workers sizes the local cluster; with --scheduler the cluster's own workers run "
+                                   "the tasks"), param_hint="--workers")
     refuse_existing(out_dir, force, "folder", inputs=(district_dir, tiers_path, *policies))  # before the scenarios
     try:
         inspectors = parse_range(inspectors_range, int) if inspectors_range else None

@@ -106,6 +106,9 @@ def province(root: Path, quarter, seed: int, out_dir: Path, scheduler: str | Non
 
     from riskplan.analysis.whatif import parse_range
 
+    if scheduler and workers:
+        raise click.BadParameter(_("--workers sizes the local cluster; with --scheduler the cluster's own workers run "
+                                   "the tasks"), param_hint="--workers")
     try:
         levels = tuple(parse_range(whatif_levels)) if whatif else ()
     except ValueError as exc:
