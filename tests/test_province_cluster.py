@@ -181,7 +181,6 @@ def test_a_task_that_times_out_or_raises_is_reported_and_the_others_finish(dask_
     dask_cluster.wait_for_workers(2)  # the restarted worker is back for the tests after this one
 
 
-@pytest.mark.slow  # a local cluster's start and its workers' imports; the scheduler tests above run in the default suite
 def test_on_a_local_cluster_every_district_equals_plan_alone(province, alone, tmp_path):
     result = CliRunner().invoke(main, ["province", str(province), "--quarter", QUARTER, "--seed", str(SEED),
                                        "--out", str(tmp_path / "out"), "--workers", "2",

@@ -78,6 +78,19 @@ def dashboard_link(client) -> str | None:
     return client.dashboard_link if served else None
 
 
+def _local_start_method():
+    """The local cluster's workers are forked from this process where the system can fork: they
+    start with riskplan, pandas and OR-Tools already imported, as the process pool's did, where
+    spawning would import them again in every worker (seconds each, before the first task)."""
+    import multiprocessing
+
+    import dask
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return contextlib.nullcontext()
+    return dask.config.set({"distributed.worker.multiprocessing-method": "fork"})
+
+
 def _riskplan_version() -> str:
     import riskplan
 
@@ -100,9 +113,10 @@ def open_engine(scheduler: str | None = None, workers: int | None = None, *,
                 raise EngineError(_("cannot reach the Dask scheduler at {address}: {reason}")
                                   .format(address=scheduler, reason=exc)) from None
         else:
-            cluster = LocalCluster(n_workers=workers or machine_workers(), threads_per_worker=1, processes=True,
-                                   host=LOOPBACK, dashboard_address=f"{LOOPBACK}:0",
-                                   silence_logs=logging.ERROR)
+            with _local_start_method():
+                cluster = LocalCluster(n_workers=workers or machine_workers(), threads_per_worker=1, processes=True,
+                                       host=LOOPBACK, dashboard_address=f"{LOOPBACK}:0",
+                                       silence_logs=logging.ERROR)
             client = Client(cluster, timeout=timeout)
     except BaseException:
         if cluster is not None:
