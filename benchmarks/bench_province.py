@@ -27,6 +27,7 @@ from districts import district_path
 import riskplan.analysis.whatif as whatif
 import riskplan.province.runner as runner
 from riskplan.analysis.whatif import run_whatif, scenario_grid
+from riskplan.i18n import get_language
 from riskplan.province.seeds import district_seed
 from riskplan.province.task import DistrictJob, plan_district
 
@@ -65,7 +66,7 @@ def test_16_m_districts_sequential_vs_local_cluster_of_2(tmp_path, monkeypatch):
     states = {}
     for name, folder in folders.items():
         record = plan_district(DistrictJob(name, str(folder), QUARTER, district_seed(SEED, name), TIME_LIMIT,
-                                           str(tmp_path / "sequential" / name), False, "en"))
+                                           str(tmp_path / "sequential" / name), False, get_language()))
         states[name] = record["state"]
     sequential = time.perf_counter() - started
 
