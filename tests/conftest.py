@@ -288,3 +288,14 @@ def first_fit_solve(problem, seed, time_limit=None, progress=None):
                                        as_index=False)["missing"].sum())
     return SolveResult(roster, "FIRST_FIT", {"visits_placed": float(len(roster.visits))}, None,
                        time.perf_counter() - started, shortfall)
+
+
+def pytest_collection_modifyitems(config, items):
+    """`@pytest.mark.slow` tests stay out of the default suite (pyproject's marker says so): they
+    run when `-m` names them (`-m slow`, `-m "slow or not slow"`)."""
+    if "slow" in (config.getoption("markexpr") or ""):
+        return
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if not item.get_closest_marker("slow")]

@@ -13,8 +13,8 @@ qualifications, capacity and home; new ids `WHATIF-001`…, no leave, no conflic
 
 Work is reused between scenarios: tiers are computed once, and obligations and the draw
 (which depend on the policy, not on inspectors) once per policy variant and share setting. Scenarios
-run in parallel processes on all cores, each through `run_scenario` (a pure top-level function
-of one picklable `ScenarioJob`, so any executor can run it).
+run as tasks on Dask (`analysis.cluster.run_jobs`: a local cluster on all cores, or a given scheduler),
+each through `run_scenario` (a pure top-level function of one picklable `ScenarioJob`).
 
 The answer is exact, not only as fine as the grid: after the grid, the staffing axis is bisected
 between the largest level that falls short and the smallest that meets the whole policy
@@ -29,9 +29,8 @@ does not fall back on a district the solver plans in one `plan`.
 from __future__ import annotations
 
 import itertools
-import math
 import os
-from concurrent.futures import ProcessPoolExecutor
+import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
@@ -39,6 +38,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from riskplan.analysis.cluster import run_jobs
 from riskplan.domain.calendar import weekly_limits
 from riskplan.domain.headers import canonical_value, display_headers, value_label
 from riskplan.domain.roster import Roster, RosterProblem, SolveResult, Unplaced
@@ -311,7 +311,8 @@ def summarize(table: pd.DataFrame) -> tuple[int | None, pd.DataFrame]:
 def run_whatif(district_dir: Path, quarter: str, seed: int, scenarios: list[Scenario], *,
                tiers_path: Path | None = None, time_limit: float | None = None, workers: int | None = None,
                extra_qualification: str | None = "hazchem", exact: bool = True,
-               progress: Callable[[int, int, str], None] | None = None) -> WhatIfResult:
+               progress: Callable[[int, int, str], None] | None = None,
+               scheduler: str | None = None, status: Callable | None = None) -> WhatIfResult:
     """Plan every scenario and measure it, then make the smallest staffing exact (module doc).
 
     time_limit: seconds per scenario; None adapts it to the district (`scenario_time_limit`)."""
@@ -342,20 +343,15 @@ def run_whatif(district_dir: Path, quarter: str, seed: int, scenarios: list[Scen
         return ScenarioJob(index, scenario, problem, seed, limit * factor, lang)
 
     jobs = [job_of(k, scenario, sharing) for k, scenario in enumerate(wanted)]
-    results: dict[int, list[dict]] = {}
     total = len(jobs)
-    if workers == 1 or len(jobs) == 1:
-        for job in jobs:
-            i, rows = run_scenario(job)
-            results[i] = rows
-            if progress:
-                progress(len(results), total, job.scenario.label)
-    else:
-        with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-            for i, rows in pool.map(run_scenario, jobs):
-                results[i] = rows
-                if progress:
-                    progress(len(results), total, jobs[i].scenario.label)
+
+    def done(count: int, i: int) -> None:
+        if progress:
+            progress(count, total, jobs[i].scenario.label)
+
+    # on Dask (analysis/cluster.py); `status` sees scenarios done, running, failed and the dashboard
+    results = dict(run_jobs(run_scenario, jobs, scheduler=scheduler, workers=workers, on_done=done,
+                            on_progress=status))
     by_scenario = {j.scenario: results[j.index] for j in jobs}
     table = pd.DataFrame([row for s in scenarios for row in by_scenario[s]])
     probes: list[int] = []

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
 from riskplan.i18n import _
 
-from .base import ExistingFolder, main, reports_bad_input
+from .base import EXIT_BAD_INPUT, ExistingFolder, main, reports_bad_input
+
+
+class _EngineStatus:
+    """Scenarios done, running and failed in the progress bar's line; the dashboard's address
+    once, on stderr, when the cluster serves one."""
+
+    def __init__(self, bar, task):
+        self.bar, self.task, self.dashboard_said = bar, task, False
+
+    def __call__(self, progress) -> None:
+        if progress.dashboard and not self.dashboard_said:
+            self.dashboard_said = True
+            self.bar.console.print(_("dashboard: {link}").format(link=progress.dashboard), markup=False)
+        self.bar.update(self.task, description=_("scenarios: {done} done, {running} running, {failed} failed").format(
+            done=progress.done, running=progress.running, failed=progress.failed))
 
 
 @main.command()
@@ -29,13 +45,16 @@ from .base import ExistingFolder, main, reports_bad_input
               help="value one more inspector holding this qualification")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
               help="seconds per scenario (default: adapted to the district's size and the parallel scenarios)")
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="parallel processes (default: all cores)")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="worker processes of the local Dask cluster (default: one per CPU)")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="address of an existing Dask scheduler (tcp://host:8786); default: a local cluster")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True)
 @click.option("--force", is_flag=True, help="replace a non-empty --out folder")
 @reports_bad_input
 def whatif(district_dir: Path, quarter: str, seed: int, tiers_path: Path | None, inspectors_range: str | None,
            capacity_range: str | None, share_specs: tuple[str, ...], policies: tuple[str, ...], qualification: str, time_limit: float | None,
-           workers: int | None, out_dir: Path, force: bool) -> None:
+           workers: int | None, scheduler: str | None, out_dir: Path, force: bool) -> None:
     """Plan the quarter under many staffing, capacity and share scenarios and compare them."""
     from rich.progress import (
         BarColumn,
@@ -55,9 +74,13 @@ def whatif(district_dir: Path, quarter: str, seed: int, tiers_path: Path | None,
         write_whatif,
     )
 
+    from riskplan.analysis.cluster import EngineError, TaskFailed
     from riskplan.domain.headers import value_label
     from riskplan.outputs import refuse_existing
 
+    if scheduler and workers:
+        raise click.BadParameter(_("--workers sizes the local cluster; with --scheduler the cluster's own workers run "
+                                   "the tasks"), param_hint="--workers")
     refuse_existing(out_dir, force, "folder", inputs=(district_dir, tiers_path, *policies))  # before the scenarios
     try:
         inspectors = parse_range(inspectors_range, int) if inspectors_range else None
@@ -73,8 +96,15 @@ def whatif(district_dir: Path, quarter: str, seed: int, tiers_path: Path | None,
         def progress(done: int, total: int, label: str) -> None:
             bar.update(task, completed=done, total=total, description=label)
 
-        result = run_whatif(district_dir, quarter, seed, scenarios, tiers_path=tiers_path, time_limit=time_limit,
-                            workers=workers, extra_qualification=qualification or None, progress=progress)
+        status = _EngineStatus(bar, task)
+        try:
+            result = run_whatif(district_dir, quarter, seed, scenarios, tiers_path=tiers_path, time_limit=time_limit,
+                                workers=workers, extra_qualification=qualification or None, progress=progress,
+                                scheduler=scheduler, status=status)
+        except (EngineError, TaskFailed) as exc:
+            bar.stop()
+            click.echo(_("error: {message}").format(message=exc), err=True)
+            sys.exit(EXIT_BAD_INPUT if isinstance(exc, EngineError) else 1)
     written = write_whatif(result, out_dir, force=force)
     total = result.table[result.table["tier"] == "all"]
     shown = total[["scenario", "mandatory_coverage", "shortfall", "drawn_placed", "drawn_not_placed", "utilisation"]]

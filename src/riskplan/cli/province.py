@@ -82,25 +82,45 @@ class _Status:
 @click.option("--task-timeout", type=click.FloatRange(min=0.1), default=None,
               help="seconds a district may run before it is stopped and reported as timed out")
 @click.option("--publish", is_flag=True, help="also write each district's public spot-check files")
+@click.option("--whatif", is_flag=True,
+              help="also sweep each district's staffing: the smallest staffing meeting the policy and the value "
+                   "of one more qualified inspector, in the summary")
+@click.option("--whatif-levels", default="0.5:1.5:0.125", show_default=True, metavar="START:STOP:STEP",
+              help="staffing levels of --whatif, as fractions of each district's certified inspectors")
+@click.option("--qualification", default="hazchem", show_default=True,
+              help="--whatif values one more inspector holding this qualification")
 @click.option("--accept-fallback", is_flag=True,
               help="exit 0 even if some district's solve hit the time limit (its plan is still marked)")
 @reports_bad_input
 def province(root: Path, quarter, seed: int, out_dir: Path, scheduler: str | None, workers: int | None,
-             time_limit: float, task_timeout: float | None, publish: bool, accept_fallback: bool) -> None:
+             time_limit: float, task_timeout: float | None, publish: bool, whatif: bool, whatif_levels: str,
+             qualification: str, accept_fallback: bool) -> None:
     """Plan, check (and publish) every district of ROOT for the quarter, one Dask task each.
 
     ROOT holds one folder per district, or a districts.csv listing them. Exit 1 when a district
     failed (the others still finish), 3 when some roster is the greedy fallback."""
     from riskplan.domain.headers import value_label
-    from riskplan.province.cluster import EngineError
+    from riskplan.analysis.cluster import EngineError
     from riskplan.province.runner import run_province
     from riskplan.province.task import FALLBACK, FINISHED
 
+    from riskplan.analysis.whatif import parse_range
+
+    if scheduler and workers:
+        raise click.BadParameter(_("--workers sizes the local cluster; with --scheduler the cluster's own workers run "
+                                   "the tasks"), param_hint="--workers")
+    try:
+        levels = tuple(parse_range(whatif_levels)) if whatif else ()
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--whatif-levels") from None
+    if any(f <= 0 for f in levels):
+        raise click.BadParameter(_("staffing fractions must be above 0"), param_hint="--whatif-levels")
     status = _Status()
     try:
         with status:
             result = run_province(root, quarter, seed, out_dir, scheduler=scheduler, workers=workers,
                                   time_limit=time_limit, publish=publish, task_timeout=task_timeout,
+                                  whatif_levels=levels, whatif_qualification=qualification,
                                   progress=status, on_district=status.district)
     except EngineError as exc:
         click.echo(_("error: {message}").format(message=exc), err=True)

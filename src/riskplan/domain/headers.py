@@ -231,6 +231,11 @@ HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
         "capacity": ("执法能力（人次）",),
         "utilisation": ("执法力量利用率",),
         "solver_status": ("求解状态",),
+        "certified_inspectors": ("持证执法人员数",),
+        "whatif_levels": ("测算人员规模范围",),
+        "minimal_staffing": ("满足全部要求的最少执法人员数",),
+        "extra_inspector_mandatory": ("增加一名专业执法人员可多安排必查数",),
+        "extra_inspector_visits": ("增加一名专业执法人员可多安排检查数",),
     },
     "results": {  # the quarter's results workbook (riskplan results-template) and a results.csv
         "visit_id": ("检查编号",),

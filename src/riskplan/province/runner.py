@@ -29,12 +29,12 @@ from pathlib import Path
 from typing import Any
 
 from riskplan import __version__
+from riskplan.analysis.cluster import Outcome, Progress, open_engine, run_tasks
 from riskplan.domain.calendar import Quarter
 from riskplan.i18n import _, get_language
 from riskplan.io import sha256_file
 from riskplan.outputs import OUTPUT_MARKER, OutputRefused, atomic_write_text, refuse_existing, written_by_riskplan
 
-from .cluster import Outcome, Progress, open_engine, run_tasks
 from .districts import DistrictEntry, find_districts, fingerprint
 from .seeds import SEED_RULE, district_seed
 from .task import CRASHED, FINISHED, DistrictJob, output_files, plan_district
@@ -97,6 +97,7 @@ def _model_sha256() -> str:
 def run_province(root: Path | str, quarter: Quarter | str, seed: int, out_dir: Path | str, *,
                  scheduler: str | None = None, workers: int | None = None, time_limit: float = 60.0,
                  publish: bool = False, task_timeout: float | None = None,
+                 whatif_levels: tuple[float, ...] = (), whatif_qualification: str = "hazchem",
                  progress: Callable[[Progress], None] | None = None,
                  on_district: Callable[[str, dict[str, Any]], None] | None = None) -> ProvinceResult:
     """Plan every district of ROOT for the quarter (module docstring); failures stay per district."""
@@ -109,6 +110,8 @@ def run_province(root: Path | str, quarter: Quarter | str, seed: int, out_dir: P
     previous = _prepare_out(out, root, entries).get("districts", {})
     lang = get_language()
     options = {"time_limit": float(time_limit), "publish": bool(publish), "lang": lang}
+    if whatif_levels:  # only then: a province without what-if keeps the fingerprints it had
+        options["whatif"] = {"levels": [float(f) for f in whatif_levels], "qualification": whatif_qualification}
     model = _model_sha256()
     records: dict[str, dict[str, Any]] = {}
     jobs: dict[str, DistrictJob] = {}
@@ -126,7 +129,8 @@ def run_province(root: Path | str, quarter: Quarter | str, seed: int, out_dir: P
         else:
             records[entry.name] = {**base, "state": "waiting", "reason": ""}
             jobs[entry.name] = DistrictJob(entry.name, str(entry.folder), quarter, dseed, float(time_limit),
-                                           str(district_out), bool(publish), lang)
+                                           str(district_out), bool(publish), lang, tuple(whatif_levels),
+                                           whatif_qualification)
     manifest: dict[str, Any] = {
         "riskplan_version": __version__, "quarter": quarter, "province_seed": int(seed), "seed_rule": SEED_RULE,
         "options": options, "districts": records,
@@ -137,6 +141,7 @@ def run_province(root: Path | str, quarter: Quarter | str, seed: int, out_dir: P
     def record(outcome: Outcome) -> None:
         rec = records[outcome.name]
         rec.pop("timing", None)
+        rec["workers"] = outcome.workers
         if outcome.state == "finished":
             rec.update({"figures": {}, "outputs": {}, "check": {}, **outcome.value})
         else:

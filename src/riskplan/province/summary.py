@@ -6,6 +6,10 @@ placed, mandatory coverage (mandatory, follow-up and pinned visits placed / requ
 visits, the visits missing by rule, utilisation (inspector-visits placed / the certified
 inspectors' weekly limits over the quarter). The total row adds up the districts that
 finished; its coverage and utilisation are the province's ratios, not averages of ratios.
+With a what-if (`riskplan province --whatif`): the certified inspectors, the staffing levels
+tried, the smallest staffing meeting the whole policy (empty when no level did; the total is
+the sum only when every district has one) and what one more qualified inspector adds
+(mandatory visits, all visits).
 The files hold no wall times, so the same province run gives the same bytes."""
 
 from __future__ import annotations
@@ -32,10 +36,16 @@ COUNT_COLUMNS = (
     "drawn_placed", *(f"missing_{r}" for r in SHORTFALL_RULES), "missing_total", "inspector_visits", "capacity")
 COLUMNS = ("district", "seed", "state", "reason", *COUNT_COLUMNS[:9], "mandatory_coverage", *COUNT_COLUMNS[9:],
            "utilisation", "solver_status")
+WHATIF_COLUMNS = ("certified_inspectors", "whatif_levels", "minimal_staffing", "extra_inspector_mandatory",
+                  "extra_inspector_visits")
+_WHATIF_COUNTS = ("certified_inspectors", "minimal_staffing", "extra_inspector_mandatory", "extra_inspector_visits")
 
 
 def summary_frame(manifest: dict[str, Any], order: list[str]) -> pd.DataFrame:
-    """Rows by district in `order`, then the province total; columns `COLUMNS` (codes)."""
+    """Rows by district in `order`, then the province total; columns `COLUMNS` (codes), and
+    `WHATIF_COLUMNS` when the run had a what-if."""
+    whatif = "whatif" in manifest.get("options", {})
+    columns = list(COLUMNS) + (list(WHATIF_COLUMNS) if whatif else [])
     rows = []
     for name in order:
         rec = manifest["districts"][name]
@@ -47,8 +57,10 @@ def summary_frame(manifest: dict[str, Any], order: list[str]) -> pd.DataFrame:
         row["mandatory_coverage"] = figures.get("mandatory_coverage") if figures else None
         row["utilisation"] = figures.get("utilisation") if figures else None
         row["solver_status"] = figures.get("solver_status", "")
+        for col in WHATIF_COLUMNS if whatif else ():
+            row[col] = figures.get(col)
         rows.append(row)
-    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    frame = pd.DataFrame(rows, columns=columns)
     done = frame[frame["state"].isin(FINISHED)]
     total: dict[str, Any] = {"district": _("province total"), "seed": None,
                              "state": _("{finished} of {total} districts finished").format(
@@ -58,8 +70,13 @@ def summary_frame(manifest: dict[str, Any], order: list[str]) -> pd.DataFrame:
     total["mandatory_coverage"] = (round(total["mandatory_placed"] / total["mandatory_requested"], 4)
                                    if total["mandatory_requested"] else 1.0)
     total["utilisation"] = round(total["inspector_visits"] / total["capacity"], 4) if total["capacity"] else 0.0
-    frame = pd.concat([frame, pd.DataFrame([total], columns=list(COLUMNS))], ignore_index=True)
-    for col in (*COUNT_COLUMNS, "seed"):
+    if whatif:
+        for col in _WHATIF_COUNTS:
+            values = pd.to_numeric(done[col])
+            total[col] = int(values.sum()) if len(done) and values.notna().all() else None
+        total["whatif_levels"] = ""
+    frame = pd.concat([frame, pd.DataFrame([total], columns=columns)], ignore_index=True)
+    for col in (*COUNT_COLUMNS, "seed", *(_WHATIF_COUNTS if whatif else ())):
         frame[col] = frame[col].astype("Int64")
     return frame
 
@@ -78,11 +95,16 @@ def chart_png(frame: pd.DataFrame) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
+
+    from riskplan.export.report import report_style
+
+    with report_style():  # the report's CJK font, one warning when there is none
+        return _chart_png(frame)
+
+
+def _chart_png(frame: pd.DataFrame) -> bytes:
     import matplotlib.pyplot as plt
 
-    from riskplan.export.report import use_report_fonts
-
-    use_report_fonts()
     rows = frame.iloc[:-1]
     names = list(rows["district"])[::-1]
     y = range(len(names))
@@ -90,14 +112,17 @@ def chart_png(frame: pd.DataFrame) -> bytes:
     coverage = (pd.to_numeric(rows["mandatory_coverage"]).fillna(0) * 100).to_numpy()[::-1]
     placed = pd.to_numeric(rows["visits_placed"]).fillna(0).to_numpy()[::-1]
     missing = pd.to_numeric(rows["missing_total"]).fillna(0).to_numpy()[::-1]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 0.32 * len(names) + 1.6), sharey=True)
+    whatif = "minimal_staffing" in rows.columns
+    fig, axes = plt.subplots(1, 3 if whatif else 2, figsize=(16 if whatif else 11, 0.32 * len(names) + 1.6),
+                             sharey=True)
+    left, right = axes[0], axes[1]
     colours = ["#2ca02c" if c >= 100 else "#ff7f0e" for c in coverage]
     left.barh(list(y), coverage, color=colours)
     for i, (good, value) in enumerate(zip(ok, coverage)):
         if good:
             left.text(min(value, 100) - 1, i, f"{value:.0f}%", va="center", ha="right", fontsize=7, color="white")
         else:
-            for ax in (left, right):
+            for ax in axes:
                 ax.text(0.01, i, _("failed"), va="center", fontsize=8, color="#d62728",
                         transform=ax.get_yaxis_transform())
     left.set_xlim(0, 105)
@@ -108,11 +133,24 @@ def chart_png(frame: pd.DataFrame) -> bytes:
     right.set_title(_("Visits placed and missing"), fontsize=10)
     right.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 if len(names) > 4 else -0.25), ncol=2,
                  fontsize=8, frameon=False)
+    if whatif:
+        _staffing_panel(axes[2], rows, list(y), len(names))
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
     return buf.getvalue()
+
+
+def _staffing_panel(ax, rows: pd.DataFrame, y: list[int], n: int) -> None:
+    """--whatif: certified inspectors now (bars) and the smallest staffing meeting the policy (marks)."""
+    now = pd.to_numeric(rows["certified_inspectors"]).to_numpy(dtype=float, na_value=0)[::-1]
+    least = pd.to_numeric(rows["minimal_staffing"]).to_numpy(dtype=float, na_value=float("nan"))[::-1]
+    ax.barh(y, now, color="#9ecae1", label=_("certified inspectors now"))
+    ax.scatter(least, y, marker="D", color="#08519c", zorder=3, label=_("smallest staffing meeting the policy"))
+    ax.set_title(_("Staffing (what-if)"), fontsize=10)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 if n > 4 else -0.25), ncol=1, fontsize=8,
+              frameon=False)
 
 
 _PAGE = """<!DOCTYPE html>

@@ -9,7 +9,14 @@ remote worker writes the same bytes a local one would.
 A district's failure stays in its result: bad input (with the reader's message naming file,
 row and column) and crashes come back as a state and a reason, never as an exception that
 would stop the province. The figures the summary needs are computed here, where the district
-is loaded anyway, and recorded in the province manifest."""
+is loaded anyway, and recorded in the province manifest.
+
+With a what-if (`whatif_levels`), the task also sweeps the district's staffing, in the same
+process (the province's parallelism is its districts): levels are fractions of the district's
+certified inspectors (rounded, at least 1, the current staffing first), planned with the
+plan's tiers and the district's seed by `riskplan.analysis.whatif.run_whatif`; it records the
+smallest staffing among them that meets the whole policy, and what one more inspector holding
+`whatif_qualification` adds at the current staffing."""
 
 from __future__ import annotations
 
@@ -43,9 +50,11 @@ class DistrictJob:
     out_dir: str  # OUT/districts/<name>
     publish: bool
     lang: str
+    whatif_levels: tuple[float, ...] = ()  # fractions of the certified inspectors; () = no what-if
+    whatif_qualification: str = "hazchem"
 
 
-def plan_district(job: DistrictJob, topic: str = "") -> dict[str, Any]:
+def plan_district(job: DistrictJob) -> dict[str, Any]:
     """The task: one district's outputs and its record for the manifest (state, reason, figures,
     check, outputs' sha256). Bad input and crashes are returned, not raised."""
     from riskplan.domain.policy import PolicyError
@@ -53,10 +62,6 @@ def plan_district(job: DistrictJob, topic: str = "") -> dict[str, Any]:
     from riskplan.load.district import DistrictError
     from riskplan.score.tiering import TieringError
 
-    from .cluster import task_started
-
-    if topic:
-        task_started(topic, job.name)
     with language(job.lang):
         try:
             return _plan(job)
@@ -99,8 +104,33 @@ def _plan(job: DistrictJob) -> dict[str, Any]:
         state, reason = FALLBACK, notice
     else:
         state, reason = DONE, ""
-    return {"state": state, "reason": reason, "figures": district_figures(result.plan, tiers, district, result.roster),
-            "check": by_rule, "outputs": output_files(out), "timing": result.plan.get("timing", {})}
+    figures = district_figures(result.plan, tiers, district, result.roster)
+    if job.whatif_levels:
+        figures.update(whatif_figures(job, district, plan_dir / "tiers.csv"))
+    return {"state": state, "reason": reason, "figures": figures, "check": by_rule, "outputs": output_files(out),
+            "warnings": [w["message"] for w in result.plan.get("warnings", [])],
+            "timing": result.plan.get("timing", {})}
+
+
+def staffing_levels(certified: int, fractions: tuple[float, ...]) -> list[int]:
+    """The what-if's staffing levels: the current one first, then each fraction's (module docstring)."""
+    levels = [certified] + [max(1, int(certified * f + 0.5)) for f in fractions]
+    return list(dict.fromkeys(levels))
+
+
+def whatif_figures(job: DistrictJob, district, tiers_csv: Path) -> dict[str, Any]:
+    """The what-if's columns of the summary row (module docstring)."""
+    from riskplan.analysis.whatif import Scenario, run_whatif
+
+    certified = int((district.inspectors["certified"] == 1).sum())
+    scenarios = [Scenario(inspectors=n) for n in staffing_levels(certified, job.whatif_levels)]
+    result = run_whatif(Path(job.folder), job.quarter, job.seed, scenarios, tiers_path=tiers_csv,
+                        time_limit=job.time_limit, workers=1, extra_qualification=job.whatif_qualification)
+    levels = sorted(int(n) for n in result.table["inspectors"].unique())
+    return {"certified_inspectors": certified, "whatif_levels": f"{levels[0]}–{levels[-1]}",
+            "minimal_staffing": result.minimal_staffing,
+            "extra_inspector_mandatory": int(result.extra["mandatory_gained"]),
+            "extra_inspector_visits": int(result.extra["visits_gained"])}
 
 
 def district_figures(plan: dict[str, Any], tiers, district, roster) -> dict[str, Any]:

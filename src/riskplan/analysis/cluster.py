@@ -1,14 +1,17 @@
-"""The Dask engine riskplan runs on: one place that opens a client and follows tasks.
+"""The Dask engine riskplan fans work out on: one place that opens a client and follows tasks.
 
 `open_engine()` gives a local cluster sized to the machine (one single-threaded worker
 process per CPU: the solver is single-threaded by design, for reproducible rosters) that
-listens on the loopback interface only; `open_engine("tcp://host:8786")` uses an existing
-cluster instead. `run_tasks` submits one task per job and follows them: started (a task
-reports itself when a worker begins it), done, crashed (the task raised, or the workers
-running it died `distributed.scheduler.allowed-failures` times), timed out (the client
-cancels it and restarts its worker when it can). A worker that dies mid-task costs only a
-retry: Dask reschedules the task on another worker. Any riskplan work that fans out
-(province runs, what-if sweeps) uses these two functions.
+listens on the loopback interface only (its HTTP port too: a dashboard there only when bokeh
+is installed, and only then is its address shown);
+`open_engine("tcp://host:8786")` uses an existing cluster instead. `run_tasks` submits one
+task per job and follows them: started (a task reports itself, and its worker, when a worker
+begins it), done, crashed (the task raised, or the workers running it died
+`distributed.scheduler.allowed-failures` times), timed out (the client cancels it and
+restarts its worker when it can). A worker that dies mid-task costs only a retry: Dask
+reschedules the task on another worker. `run_jobs` is the what-if's use of it: values in job
+order, in this process when one worker is asked for. Province runs and what-if sweeps use
+these functions and nothing else to run in parallel.
 """
 
 from __future__ import annotations
@@ -75,6 +78,19 @@ def dashboard_link(client) -> str | None:
     return client.dashboard_link if served else None
 
 
+def _local_start_method():
+    """The local cluster's workers are forked from this process where the system can fork: they
+    start with riskplan, pandas and OR-Tools already imported, as the process pool's did, where
+    spawning would import them again in every worker (seconds each, before the first task)."""
+    import multiprocessing
+
+    import dask
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return contextlib.nullcontext()
+    return dask.config.set({"distributed.worker.multiprocessing-method": "fork"})
+
+
 def _riskplan_version() -> str:
     import riskplan
 
@@ -97,9 +113,10 @@ def open_engine(scheduler: str | None = None, workers: int | None = None, *,
                 raise EngineError(_("cannot reach the Dask scheduler at {address}: {reason}")
                                   .format(address=scheduler, reason=exc)) from None
         else:
-            cluster = LocalCluster(n_workers=workers or machine_workers(), threads_per_worker=1, processes=True,
-                                   host=LOOPBACK, dashboard_address=f"{LOOPBACK}:0",
-                                   silence_logs=logging.ERROR)
+            with _local_start_method():
+                cluster = LocalCluster(n_workers=workers or machine_workers(), threads_per_worker=1, processes=True,
+                                       host=LOOPBACK, dashboard_address=f"{LOOPBACK}:0",
+                                       silence_logs=logging.ERROR)
             client = Client(cluster, timeout=timeout)
     except BaseException:
         if cluster is not None:
@@ -132,6 +149,12 @@ def task_started(topic: str, name: str) -> None:
         worker.log_event(topic, {"name": name, "worker": worker.address})
 
 
+def _traced(fn: Callable[[Any], Any], job: Any, topic: str, name: str) -> Any:
+    """What a worker runs: say that the task has begun, then the task."""
+    task_started(topic, name)
+    return fn(job)
+
+
 @dataclass
 class Outcome:
     """How one task ended: state "finished" (with its value), "crashed" or "timed out" (with why)."""
@@ -140,6 +163,7 @@ class Outcome:
     state: str
     value: Any = None
     reason: str = ""
+    workers: list[str] = field(default_factory=list)  # the workers that began it, in order (retries)
 
 
 @dataclass
@@ -161,16 +185,22 @@ class Progress:
 @dataclass
 class _Started:
     at: dict[str, tuple[float, str]] = field(default_factory=dict)
+    workers: dict[str, list[str]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, event) -> None:
         _stamp, msg = event
         with self.lock:
             self.at[msg["name"]] = (time.monotonic(), msg["worker"])
+            self.workers.setdefault(msg["name"], []).append(msg["worker"])
 
     def get(self, name: str) -> tuple[float, str] | None:
         with self.lock:
             return self.at.get(name)
+
+    def attempts(self, name: str) -> list[str]:
+        with self.lock:
+            return list(self.workers.get(name, []))
 
     def names(self) -> set[str]:
         with self.lock:
@@ -185,12 +215,12 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def run_tasks(engine: Engine, fn: Callable[[Any, str], Any], jobs: Mapping[str, Any], *,
+def run_tasks(engine: Engine, fn: Callable[[Any], Any], jobs: Mapping[str, Any], *,
               timeout: float | None = None, on_progress: Callable[[Progress], None] | None = None,
               on_outcome: Callable[[Outcome], None] | None = None,
               succeeded: Callable[[Any], bool] = lambda value: True) -> dict[str, Outcome]:
-    """Run `fn(job, topic)` for every job (by name) on the engine; `fn` calls
-    `task_started(topic, name)` first. `timeout`: seconds a task may run once started;
+    """Run `fn(job)` for every job (by name) on the engine (`fn` and its jobs must pickle).
+    `timeout`: seconds a task may run once started;
     `succeeded(value)` tells a finished task's failure it reports itself (counted as failed)."""
     from distributed import wait
 
@@ -199,12 +229,13 @@ def run_tasks(engine: Engine, fn: Callable[[Any, str], Any], jobs: Mapping[str, 
     started = _Started()
     client.subscribe_topic(topic, started)
     token = uuid.uuid4().hex[:8]
-    pending = {client.submit(fn, job, topic, key=f"riskplan-{name}-{token}", pure=False): name
+    pending = {client.submit(_traced, fn, job, topic, name, key=f"riskplan-{name}-{token}", pure=False): name
                for name, job in jobs.items()}
     progress = Progress(len(jobs), dashboard=engine.dashboard)
     outcomes: dict[str, Outcome] = {}
 
     def finish(outcome: Outcome) -> None:
+        outcome.workers = started.attempts(outcome.name)
         outcomes[outcome.name] = outcome
         if outcome.state == "finished" and succeeded(outcome.value):
             progress.done += 1
@@ -253,3 +284,42 @@ def _restart(client, worker: str) -> None:
     """Stop a timed-out task for real: restart its worker (needs a nanny; else it runs on, unused)."""
     with contextlib.suppress(Exception):
         client.restart_workers([worker], raise_for_error=False)
+
+
+class TaskFailed(RuntimeError):
+    """A task of `run_jobs` crashed or timed out: the sweep has no result for it."""
+
+
+def run_jobs(fn: Callable[[Any], Any], jobs: list[Any], *, scheduler: str | None = None,
+             workers: int | None = None, on_done: Callable[[int, int], None] | None = None,
+             on_progress: Callable[[Progress], None] | None = None) -> list[Any]:
+    """`[fn(job) for job in jobs]`, the jobs run as tasks on the Dask engine (a local cluster
+    of `workers` processes, or `scheduler`). With no scheduler and one worker (or one job) they
+    run here, one after the other, with no cluster (e.g. inside a task of a province run).
+    `on_done(count, index)` after each job; TaskFailed (with the reason) if any job fails."""
+    if not scheduler and (workers == 1 or len(jobs) <= 1):
+        values = []
+        for i, job in enumerate(jobs):
+            values.append(fn(job))
+            if on_done:
+                on_done(i + 1, i)
+        return values
+    if not scheduler:
+        workers = min(workers or machine_workers(), len(jobs))  # no idle worker processes
+    names = {f"{i:06d}": i for i in range(len(jobs))}
+    count = 0
+
+    def done(outcome: Outcome) -> None:
+        nonlocal count
+        count += 1
+        if on_done and outcome.state == "finished":
+            on_done(count, names[outcome.name])
+
+    with open_engine(scheduler, workers) as engine:
+        outcomes = run_tasks(engine, fn, {name: jobs[i] for name, i in names.items()},
+                             on_progress=on_progress, on_outcome=done)
+    failed = [o for o in outcomes.values() if o.state != "finished"]
+    if failed:
+        raise TaskFailed(_("task {number} of {total} failed: {reason}").format(
+            number=names[failed[0].name] + 1, total=len(jobs), reason=failed[0].reason))
+    return [outcomes[name].value for name in names]
