@@ -20,6 +20,7 @@ document model is rendered to CSV, .xlsx and a printable HTML page, in Chinese o
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ import pandas as pd
 from riskplan import __version__
 from riskplan.domain.calendar import Quarter
 from riskplan.domain.headers import display_header, value_label
+from riskplan.export.commitment import commitment_for_plan
 from riskplan.export.draw_inputs import frame_inputs
 from riskplan.export.pages import html_lang, template_environment
 from riskplan.export.record import is_category, read_results
@@ -111,6 +113,7 @@ class PublicDocument:
     footer: str
     tables: dict[str, pd.DataFrame]
     manifest: dict | None = None
+    fingerprint: str = ""  # of the manifest as published: the notice's verification footnote
 
 
 def _public(frame: pd.DataFrame, table: str) -> pd.DataFrame:
@@ -325,9 +328,12 @@ def render_html(doc: PublicDocument, lang: str | None = None) -> str:
 
 
 def publish(district_dir: Path, plan_dir: Path, stage: str, out_dir: Path, lang: str | None = None,
-            results_path: Path | None = None, force: bool = False) -> list[Path]:
+            results_path: Path | None = None, force: bool = False,
+            commitment_dir: Path | None = None) -> list[Path]:
     """Write the public files of `stage` (CSV per table, one .xlsx, one HTML page) in `lang`
-    (default: the current language): headers, sheet names, tier names and the page's words."""
+    (default: the current language): headers, sheet names, tier names and the page's words.
+    `commitment_dir`: the folder commit-seed wrote (commitment and reveal), checked against the
+    plan's seed and carried by the manifest and the notice."""
     if stage not in STAGES:
         raise ValueError(f"stage must be one of {STAGES}")
     inputs = (district_dir, plan_dir, results_path)
@@ -340,16 +346,51 @@ def publish(district_dir: Path, plan_dir: Path, stage: str, out_dir: Path, lang:
                 raise DistrictError([Problem("results.csv", _("the results stage needs a results file (--results)"))])
             doc = build_results_document(district_dir, plan_dir, results_path)
         out_dir = Path(out_dir)
+        tables = {f"{name}.csv": frame_to_csv_bytes(_labelled(table, name)) for name, table in doc.tables.items()}
+        manifest_text = None
+        if doc.manifest is not None:
+            if commitment_dir is not None:
+                doc.manifest["seed_commitment"] = commitment_for_plan(commitment_dir, doc.manifest["seed"],
+                                                                      doc.manifest["quarter"])
+                doc.sections.insert(-1, _commitment_section(doc.manifest["seed_commitment"]))
+            # the files as published: verify-draw tells a file changed afterwards (a row, its order)
+            doc.manifest["published_sha256"] = {n: hashlib.sha256(b).hexdigest() for n, b in sorted(tables.items())}
+            manifest_text = json.dumps(doc.manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+            doc.fingerprint = manifest_fingerprint(manifest_text.encode("utf-8"))
         with atomic_output_dir(out_dir, force=force, inputs=inputs) as staging:
-            for name, table in doc.tables.items():
-                (staging / f"{name}.csv").write_bytes(frame_to_csv_bytes(_labelled(table, name)))
+            for name, data in tables.items():
+                (staging / name).write_bytes(data)
             (staging / f"{doc.stem}.xlsx").write_bytes(_workbook(doc))
             atomic_write_text(staging / f"{doc.stem}.html", render_html(doc))
-            if doc.manifest is not None:
-                atomic_write_text(staging / MANIFEST, json.dumps(doc.manifest, ensure_ascii=False, indent=2,
-                                                                 sort_keys=True) + "\n")
+            if manifest_text is not None:
+                atomic_write_text(staging / MANIFEST, manifest_text)
             names = sorted(p.name for p in staging.iterdir())
     return [out_dir / n for n in names]
+
+
+def manifest_fingerprint(data: bytes) -> str:
+    """The fingerprint the notice prints: SHA-256 of draw_manifest.json's bytes (which hold the
+    SHA-256 of each published table), so the issued notice pins every public file."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def _commitment_section(carried: dict) -> Section:
+    """The seed commitment and its reveal, as the notice states them."""
+    c, r = carried["commitment"], carried["reveal"]
+    pairs = [(_("commitment published on"), c["date"])]
+    if c["kind"] == "hash":
+        pairs += [(_("commitment (SHA-256 of quarter:seed:salt)"), c["sha256"]), (_("seed"), str(r["seed"])),
+                  (_("salt"), r["salt"])]
+        text = _("Before the draw the bureau published the SHA-256 fingerprint of the seed and a secret salt. "
+                 "Anyone can compute SHA-256 of “{quarter}:{seed}:{salt}” and compare it with the commitment.").format(
+            quarter=c["quarter"], seed=r["seed"], salt=r["salt"])
+    else:
+        pairs += [(_("public random value named in advance"), c["source"]), (_("its value"), r["value"]),
+                  (_("seed"), str(r["seed"]))]
+        text = _("Before the draw the bureau named a public random value that did not exist yet; the seed is the "
+                 "first 15 hexadecimal digits of SHA-256 of “{quarter}:{source}:{value}”, read as a number.").format(
+            quarter=c["quarter"], source=c["source"], value=r["value"])
+    return Section(_("Seed committed before the draw"), text=text, pairs=pairs)
 
 
 def _workbook(doc: PublicDocument) -> bytes:
