@@ -39,17 +39,43 @@ def committed(tmp_path, seed=SEED):
     return folder
 
 
-def published(tiny_district, tmp_path, policy=POLICY):
-    district = tiny_district(policy=policy)
+def _publish_once(root, policy):
+    from conftest import make_tiny_district
+
+    district = make_tiny_district(root / "district", policy=policy)
     if "risk_weighted" in policy:
         tiers = pd.read_csv(district.tiers_csv, dtype=str, encoding="utf-8-sig")
         tiers["probability"] = [f"{0.002 + 0.31 * ((7 * i) % 11) ** 2 / 121:.6f}" for i in range(len(tiers))]
         tiers.to_csv(district.tiers_csv, index=False)
-    out = tmp_path / "plan"
+    out = root / "plan"
     run_plan(district.path, "2027Q1", SEED, district.tiers_csv, out_dir=out, time_limit=10)
-    public = tmp_path / "public"
-    publish(district.path, out, "plan", public, lang="en", commitment_dir=committed(tmp_path))
-    return district, out, public
+    publish(district.path, out, "plan", root / "public", lang="en", commitment_dir=committed(root))
+    return district
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    """One plan per policy for the module, published once; each test gets its own copies."""
+    cache = {}
+
+    def get(policy):
+        if policy not in cache:
+            root = tmp_path_factory.mktemp("published")
+            cache[policy] = (root, _publish_once(root, policy))
+        return cache[policy]
+
+    return get
+
+
+def published(made, tmp_path, policy=POLICY):
+    import shutil
+
+    root, district = made(policy)
+    for name in ("district", "plan", "public"):
+        shutil.copytree(root / name, tmp_path / name)
+    import dataclasses
+
+    return dataclasses.replace(district, path=tmp_path / "district"), tmp_path / "plan", tmp_path / "public"
 
 
 def failed(result):
@@ -73,10 +99,10 @@ def edit_manifest(public, change):
     path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def test_untouched_passes_alone_with_the_district_and_after_record(tiny_district, tmp_path):
+def test_untouched_passes_alone_with_the_district_and_after_record(made, tmp_path):
     from riskplan.export.record import record_results
 
-    district, out, public = published(tiny_district, tmp_path)
+    district, out, public = published(made, tmp_path)
     alone = verify_draw(public)
     assert alone.ok, alone.checks
     names = {n for n, _, _ in alone.checks}
@@ -93,8 +119,8 @@ def test_untouched_passes_alone_with_the_district_and_after_record(tiny_district
         assert "ok   seed commitment" in r.output and "The published draw is reproduced." in r.output
 
 
-def test_a_changed_seed_fails_the_commitment_and_the_draw(tiny_district, tmp_path):
-    _d, _o, public = published(tiny_district, tmp_path)
+def test_a_changed_seed_fails_the_commitment_and_the_draw(made, tmp_path):
+    _d, _o, public = published(made, tmp_path)
     edit_manifest(public, lambda m: m.update(seed=m["seed"] + 1))
     bad = failed(verify_draw(public))
     assert f"the draw used seed {SEED + 1}" in bad["seed commitment"]
@@ -103,23 +129,23 @@ def test_a_changed_seed_fails_the_commitment_and_the_draw(tiny_district, tmp_pat
     assert r.exit_code == 1 and "FAIL seed commitment" in r.output and "does NOT match" in r.output
 
 
-def test_a_seed_not_matching_its_commitment_fails(tiny_district, tmp_path):
-    _d, _o, public = published(tiny_district, tmp_path)
+def test_a_seed_not_matching_its_commitment_fails(made, tmp_path):
+    _d, _o, public = published(made, tmp_path)
     edit_manifest(public, lambda m: m["seed_commitment"]["reveal"].update(salt="00" * 16))
     bad = failed(verify_draw(public))
     assert "SHA-256 of quarter, seed" in bad["seed commitment"] and "the commitment published" in bad["seed commitment"]
 
 
-def test_a_changed_share_fails(tiny_district, tmp_path):
-    _d, _o, public = published(tiny_district, tmp_path)
+def test_a_changed_share_fails(made, tmp_path):
+    _d, _o, public = published(made, tmp_path)
     edit_manifest(public, lambda m: m["sample_shares"].update(blue=0.9))
     bad = failed(verify_draw(public))
     assert "published sample share 0.4, the manifest's 0.9" in bad["quotas"]
     assert "not what the seed draws from the published frame" in bad["drawn list"]
 
 
-def test_a_removed_frame_row_fails(tiny_district, tmp_path):
-    _d, _o, public = published(tiny_district, tmp_path)
+def test_a_removed_frame_row_fails(made, tmp_path):
+    _d, _o, public = published(made, tmp_path)
     frame = read(public, "sampling_frame.csv")
     drawn = set(read(public, "drawn.csv")["credit_code"])
     gone = next(e for e in frame["enterprise_id"] if e not in drawn)
@@ -129,8 +155,8 @@ def test_a_removed_frame_row_fails(tiny_district, tmp_path):
     assert "stratum quota(s) differ" in bad["quotas"]
 
 
-def test_reordered_frame_rows_fail(tiny_district, tmp_path):
-    _d, _o, public = published(tiny_district, tmp_path)
+def test_reordered_frame_rows_fail(made, tmp_path):
+    _d, _o, public = published(made, tmp_path)
     frame = read(public, "sampling_frame.csv")
     write(public, "sampling_frame.csv", frame.iloc[::-1])
     bad = failed(verify_draw(public))
@@ -138,8 +164,8 @@ def test_reordered_frame_rows_fail(tiny_district, tmp_path):
     assert "row was changed, added, removed or moved): sampling_frame.csv" in bad["published files"]
 
 
-def test_a_swapped_drawn_id_fails(tiny_district, tmp_path):
-    _d, _o, public = published(tiny_district, tmp_path)
+def test_a_swapped_drawn_id_fails(made, tmp_path):
+    _d, _o, public = published(made, tmp_path)
     drawn, frame = read(public, "drawn.csv"), read(public, "sampling_frame.csv")
     other = sorted(set(frame["enterprise_id"]) - set(drawn["credit_code"]))[0]
     swapped = drawn.loc[0, "credit_code"]
@@ -150,8 +176,8 @@ def test_a_swapped_drawn_id_fails(tiny_district, tmp_path):
     assert swapped in bad["drawn list"] and other in bad["drawn list"]
 
 
-def test_a_changed_chance_fails(tiny_district, tmp_path):
-    _d, _o, public = published(tiny_district, tmp_path, RISK_POLICY)
+def test_a_changed_chance_fails(made, tmp_path):
+    _d, _o, public = published(made, tmp_path, RISK_POLICY)
     assert verify_draw(public).ok
     frame = read(public, "sampling_frame.csv")
     frame.loc[0, "inclusion_probability"] = "0.500000000"
@@ -161,10 +187,10 @@ def test_a_changed_chance_fails(tiny_district, tmp_path):
     assert "not to the quota" in bad["drawn list"]
 
 
-def test_a_forger_who_refingerprints_is_still_caught_by_the_commitment_or_the_draw(tiny_district, tmp_path):
+def test_a_forger_who_refingerprints_is_still_caught_by_the_commitment_or_the_draw(made, tmp_path):
     from public_forger import refingerprint
 
-    _d, _o, public = published(tiny_district, tmp_path)
+    _d, _o, public = published(made, tmp_path)
     drawn, frame = read(public, "drawn.csv"), read(public, "sampling_frame.csv")
     drawn.loc[0, "credit_code"] = sorted(set(frame["enterprise_id"]) - set(drawn["credit_code"]))[0]
     write(public, "drawn.csv", drawn)
