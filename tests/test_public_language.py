@@ -36,9 +36,10 @@ def test_publish_writes_chinese_by_default(chinese, district, plan_dir, tmp_path
         assert header == display_headers(HEADER_TABLE[table], columns, "zh"), table
         assert all(CJK.search(h) for h in header), header
     drawn = pd.read_csv(public / "drawn.csv", dtype=str, encoding="utf-8-sig")
-    assert drawn.columns[0] == "街道/园区" and "统一社会信用代码" in drawn.columns
-    assert set(drawn["风险等级"]) == {"黄", "蓝"}  # yellow and blue, as a Chinese reader names them
-    assert "粉尘防爆" in drawn.set_index("统一社会信用代码").loc[CODE_B, "检查事项"]
+    assert list(drawn.columns[:4]) == ["任务名称", "抽查类型", "抽查对象名称", "统一社会信用代码"]
+    assert "风险等级" not in drawn.columns  # tiers are not disclosed unless the policy says so
+    assert set(drawn["抽查类型"]) == {"定向抽查"} and set(drawn["抽查时段"]) == {"2027年1月1日至2027年3月31日"}
+    assert "粉尘防爆" in drawn.set_index("统一社会信用代码").loc[CODE_B, "抽查事项"]
     frame = pd.read_csv(public / "sampling_frame.csv", dtype=str, encoding="utf-8-sig")
     assert list(frame.columns) == ["风险等级", "街道/园区", "统一社会信用代码"] and set(frame["风险等级"]) == {"黄", "蓝"}
     book = load_workbook(public / "spot_check_plan.xlsx")
@@ -74,12 +75,16 @@ def test_chinese_and_english_public_files_read_back_to_the_same_tables(district,
     for table in PLAN_TABLES:
         zh, en = (read_public(tmp_path / lang / f"{table}.csv", table) for lang in ("zh", "en"))
         assert list(zh.columns) == list(PUBLIC_COLUMNS[table])
-        assert (zh["tier"].notna()).all()
-        if table == "drawn":  # the check items are words for people, in their language
-            zh, en = zh.drop(columns="check_items"), en.drop(columns="check_items")
+        assert table == "drawn" or (zh["tier"].notna()).all()
+        if table == "drawn":  # the check items, task, type and period are words for people, in their language
+            words = ["check_items", "task_name", "check_type", "period"]
+            zh, en = zh.drop(columns=words), en.drop(columns=words)
         pd.testing.assert_frame_equal(zh, en)
-    assert (json.loads((tmp_path / "zh" / "draw_manifest.json").read_text(encoding="utf-8"))
-            == json.loads((tmp_path / "en" / "draw_manifest.json").read_text(encoding="utf-8")))
+    zh_m, en_m = (json.loads((tmp_path / lang / "draw_manifest.json").read_text(encoding="utf-8"))
+                  for lang in ("zh", "en"))
+    # the same draw; only the fingerprints of the files (written in their language) differ
+    assert set(zh_m.pop("published_sha256")) == set(en_m.pop("published_sha256"))
+    assert zh_m == en_m
 
 
 def test_public_csvs_are_written_by_the_excel_friendly_writer(district, plan_dir, tmp_path):  # noqa: F811
@@ -102,24 +107,24 @@ def test_results_stage_in_both_languages(district, plan_dir, tmp_path):  # noqa:
     publish(district, plan_dir, "results", tmp_path / "zh", results_path=results, lang="zh")
     publish(district, plan_dir, "results", tmp_path / "en", results_path=results, lang="en")
     zh = pd.read_csv(tmp_path / "zh" / "results.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    assert list(zh.columns) == ["街道/园区", "企业名称", "统一社会信用代码", "检查日期", "检查发现", "处理结果"]
+    assert list(zh.columns) == ["任务名称", "抽查对象名称", "统一社会信用代码", "街道/园区", "抽查时段", "检查发现",
+                                "检查结果"]
     assert load_workbook(tmp_path / "zh" / "spot_check_results.xlsx").sheetnames == ["检查结果"]
     finding = zh.set_index("统一社会信用代码").loc[CODE_B, "检查发现"]
-    assert finding == "发现安全隐患 3 项，已责令限期整改；其中重大事故隐患 1 项，将组织复查；已依法实施行政处罚"
+    assert finding == "发现安全隐患 3 项；其中重大事故隐患 1 项，将组织复查；已依法实施行政处罚"
     en = pd.read_csv(tmp_path / "en" / "results.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
     assert list(en.columns) == list(PUBLIC_COLUMNS["results"])
     assert en.set_index("credit_code").loc[CODE_B, "finding"] == (
-        "3 hazards found; rectification ordered by a deadline; 1 of them major; a re-inspection will follow; "
-        "administrative penalty imposed")
+        "3 hazards found; 1 of them major; a re-inspection will follow; administrative penalty imposed")
     assert "抽查结果" in (tmp_path / "zh" / "spot_check_results.html").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(("counts", "lang", "expected"), [
     ((0, 0, 0), "zh", "未发现安全隐患"),
     ((0, 0, 1), "zh", "未发现安全隐患；已依法实施行政处罚"),
-    ((1, 0, 0), "en", "1 hazard found; rectification ordered by a deadline"),
-    ((0, 2, 0), "en", "2 hazards found; rectification ordered by a deadline; 2 of them major; "
-                      "a re-inspection will follow"),
+    ((1, 0, 0), "en", "1 hazard found"),
+    ((1, 0, 0), "zh", "发现安全隐患 1 项"),
+    ((0, 2, 0), "en", "2 hazards found; 2 of them major; a re-inspection will follow"),
 ])
 def test_public_finding_wording(counts, lang, expected):
     assert public_finding(*counts, lang=lang) == expected
@@ -133,7 +138,7 @@ def test_publish_command_is_chinese_by_default_and_english_with_lang(chinese, di
     done = runner.invoke(main, ["publish", str(district), str(plan_dir), "--stage", "plan", "--out",
                                 str(tmp_path / "zh")])
     assert done.exit_code == 0, done.output
-    assert (tmp_path / "zh" / "drawn.csv").read_bytes().decode("utf-8-sig").startswith("街道/园区,企业名称")
+    assert (tmp_path / "zh" / "drawn.csv").read_bytes().decode("utf-8-sig").startswith("任务名称,抽查类型,抽查对象名称")
     refused = runner.invoke(main, ["publish", str(district), str(plan_dir), "--stage", "results", "--out",
                                    str(tmp_path / "r")])
     assert refused.exit_code == 2 and "检查结果文件" in refused.output
@@ -141,7 +146,7 @@ def test_publish_command_is_chinese_by_default_and_english_with_lang(chinese, di
     done = runner.invoke(main, ["publish", str(district), str(plan_dir), "--stage", "plan", "--lang", "en",
                                 "--out", str(tmp_path / "en")])
     assert done.exit_code == 0, done.output
-    assert (tmp_path / "en" / "drawn.csv").read_bytes().decode("utf-8-sig").startswith("subdistrict,name")
+    assert (tmp_path / "en" / "drawn.csv").read_bytes().decode("utf-8-sig").startswith("task_name,check_type,name")
 
 
 def test_docs_list_the_headers_publish_writes():

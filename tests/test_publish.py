@@ -5,6 +5,7 @@ import json
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
+from public_forger import refingerprint
 from test_district import CODE_A, CODE_B, base_tables, write_district
 
 from riskplan.domain.policy import Policy
@@ -55,6 +56,7 @@ def swap_one_drawn(public):
     manifest = json.loads((public / "draw_manifest.json").read_text())
     manifest["drawn"] = sorted(undrawn if c == swapped else c for c in manifest["drawn"])
     (public / "draw_manifest.json").write_text(json.dumps(manifest))
+    refingerprint(public)
 
 
 def read_public(path, table):

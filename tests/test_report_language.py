@@ -35,8 +35,10 @@ def chinese_plan(tmp_path_factory):
     root = tmp_path_factory.mktemp("zh")
     enterprises = [{**row, "subdistrict": SUBDISTRICTS[row.get("subdistrict", "A")],
                     "name": f"海曙{row['enterprise_id']}精密机械有限公司"} for row in default_enterprises()]
-    inspectors = [{**row, **({"home_subdistrict": SUBDISTRICTS[row["home_subdistrict"]]}
-                             if row.get("home_subdistrict") else {})} for row in default_inspectors()]
+    given = "伟娜强洋静帆磊敏杰昊"  # the report names inspectors: Chinese names, as a bureau's are
+    inspectors = [{**row, "name": "张李王刘陈"[i // 10 % 5] + given[i % 10],
+                   **({"home_subdistrict": SUBDISTRICTS[row["home_subdistrict"]]}
+                      if row.get("home_subdistrict") else {})} for i, row in enumerate(default_inspectors())]
     district = make_tiny_district(root / "district", enterprises=enterprises, inspectors=inspectors)
     out = root / "out"
     with i18n.language("en"):
@@ -95,7 +97,8 @@ def test_report_in_english_on_request(chinese_plan, monkeypatch):
     for words in ("Inspection roster report, 2027Q1", "Tier mix by subdistrict", "Busiest inspectors", "mandatory",
                   "red", "total"):
         assert words in text, words
-    data_names = "".join(SUBDISTRICTS.values()) + "海曙精密机械有限公司"
+    data_names = ("".join(SUBDISTRICTS.values()) + "海曙精密机械有限公司"
+                  + "".join(district.load().inspectors["name"]))  # names as the data spells them
     assert not CJK.search(text.translate({ord(c): None for c in data_names})), text
     labels = [t for fig in figures for t in fig]
     assert "share of enterprises" in labels and "Mon" in labels

@@ -99,7 +99,7 @@ def test_hostile_names_are_never_formulas_and_round_trip(tiny_district, tmp_path
     invoke("verify-draw", public, t.path)  # the public CSVs read back as published
     book = load_workbook(next(public.glob("*.xlsx")))
     values = {c.value for s in book.worksheets for r in s.iter_rows() for c in r}
-    drawn_names = {n for n in read_csv_text(public / "drawn.csv").iloc[:, 1]}
+    drawn_names = {n for n in read_csv_text(public / "drawn.csv").iloc[:, 2]}  # 抽查对象名称
     assert SUB_A in values and drawn_names and drawn_names <= values
     assert any(n.startswith(("=", "+", "-", "@")) for n in drawn_names)
 

@@ -9,6 +9,7 @@ import json
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from public_forger import refingerprint
 
 from riskplan.cli import main
 from riskplan.export.publish import publish
@@ -72,6 +73,7 @@ def redraw(public, frame):
     new.to_csv(public / "drawn.csv", index=False)
     manifest["drawn"] = sorted(rerun.drawn_ids)
     (public / "draw_manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    refingerprint(public)
     return sorted(rerun.drawn_ids)
 
 
@@ -201,6 +203,7 @@ def test_a_published_quota_that_is_not_the_rules_is_named(tiny_district, tmp_pat
                                         .checks}.items()
     quotas.loc[0, "eligible"] = str(int(quotas.loc[0, "eligible"]) + 1)  # a smaller published chance n / N
     quotas.to_csv(public / "quotas.csv", index=False)
+    refingerprint(public)
     bad = failed(verify_draw(public, district.path, out / "tiers.csv"))
     assert set(bad) == {"quotas"} and f"subdistrict {quotas.loc[0, 'subdistrict']}" in bad["quotas"]
 

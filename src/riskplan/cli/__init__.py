@@ -8,6 +8,7 @@ that registers its commands on it, imported here.
 from __future__ import annotations
 
 from . import capacity, data, disclosure, history, province, reporting, roster, scoring, value  # noqa: F401
+from . import printing  # noqa: F401
 from . import serve  # noqa: F401  (the web workspace)
 from .base import EXIT_BAD_INPUT, main, reports_bad_input
 

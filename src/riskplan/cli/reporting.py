@@ -19,8 +19,11 @@ from .base import ExistingFolder, main, reports_bad_input
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="the HTML file to write")
 @click.option("--force", is_flag=True, help="replace an existing --out file")
+@click.option("--previous", "previous_dir", type=ExistingFolder(), default=None,
+              help="last quarter's plan folder: the report shows what changed since")
 @reports_bad_input
-def report(district_dir: Path, plan_dir: Path, whatif_csv: Path | None, out_path: Path, force: bool) -> None:
+def report(district_dir: Path, plan_dir: Path, whatif_csv: Path | None, out_path: Path, force: bool,
+           previous_dir: Path | None) -> None:
     """Write one self-contained HTML report of the plan in PLAN_DIR: tier mix, map, calendar
     heat-map, inspector load, shortfall and the what-if curve, in Chinese unless --lang en."""
     import warnings
@@ -29,7 +32,7 @@ def report(district_dir: Path, plan_dir: Path, whatif_csv: Path | None, out_path
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
-        path = write_report(district_dir, plan_dir, out_path, whatif_csv, force=force)
+        path = write_report(district_dir, plan_dir, out_path, whatif_csv, force=force, previous_dir=previous_dir)
     for warning in caught:  # e.g. no Chinese font installed: said once, in the reader's language
         click.echo(_("warning: {message}").format(message=warning.message), err=True)
     click.echo(str(path))

@@ -256,10 +256,14 @@ HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
     # bureau's results file above.
     "drawn": {
         "subdistrict": ("街道/园区", "所属街道", "街道"),
-        "name": ("企业名称", "单位名称"),
+        "name": ("抽查对象名称", "企业名称", "单位名称"),
         "credit_code": _ENTERPRISE_ID,
         "tier": ("风险等级",),
-        "check_items": ("检查事项",),
+        "check_items": ("抽查事项", "检查事项"),
+        "task_name": ("任务名称",),
+        "check_type": ("抽查类型",),
+        "authority": ("检查实施机关",),
+        "period": ("抽查时段",),
     },
     "quotas": {
         "tier": ("风险等级",),
@@ -276,11 +280,13 @@ HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "public_results": {
         "subdistrict": ("街道/园区", "所属街道", "街道"),
-        "name": ("企业名称", "单位名称"),
+        "name": ("抽查对象名称", "企业名称", "单位名称"),
         "credit_code": _ENTERPRISE_ID,
         "check_date": ("检查日期",),
         "finding": ("检查发现",),
-        "outcome": ("处理结果",),
+        "outcome": ("检查结果", "处理结果"),
+        "task_name": ("任务名称",),
+        "period": ("抽查时段",),
     },
     # ---- riskplan backtest (score/backtest.py)
     "backtest": {

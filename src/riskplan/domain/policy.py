@@ -119,6 +119,17 @@ class TieringRules(_Section):
         return self
 
 
+class PublishRules(_Section):
+    """What the public notice (一公开) states about its issuer; empty text is left off the notice.
+    `disclose_tiers`: whether the notice and the drawn list show each enterprise's risk tier."""
+
+    issuing_bureau: str = ""
+    task_name: str = ""
+    contact: str = ""
+    publication_date: PolicyDate | None = None
+    disclose_tiers: bool = False
+
+
 class Policy(_Section):
     roster: RosterRules = RosterRules()
     draw: DrawRules = DrawRules()
@@ -126,13 +137,16 @@ class Policy(_Section):
     follow_up: FollowUpRules = FollowUpRules()
     qualifications: QualificationRules = QualificationRules()
     tiering: TieringRules = TieringRules()
+    publish: PublishRules = PublishRules()
 
     def tier(self, tier: Tier | str) -> TierRules:
         return getattr(self.tiers, Tier(tier).value)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-able form (dates as ISO strings), for plan.json and audits."""
-        return self.model_dump(mode="json")
+        """Plain JSON-able form (dates as ISO strings), for plan.json and audits. Without the
+        [publish] section: it says who issues the notice, not how the plan is made, so filling it
+        in after planning changes neither the plan's policy nor the draw's fingerprints."""
+        return self.model_dump(mode="json", exclude={"publish"})
 
 
 class PolicyError(ValueError):

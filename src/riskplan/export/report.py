@@ -135,6 +135,7 @@ def map_figure(enterprises: pd.DataFrame, visited: set[str]) -> Figure:
                    alpha=0.6, linewidths=0,
                    label=ngettext("{tier}: {count} enterprise", "{tier}: {count} enterprises", len(sel)).format(
                        tier=tier_name(tier), count=len(sel)))
+    _subdistrict_outlines(ax, enterprises)
     vis = enterprises[enterprises["enterprise_id"].isin(visited)]
     ax.scatter(vis["lon"], vis["lat"], s=28, facecolors="none", edgecolors="black", linewidths=0.7,
                label=_("visited this quarter ({count})").format(count=len(vis)))
@@ -143,6 +144,31 @@ def map_figure(enterprises: pd.DataFrame, visited: set[str]) -> Figure:
     ax.set_aspect(1 / np.cos(np.deg2rad(enterprises["lat"].mean())))
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, markerscale=1.5, frameon=False)
     return Figure(_("Enterprises by tier, with this quarter's visits circled"), _png(fig))
+
+
+def _subdistrict_outlines(ax, enterprises: pd.DataFrame) -> None:
+    """Each subdistrict as the convex hull of its enterprises, labelled at its centre, so the map
+    reads by area (the data has no boundaries; the hull is the area its enterprises span)."""
+    from scipy.spatial import ConvexHull, QhullError
+
+    for name, sel in enterprises.dropna(subset=["lat", "lon"]).groupby("subdistrict"):
+        points = sel[["lon", "lat"]].to_numpy(dtype=float)
+        if len(points) >= 3:
+            try:
+                hull = points[ConvexHull(points).vertices]
+            except QhullError:  # all on one line
+                hull = None
+            if hull is not None:
+                ax.fill(hull[:, 0], hull[:, 1], facecolor="none", edgecolor="#555555", linewidth=0.8,
+                        linestyle="--")
+        cx, cy = np.median(points[:, 0]), np.median(points[:, 1])
+        ax.annotate(str(name), (cx, cy), ha="center", va="center", fontsize=9, color="#111111",
+                    bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.75, "linewidth": 0})
+
+
+def _short_date(day: date) -> str:
+    """A date on a chart axis: 1月4日 / 4 Jan (not an ISO week number)."""
+    return f"{day.month}月{day.day}日" if html_lang() == "zh-CN" else f"{day.day} {day.strftime('%b')}"
 
 
 def calendar_figure(roster: pd.DataFrame, calendar: WorkCalendar) -> Figure:
@@ -155,8 +181,9 @@ def calendar_figure(roster: pd.DataFrame, calendar: WorkCalendar) -> Figure:
     fig, ax = plt.subplots(figsize=(10, 3))
     im = ax.imshow(grid, cmap="YlOrRd", aspect="auto")
     ax.set_yticks(range(7), [_(day) for day in WEEKDAYS])
-    ax.set_xticks(range(len(weeks)), [_("W{week}").format(week=w) for _year, w in weeks], fontsize=8)
-    ax.set_xlabel(_("ISO week"))
+    mondays = [date.fromisocalendar(y, w, 1) for y, w in weeks]
+    ax.set_xticks(range(len(weeks)), [_short_date(m) for m in mondays], fontsize=8)
+    ax.set_xlabel(_("week beginning (Monday)"))
     fig.colorbar(im, ax=ax, label=_("visits"))
     return Figure(_("Visits per working day (blank: not a working day)"), _png(fig))
 
@@ -165,22 +192,29 @@ def _all_days(quarter: Quarter) -> list[date]:
     return list(pd.date_range(quarter.start, quarter.end).date)
 
 
-def load_table(roster: pd.DataFrame, limits: dict[str, dict]) -> pd.DataFrame:
-    """Visits and capacity per certified inspector, busiest first (columns in English)."""
+def load_table(roster: pd.DataFrame, limits: dict[str, dict], names: dict[str, str] | None = None) -> pd.DataFrame:
+    """Visits and capacity per certified inspector, busiest first (columns in English); the
+    inspector column holds names when `names` is given (ids only for a name that is missing)."""
     members = roster["inspectors"].str.split(";").explode()
     visits = members.value_counts()
     table = pd.DataFrame({"inspector_id": sorted(limits)})
     table["visits"] = table["inspector_id"].map(visits).fillna(0).astype(int)
     table["capacity"] = table["inspector_id"].map(lambda i: sum(limits[i].values())).astype(int)
     table["utilisation"] = np.where(table["capacity"] > 0, table["visits"] / table["capacity"].clip(lower=1), 0.0)
-    return table.sort_values(["utilisation", "inspector_id"], ascending=[False, True]).reset_index(drop=True)
+    table = table.sort_values(["utilisation", "inspector_id"], ascending=[False, True]).reset_index(drop=True)
+    if names:
+        table["inspector_id"] = [names.get(i, i) for i in table["inspector_id"]]
+    return table
 
 
 def load_figure(table: pd.DataFrame) -> Figure:
     fig, ax = plt.subplots(figsize=(10, 3.2))
     ax.bar(range(len(table)), table["capacity"], color="#dddddd", label=_("capacity this quarter"))
     ax.bar(range(len(table)), table["visits"], color="#4c72b0", label=_("visits assigned"))
-    ax.set_xticks([])
+    if len(table) <= 80:  # names readable on the axis
+        ax.set_xticks(range(len(table)), list(table["inspector_id"]), rotation=90, fontsize=6)
+    else:
+        ax.set_xticks([])
     ax.set_xlabel(ngettext("{count} inspector, busiest first", "{count} inspectors, busiest first",
                            len(table)).format(count=len(table)))
     ax.set_ylabel(_("visits"))
@@ -217,7 +251,7 @@ def _tables(ent: pd.DataFrame, roster: pd.DataFrame, shortfall: pd.DataFrame,
     by_basis = by_basis.rename(index=tier_name, columns=lambda b: value_label("basis", b))
     by_basis.index.name, by_basis.columns.name = display_header("roster", "tier"), None
     shortfall = shortfall.copy()
-    for column, values in (("tier", "tier"), ("rule", "rule")):
+    for column, values in (("tier", "tier"), ("rule", "rule"), ("reason", "shortfall_reason")):
         if column in shortfall.columns:
             shortfall[column] = [value_label(values, v) if v else v for v in shortfall[column]]
     shortfall.columns = [display_header("shortfall", c) for c in shortfall.columns]
@@ -241,14 +275,54 @@ def _facts(plan: dict, quarter: Quarter, ent: pd.DataFrame, roster: pd.DataFrame
     ]
 
 
+def headline(plan: dict) -> str:
+    """The sentence the chief reads first: mandatory coverage, the shortfall, the decision it asks for."""
+    counts = plan.get("counts", {})
+    requested = counts.get("requested_by_basis", {})
+    placed = counts.get("placed_by_basis", {})
+    needed = sum(v for k, v in requested.items() if k != "drawn")
+    done = sum(v for k, v in placed.items() if k != "drawn")
+    missing = int((plan.get("shortfall") or {}).get("missing_total", needed - done))
+    share = f"{done / needed:.1%}" if needed else "100%"
+    drawn = _("{placed} of {drawn} drawn spot checks placed").format(placed=placed.get("drawn", 0),
+                                                                    drawn=requested.get("drawn", 0))
+    if missing <= 0:
+        return _("Every required visit this quarter is placed ({done} of {needed}, {share}); {drawn}. No decision is "
+                 "needed.").format(done=done, needed=needed, share=share, drawn=drawn)
+    return ngettext("{done} of {needed} required visits placed ({share}): {missing} cannot be placed with the present "
+                    "staff; {drawn}. Decision needed: add inspectors or qualifications as the shortfall table "
+                    "suggests, or accept the shortfall.",
+                    "{done} of {needed} required visits placed ({share}): {missing} cannot be placed with the present "
+                    "staff; {drawn}. Decision needed: add inspectors or qualifications as the shortfall table "
+                    "suggests, or accept the shortfall.", missing).format(
+        done=done, needed=needed, share=share, missing=missing, drawn=drawn)
+
+
+def changes(plan: dict, previous: dict) -> list[tuple[str, str, str, str]]:
+    """(what, last quarter, this quarter, change) for the figures a chief compares."""
+    def figures(p: dict) -> dict[str, int]:
+        c = p.get("counts", {})
+        out = {_("visits placed"): int(c.get("placed", 0)),
+               _("spot checks drawn"): int(c.get("requested_by_basis", {}).get("drawn", 0)),
+               _("required visits not placed"): int((p.get("shortfall") or {}).get("missing_total", 0))}
+        for tier, n in (c.get("placed_by_tier") or {}).items():
+            out[_("visits to {tier} enterprises").format(tier=tier_name(tier))] = int(n)
+        return out
+
+    now, before = figures(plan), figures(previous)
+    return [(k, str(before.get(k, 0)), str(now[k]), f"{now[k] - before.get(k, 0):+d}") for k in now]
+
+
 def build_report(district_dir: Path, plan_dir: Path, whatif_csv: Path | None = None,
-                 lang: str | None = None) -> str:
-    """The report's HTML text, in `lang` (default: the current language)."""
+                 lang: str | None = None, previous_dir: Path | None = None) -> str:
+    """The report's HTML text, in `lang` (default: the current language); with `previous_dir`
+    (last quarter's plan folder) a table of what changed."""
     with language(lang), report_style():
-        return _build_report(Path(district_dir), Path(plan_dir), whatif_csv)
+        return _build_report(Path(district_dir), Path(plan_dir), whatif_csv, previous_dir)
 
 
-def _build_report(district_dir: Path, plan_dir: Path, whatif_csv: Path | None) -> str:
+def _build_report(district_dir: Path, plan_dir: Path, whatif_csv: Path | None,
+                  previous_dir: Path | None = None) -> str:
     restore_interrupted(plan_dir)  # a replace a crash cut short: put the old plan back first
     district = load_district(district_dir)
     plan = json.loads((plan_dir / "plan.json").read_text(encoding="utf-8"))
@@ -262,7 +336,7 @@ def _build_report(district_dir: Path, plan_dir: Path, whatif_csv: Path | None) -
                  if shortfall_path.exists() else pd.DataFrame())
     limits = weekly_limits(district.inspectors[district.inspectors["certified"] == 1], district.leave,
                            calendar, district.policy.roster)
-    load = load_table(roster, limits)
+    load = load_table(roster, limits, dict(zip(district.inspectors["inspector_id"], district.inspectors["name"])))
     figures = [tier_mix_figure(ent), map_figure(ent, set(roster["enterprise_id"])),
                calendar_figure(roster, calendar), load_figure(load)]
     if whatif_csv is None and (plan_dir / "whatif.csv").exists():
@@ -271,8 +345,13 @@ def _build_report(district_dir: Path, plan_dir: Path, whatif_csv: Path | None) -
         fig = whatif_figure(pd.read_csv(whatif_csv))
         if fig is not None:
             figures.append(fig)
+    previous = None
+    if previous_dir is not None:
+        last = json.loads((Path(previous_dir) / "plan.json").read_text(encoding="utf-8"))
+        previous = {"quarter": last.get("quarter"), "rows": changes(plan, last)}
     return template_environment().get_template("report.html.j2").render(
         lang=html_lang(), quarter=str(quarter), facts=_facts(plan, quarter, ent, roster, load),
+        headline=headline(plan), previous=previous,
         fallback=fallback_notice(plan), figures=figures, **_tables(ent, roster, shortfall, load))
 
 
@@ -283,11 +362,11 @@ def is_riskplan_report(path: Path) -> bool:
 
 
 def write_report(district_dir: Path, plan_dir: Path, out_path: Path, whatif_csv: Path | None = None,
-                 force: bool = False, lang: str | None = None) -> Path:
+                 force: bool = False, lang: str | None = None, previous_dir: Path | None = None) -> Path:
     """Write the report to `out_path` atomically, in `lang` (default: the current language); an
     existing file is replaced only with `force`."""
     refuse_existing(out_path, force, "file", inputs=(district_dir, plan_dir, whatif_csv), suffixes=(".html", ".htm"),
                     own=is_riskplan_report)
-    html = build_report(district_dir, plan_dir, whatif_csv, lang)
+    html = build_report(district_dir, plan_dir, whatif_csv, lang, previous_dir)
     atomic_write_text(Path(out_path), html)
     return Path(out_path)

@@ -125,19 +125,21 @@ def _named(ids: list[str]) -> str:
     return _(", ").join(ids[:SHOWN]) + more
 
 
-def verify_draw(public_dir: Path, district_dir: Path, tiers_path: Path | None = None) -> DrawVerification:
-    """Re-run the published draw from the published sampling frame and seed, re-derive the frame
-    (and, with the tiers, every published chance) from the district, and compare.
+def verify_draw(public_dir: Path, district_dir: Path | None = None,
+                tiers_path: Path | None = None) -> DrawVerification:
+    """Re-run the published draw from the published sampling frame and seed and compare; with the
+    district at hand, also re-derive the frame (and, with the tiers, every published chance).
 
-    The draw depends only on the eligible enterprises per tier and subdistrict, the shares and
-    the seed, so a district made of just the sampling frame reproduces it exactly. A
-    risk-weighted draw also depends on each eligible enterprise's inclusion probability, which
-    the frame publishes exactly: they are checked against the published floor and cap and
-    against each stratum's quota (they must sum to it), then the draw is re-run from them.
+    From the public files alone: each published table is the file the manifest fingerprints
+    (a row changed, added, removed or moved fails), the notice pins the manifest, the seed opens
+    its commitment, the quotas are the rule's on the published frame, and the lottery re-run on
+    the frame with the seed gives the drawn list. The draw depends only on the eligible
+    enterprises per tier and subdistrict, the shares and the seed (and, risk-weighted, each
+    published inclusion probability), so a district made of just the frame reproduces it.
     `tiers_path`: the plan's tiers (OUT/tiers.csv); without it, the scoring model's tiers as
     `plan` derives them by default.
     """
-    public_dir, district_dir = Path(public_dir), Path(district_dir)
+    public_dir = Path(public_dir)
     restore_interrupted(public_dir)  # a replace a crash cut short: put the old files back first
     manifest = read_manifest(public_dir)
     method = manifest.get("method", "uniform")
@@ -146,6 +148,23 @@ def verify_draw(public_dir: Path, district_dir: Path, tiers_path: Path | None = 
     frame = _read_public(public_dir, FRAME_FILE, frame_cols)
     published = _read_public(public_dir, DRAWN_FILE, ("credit_code",))
     result = DrawVerification([])
+    _check_published_files(result, public_dir, manifest)
+    _check_commitment(result, manifest)
+    units = None
+    if method == "risk_weighted":
+        units, check = _published_units(frame, manifest)
+        result.checks.append(check)
+    if district_dir is None:
+        rerun = _rerun_from_frame(result, public_dir, manifest, frame, published, units)
+        if rerun is not None:
+            sizes = frame.groupby(["tier", "subdistrict"]).size()
+            rule = {(t, s): int(q) for t, s, q in zip(rerun.quotas["tier"], rerun.quotas["subdistrict"],
+                                                      rerun.quotas["quota"])}
+            _check_quotas(result, public_dir, rule, {k: int(v) for k, v in sizes.items()}, manifest)
+        result.notes.append(_("checked from the public files alone; who was let into the sampling frame is "
+                              "checked only with the district's files (verify-draw PUBLIC/ DISTRICT/)"))
+        return result
+    district_dir = Path(district_dir)
     district = load_district(district_dir)
     quarter = Quarter.parse(manifest["quarter"])
 
@@ -158,13 +177,76 @@ def verify_draw(public_dir: Path, district_dir: Path, tiers_path: Path | None = 
                           _("every enterprise is in the district, in its subdistrict") if not strays
                           else _("{count} enterprise(s) not in the district or in another subdistrict: {names}")
                           .format(count=len(strays), names=_named(strays))))
-    units = None
-    if method == "risk_weighted":
-        units, check = _published_units(frame, manifest)
-        result.checks.append(check)
     _check_derived_frame(result, public_dir, district, quarter, manifest, frame, units, tiers, tiers_problem)
     _rerun_from_frame(result, public_dir, manifest, frame, published, units)
     return result
+
+
+def _check_published_files(result: DrawVerification, public_dir: Path, manifest: dict) -> None:
+    """Each public table is byte for byte the file published with the draw (the manifest holds
+    their SHA-256), and the notice, when present, names this manifest."""
+    import re
+
+    from riskplan.export.publish import manifest_fingerprint
+
+    listed = manifest.get("published_sha256")
+    if not listed:
+        result.notes.append(_("the manifest holds no fingerprints of the public files (published before they "
+                              "were added): the files are checked by re-running the draw only"))
+        return
+    changed = []
+    for name, digest in sorted(listed.items()):
+        path = public_dir / name
+        if not path.exists():
+            changed.append(_("{name} (missing)").format(name=name))
+        elif sha256_file(path) != digest:
+            changed.append(name)
+    result.checks.append((_("published files"), not changed,
+                          _("every public table is the file published with the draw ({count} files)").format(
+                              count=len(listed)) if not changed else
+                          _("not the files published with the draw (their SHA-256 differs from the manifest's, "
+                            "so a row was changed, added, removed or moved): {names}").format(
+                              names=_(", ").join(changed))))
+    notices = sorted(public_dir.glob("*.html"))
+    if not notices:
+        return
+    own = manifest_fingerprint((public_dir / MANIFEST).read_bytes())
+    shown = set()
+    for path in notices:
+        shown |= set(re.findall(r'data-manifest-sha256="([0-9a-f]{64})"', path.read_text(encoding="utf-8")))
+    if shown:
+        same = own in shown
+        result.checks.append((_("notice"), same,
+                              _("the notice's verification fingerprint is this manifest's ({digest})").format(
+                                  digest=own[:16]) if same else
+                              _("the notice's verification fingerprint {shown} is not this manifest's {digest}: "
+                                "the manifest changed after the notice was issued").format(
+                                  shown=_(", ").join(sorted(d[:16] for d in shown)), digest=own[:16])))
+
+
+def _check_commitment(result: DrawVerification, manifest: dict) -> None:
+    """The seed opens the commitment published before the draw (commit-seed)."""
+    from riskplan.export.commitment import opened_seed
+
+    carried = manifest.get("seed_commitment")
+    if not carried:
+        result.notes.append(_("no seed commitment was published before the draw: the seed reproduces the draw, "
+                              "but nothing shows it was fixed before the draw"))
+        return
+    commitment, reveal = carried.get("commitment") or {}, carried.get("reveal") or {}
+    seed, why = opened_seed(commitment, reveal)
+    if seed is not None and commitment.get("quarter") != manifest["quarter"]:
+        seed, why = None, _("the commitment is for quarter {other}, the draw for {quarter}").format(
+            other=commitment.get("quarter"), quarter=manifest["quarter"])
+    if seed is not None and seed != manifest["seed"]:
+        why = _("the commitment opens to seed {seed}, the draw used seed {used}").format(
+            seed=seed, used=manifest["seed"])
+        seed = None
+    how = (_("SHA-256 of quarter, seed and salt is the commitment published on {date}")
+           if commitment.get("kind") == "hash" else
+           _("the seed is the one the public random value named on {date} gives"))
+    result.checks.append((_("seed commitment"), seed is not None,
+                          how.format(date=commitment.get("date")) if seed is not None else why))
 
 
 def _tiers(district: District, quarter: Quarter, tiers_path: Path | None,
@@ -287,7 +369,7 @@ def _check_derived_frame(result: DrawVerification, public_dir: Path, district: D
     if not same:
         return
     sizes = frame.groupby(["tier", "subdistrict"]).size()
-    _check_quotas(result, public_dir, draw.quotas, {k: int(v) for k, v in sizes.items()})
+    _check_quotas(result, public_dir, draw.quotas, {k: int(v) for k, v in sizes.items()}, manifest)
     if units is None:
         return
     off = sorted(e for e in want if units.get(e) != want[e].inclusion_units)
@@ -302,7 +384,7 @@ def _check_derived_frame(result: DrawVerification, public_dir: Path, district: D
 
 
 def _check_quotas(result: DrawVerification, public_dir: Path, quotas: dict[tuple[str, str], int],
-                  eligible: dict[tuple[str, str], int]) -> None:
+                  eligible: dict[tuple[str, str], int], manifest: dict) -> None:
     """quotas.csv: each stratum's published n of N (the uniform chance n / N) against the rule."""
     path = public_dir / "quotas.csv"
     if not path.exists():
@@ -320,6 +402,14 @@ def _check_quotas(result: DrawVerification, public_dir: Path, quotas: dict[tuple
             wrong.append(_("tier {tier}, subdistrict {subdistrict}: published {published}, the rule gives "
                            "{drawn} of {eligible}").format(tier=_tier(key[0]), subdistrict=key[1], published=shown,
                                                            drawn=n, eligible=size))
+    shares = manifest.get("sample_shares", {})
+    if "sample_share" in table.columns:
+        for t, s, share in sorted(set(zip(table["tier"], table["subdistrict"], table["sample_share"]))):
+            code = canonical_value("tier", t) or t
+            if _as_share(share) != _as_share(shares.get(code)):
+                wrong.append(_("tier {tier}, subdistrict {subdistrict}: published sample share {share}, the "
+                               "manifest's {manifest}").format(tier=_tier(code), subdistrict=s, share=share,
+                                                               manifest=shares.get(code)))
     wrong += [_("tier {tier}, subdistrict {subdistrict}: published but not a stratum").format(
         tier=_tier(k[0]), subdistrict=k[1]) for k in sorted(set(published) - set(quotas))]
     result.checks.append((_("quotas"), not wrong,
@@ -328,8 +418,17 @@ def _check_quotas(result: DrawVerification, public_dir: Path, quotas: dict[tuple
                               count=len(wrong), items=_named(wrong))))
 
 
+def _as_share(value) -> float | None:
+    """A published share (0.1, "0.1" or "10%") as a number, None when absent or unreadable."""
+    try:
+        text = str(value).strip()
+        return round(float(text[:-1]) / 100 if text.endswith("%") else float(text), 9)
+    except (TypeError, ValueError):
+        return None
+
+
 def _rerun_from_frame(result: DrawVerification, public_dir: Path, manifest: dict, frame: pd.DataFrame,
-                      published: pd.DataFrame, units: dict[str, int] | None) -> None:
+                      published: pd.DataFrame, units: dict[str, int] | None):
     """The lottery itself: the documented draw on a district made of just the published frame."""
     from riskplan.domain.policy import Policy
     from riskplan.domain.schema import INSPECTIONS
@@ -355,7 +454,7 @@ def _rerun_from_frame(result: DrawVerification, public_dir: Path, manifest: dict
                                  method=method, units=units)
     except ValueError as exc:  # e.g. inclusion probabilities that do not add up to a quota
         result.checks.append((_("drawn list"), False, _("cannot re-run the draw: {error}").format(error=exc)))
-        return
+        return None
     expected = sorted(rerun.drawn_ids)
     listed = sorted(published["credit_code"])
     missing = sorted(set(expected) - set(listed))
@@ -370,6 +469,7 @@ def _rerun_from_frame(result: DrawVerification, public_dir: Path, manifest: dict
     consistent = sorted(manifest.get("drawn", [])) == listed
     result.checks.append((_("manifest"), consistent, _("drawn.csv and the manifest agree") if consistent
                           else _("drawn.csv and the manifest's drawn list differ")))
+    return rerun
 
 
 def _published_units(frame: pd.DataFrame, manifest: dict) -> tuple[dict[str, int], tuple[str, bool, str]]:
