@@ -116,3 +116,28 @@ def test_a_template_is_not_overwritten_once_filled_in(planned, tmp_path):
     assert runner.invoke(main, ["results-template", str(out), str(other), "--force"]).exit_code == 2
     assert other.read_bytes() == b"not riskplan's"
     assert runner.invoke(main, ["results-template", str(out), str(tmp_path / "r.csv")]).exit_code == 2
+
+
+def test_a_filled_in_template_publishes_the_drawn_visits_results(planned, tmp_path):
+    """The workbook the squads fill in is what `publish --stage results` reads too (it repeats each
+    visit's enterprise, which the roster also gives)."""
+    t, out = planned
+    target = tmp_path / "results.xlsx"
+    assert CliRunner().invoke(main, ["results-template", str(out), str(target)]).exit_code == 0
+    roster = pd.read_csv(out / "roster.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    drawn = roster.loc[roster["basis"] == "drawn", "visit_id"].tolist()
+    assert drawn, "the tiny district's plan has spot checks"
+    book = openpyxl.load_workbook(target)
+    ws = book.active
+    for r in range(2, ws.max_row + 1):
+        if ws.cell(r, 1).value == drawn[0]:
+            ws.cell(r, 7).value, ws.cell(r, 8).value = ws.cell(r, 5).value, "当场整改"
+    book.save(target)
+    public = tmp_path / "public"
+    done = CliRunner().invoke(main, ["publish", str(t.path), str(out), "--stage", "results", "--results", str(target),
+                                     "--out", str(public)])
+    assert done.exit_code == 0, done.output
+    table = pd.read_csv(public / "results.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    enterprise = roster.loc[roster["visit_id"] == drawn[0], "enterprise_id"].iloc[0]
+    row = table[(table == enterprise).any(axis=1)]
+    assert len(row) == 1 and (row == "rectified_on_site").any(axis=1).iloc[0]  # as recorded, not "ordered"

@@ -355,6 +355,8 @@ def _results_document(district_dir: Path, plan_dir: Path, results_path: Path) ->
     quarter = Quarter.parse(plan["quarter"])
     roster = read_csv_text(plan_dir / "roster.csv")
     results = read_results(results_path, roster, quarter)
+    # the roster says whose visit it was (the results workbook repeats the enterprise: the roster's wins)
+    results = results.drop(columns=[c for c in ("enterprise_id", "basis") if c in results.columns])
     merged = results.merge(roster[["visit_id", "enterprise_id", "basis"]], on="visit_id", how="left")
     merged = merged[merged["basis"] == "drawn"]
     if merged.empty:
