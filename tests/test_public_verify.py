@@ -252,3 +252,35 @@ def test_a_beacon_commitment_derives_the_seed(tmp_path):
     assert reveal["seed"] == beacon_seed("2027Q1", "福彩双色球 2026150期开奖号码", "03 09 12 20 27 31 + 05")
     assert opened_seed(commitment, reveal) == (reveal["seed"], "")
     assert opened_seed(commitment, {**reveal, "value": "03 09 12 20 27 31 + 06"})[0] != reveal["seed"]
+
+
+def test_the_plan_carries_the_commitment_and_refuses_another_seed(tiny_district, tmp_path):
+    """`plan --commitment` draws only with the committed seed, and its plan.json carries the
+    commitment and reveal, so `publish` puts them on the notice without being given the folder;
+    a carried pair that no longer opens (edited plan.json) is refused, not trusted."""
+    runner = CliRunner()
+    assert runner.invoke(main, ["commit-seed", "2027Q1", "--out", str(tmp_path / "c"),
+                                "--date", "2026-12-20"]).exit_code == 0
+    reveal = json.loads((tmp_path / "c" / REVEAL_FILE).read_text(encoding="utf-8"))
+    district = tiny_district(policy=POLICY)
+    args = ["plan", str(district.path), "--quarter", "2027Q1", "--tiers", str(district.tiers_csv), "--time-limit",
+            "10", "--commitment", str(tmp_path / "c")]
+    other = runner.invoke(main, args + ["--seed", str(reveal["seed"] + 1), "--out", str(tmp_path / "wrong")])
+    assert other.exit_code == 2 and f"make the plan with --seed {reveal['seed']}" in other.output
+    assert not (tmp_path / "wrong").exists()
+    out = tmp_path / "plan"
+    done = runner.invoke(main, args + ["--seed", str(reveal["seed"]), "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+    assert plan["seed_commitment"]["reveal"]["salt"] == reveal["salt"]
+    public = tmp_path / "public"
+    assert runner.invoke(main, ["publish", str(district.path), str(out), "--stage", "plan",
+                                "--out", str(public)]).exit_code == 0
+    assert reveal["salt"] in (public / "spot_check_plan.html").read_text(encoding="utf-8")
+    result = verify_draw(public)
+    assert result.ok and ("seed commitment", True) in {(name, passed) for name, passed, _why in result.checks}
+    plan["seed_commitment"]["reveal"]["salt"] = "0" * len(reveal["salt"])
+    (out / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
+    forged = runner.invoke(main, ["publish", str(district.path), str(out), "--stage", "plan",
+                                  "--out", str(tmp_path / "public2")])
+    assert forged.exit_code == 2 and "does not open the seed commitment" in forged.output

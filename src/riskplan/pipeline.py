@@ -19,6 +19,7 @@ import pandas as pd
 
 from riskplan.domain.calendar import Quarter, WorkCalendar, calendar_warning
 from riskplan.domain.roster import Obligation, SolveResult
+from riskplan.export.commitment import commitment_for_plan
 from riskplan.export.plan_files import (
     Shortfall,
     plan_record,
@@ -71,13 +72,17 @@ def with_calendar(plan: dict[str, Any], calendar: WorkCalendar, warnings: list[d
 def run_plan(district_dir: Path | str, quarter: Quarter | str, seed: int, tiers_path: Path | str | None = None,
              *, out_dir: Path | str, force: bool = False, time_limit: float = DEFAULT_TIME_LIMIT,
              progress: Callable[..., Any] | None = None,
-             solve: Callable[..., SolveResult] | None = None) -> PlanResult:
+             solve: Callable[..., SolveResult] | None = None,
+             commitment_dir: Path | str | None = None) -> PlanResult:
     """Plan the quarter and write OUT/ (see the module docstring). `solve` replaces
-    `riskplan.solve.solve.solve_roster` (same signature), e.g. for a baseline comparison."""
+    `riskplan.solve.solve.solve_roster` (same signature), e.g. for a baseline comparison.
+    `commitment_dir`: the folder `commit-seed` wrote; the seed must be the one it commits to, and
+    plan.json carries the commitment and its reveal (publish puts them on the notice)."""
     started = time.perf_counter()
     quarter = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
     out_dir = Path(out_dir)
     refuse_existing(out_dir, force, "folder", marker="plan.json", holds="a plan", inputs=(district_dir, tiers_path))
+    carried = commitment_for_plan(commitment_dir, seed, str(quarter)) if commitment_dir is not None else None
     district = load_district(district_dir)
     if tiers_path is not None:
         tiers_frame = load_tiers_csv(tiers_path, district)
@@ -96,6 +101,8 @@ def run_plan(district_dir: Path | str, quarter: Quarter | str, seed: int, tiers_
                        time_limit=time_limit, wall_time=time.perf_counter() - started)
     warnings = plan_warnings(prep.problem.calendar)
     plan = with_calendar(plan, prep.problem.calendar, warnings)
+    if carried is not None:
+        plan["seed_commitment"] = carried
     write_plan(out_dir, force, prep, result, tiers_frame, roster, shortfall, plan)
     lines = [_("warning: {message}").format(message=w["message"]) for w in warnings]
     return PlanResult(out_dir, plan, result, prep.draw, prep.obligations, roster, shortfall, lines)

@@ -120,9 +120,12 @@ def plan_summary(plan: dict, files: list[str], out_dir: Path) -> list[str]:
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="folder to write the plan to")
 @click.option("--accept-fallback", is_flag=True,
               help="exit 0 even if the solve was interrupted or timed out (the plan is still marked)")
+@click.option("--commitment", "commitment_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="the folder commit-seed wrote: --seed must be the seed it commits to; plan.json carries the "
+                   "commitment and its reveal, and publish puts them on the notice")
 @reports_bad_input
 def plan(district_dir: Path, quarter, seed: int, tiers_path: Path | None, time_limit: float, force: bool,
-         out_dir: Path, accept_fallback: bool) -> None:
+         out_dir: Path, accept_fallback: bool, commitment_dir: Path | None) -> None:
     """Build the quarter's double-random inspection roster for DISTRICT_DIR.
 
     Exit 3 when the roster is the greedy fallback (interrupt, time limit), unless --accept-fallback."""
@@ -134,7 +137,7 @@ def plan(district_dir: Path, quarter, seed: int, tiers_path: Path | None, time_l
     try:
         with _Progress() as progress:
             result = run_plan(district_dir, quarter, seed, tiers_path, out_dir=out_dir, force=force,
-                              time_limit=time_limit, progress=progress)
+                              time_limit=time_limit, progress=progress, commitment_dir=commitment_dir)
     except TieringError as exc:
         click.echo(_("error: {message}").format(message=exc), err=True)
         sys.exit(EXIT_BAD_INPUT)

@@ -113,11 +113,17 @@ def read_json(path: Path) -> dict[str, Any]:
 
 
 def commitment_for_plan(folder: Path, plan_seed: int, quarter: str) -> dict[str, Any]:
-    """The commitment and reveal in `folder`, checked against the plan: what the manifest
-    carries. DistrictError when the reveal does not open the commitment to the plan's seed."""
+    """The commitment and reveal in `folder`, checked against the plan: what the plan and the
+    manifest carry. DistrictError when the reveal does not open the commitment to the plan's seed."""
     folder = Path(folder)
-    commitment = read_json(folder / COMMITMENT_FILE)
-    reveal = read_json(folder / REVEAL_FILE)
+    return checked_commitment(read_json(folder / COMMITMENT_FILE), read_json(folder / REVEAL_FILE), plan_seed,
+                              quarter)
+
+
+def checked_commitment(commitment: dict[str, Any], reveal: dict[str, Any], plan_seed: int,
+                       quarter: str) -> dict[str, Any]:
+    """{"commitment", "reveal"} when the reveal opens the commitment to `plan_seed` for `quarter`
+    (also for a pair a plan carries: it is checked again, not trusted)."""
     seed, why = opened_seed(commitment, reveal)
     if seed is None:
         raise DistrictError([Problem(REVEAL_FILE, _("does not open the seed commitment: {why}").format(why=why))])

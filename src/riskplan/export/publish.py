@@ -30,7 +30,7 @@ import pandas as pd
 from riskplan import __version__
 from riskplan.domain.calendar import Quarter
 from riskplan.domain.headers import display_header, value_label
-from riskplan.export.commitment import commitment_for_plan
+from riskplan.export.commitment import checked_commitment, commitment_for_plan
 from riskplan.export.draw_inputs import frame_inputs
 from riskplan.export.pages import html_lang, template_environment
 from riskplan.export.record import is_category, read_results
@@ -422,10 +422,17 @@ def publish(district_dir: Path, plan_dir: Path, stage: str, out_dir: Path, lang:
         tables = {f"{name}.csv": frame_to_csv_bytes(_labelled(table, name)) for name, table in doc.tables.items()}
         manifest_text = None
         if doc.manifest is not None:
+            carried = None
             if commitment_dir is not None:
-                doc.manifest["seed_commitment"] = commitment_for_plan(commitment_dir, doc.manifest["seed"],
-                                                                      doc.manifest["quarter"])
-                doc.sections.insert(-1, _commitment_section(doc.manifest["seed_commitment"]))
+                carried = commitment_for_plan(commitment_dir, doc.manifest["seed"], doc.manifest["quarter"])
+            else:  # the plan made with `plan --commitment` carries it
+                planned = json.loads((Path(plan_dir) / "plan.json").read_text(encoding="utf-8")).get("seed_commitment")
+                if planned:
+                    carried = checked_commitment(planned["commitment"], planned["reveal"], doc.manifest["seed"],
+                                                 doc.manifest["quarter"])
+            if carried is not None:
+                doc.manifest["seed_commitment"] = carried
+                doc.sections.insert(-1, _commitment_section(carried))
             # the files as published: verify-draw tells a file changed afterwards (a row, its order)
             doc.manifest["published_sha256"] = {n: hashlib.sha256(b).hexdigest() for n, b in sorted(tables.items())}
             manifest_text = json.dumps(doc.manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
