@@ -99,3 +99,18 @@ def test_an_implausible_tier_mix_warns_and_suggests_shares():
     assert "yellow 62.0%" in warning and 'method = "shares"' in warning
     assert tier_mix_warnings(odd, "shares") == [] and tier_mix_warnings(odd[:50]) == []
     assert len(odd) == n == len(plausible)
+
+
+def test_plan_says_what_the_model_did_not_know(tmp_path):
+    """`plan` without --tiers tiers the district itself: the same warning as `tier`."""
+    from riskplan.check.checker import check_roster
+    from riskplan.pipeline import run_plan
+
+    folder = tmp_path / "district"
+    shutil.copytree(SAMPLE, folder)
+    ent = pd.read_csv(folder / "enterprises.csv", dtype=str, encoding="utf-8-sig")
+    ent.loc[:9, "industry"] = "Restaurant"
+    ent.to_csv(folder / "enterprises.csv", index=False)
+    result = run_plan(folder, "2027Q1", 1, out_dir=tmp_path / "plan", time_limit=20)
+    assert any("10 enterprises have a value in column industry the model never saw" in w for w in result.warnings)
+    assert check_roster(folder, tmp_path / "plan") == []

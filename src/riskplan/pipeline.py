@@ -35,7 +35,7 @@ from riskplan.load.district import load_district
 from riskplan.load.tiers import load_tiers_csv
 from riskplan.plan.draw import DrawResult
 from riskplan.plan.problem import prepare
-from riskplan.score.tiering import model_tiers
+from riskplan.score.tiering import model_tiers, tier_warnings
 
 DEFAULT_TIME_LIMIT = 60.0
 
@@ -105,4 +105,6 @@ def run_plan(district_dir: Path | str, quarter: Quarter | str, seed: int, tiers_
         plan["seed_commitment"] = carried
     write_plan(out_dir, force, prep, result, tiers_frame, roster, shortfall, plan)
     lines = [_("warning: {message}").format(message=w["message"]) for w in warnings]
+    # what the scoring model did not know (an unseen industry, no headcount), as `tier` says it
+    lines += [_("warning: {message}").format(message=w) for w in tier_warnings(tiers_frame)]
     return PlanResult(out_dir, plan, result, prep.draw, prep.obligations, roster, shortfall, lines)
