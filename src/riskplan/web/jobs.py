@@ -36,17 +36,18 @@ class JobRunner:
     def submit_plan(self, district: str, quarter: str, seed: int, time_limit: float, replace: bool,
                     user_name: str, lang: str) -> int | None:
         params = {"seed": seed, "time_limit": time_limit, "replace": replace, "lang": lang}
-        job_id = self.store.add_job("plan", district, quarter, params, user_name)
-        if job_id is not None:
-            self.pool.submit(self._run_plan, job_id)
-        return job_id
+        return self._submit("plan", district, quarter, params, user_name, self._run_plan)
 
     def submit_whatif(self, district: str, quarter: str, seed: int, inspectors: str, time_limit: float,
                       user_name: str, lang: str) -> int | None:
         params = {"seed": seed, "inspectors": inspectors, "time_limit": time_limit, "lang": lang}
-        job_id = self.store.add_job("whatif", district, quarter, params, user_name)
+        return self._submit("whatif", district, quarter, params, user_name, self._run_whatif)
+
+    def _submit(self, kind: str, district: str, quarter: str, params: dict, user_name: str, run) -> int | None:
+        """The job recorded, then queued; None when one of its kind is already running for the quarter."""
+        job_id = self.store.add_job(kind, district, quarter, params, user_name)
         if job_id is not None:
-            self.pool.submit(self._run_whatif, job_id)
+            self.pool.submit(run, job_id)
         return job_id
 
     def shutdown(self) -> None:
