@@ -261,6 +261,30 @@ def test_plan_job_completes_and_its_roster_passes_the_checker(planned):
     assert all(v in teams for v in roster["enterprise_name"])
 
 
+def test_printouts_are_the_print_commands_pages(planned):
+    """The printouts page lists one page per squad, inspector and month, each the page `riskplan
+    print` writes (the same function), with every visit of the squad on its squad's page."""
+    from riskplan.load.district import load_district
+
+    c, _job, plan_dir = planned
+    listing = c.get(f"/d/demo/q/{QUARTER}/print")
+    assert listing.status_code == 200 and "内部资料" in listing.text
+    inspectors = load_district(plan_dir.parents[2] / "demo").inspectors
+    roster = read_csv_text(plan_dir / "roster.csv")
+    links = dict(re.findall(r'<a href="(/d/demo/q/[^"]+/print/squad/[^"]+)">([^<]+)</a>', listing.text))
+    squads = {s for s in inspectors["squad"]}
+    assert len(links) == len({inspectors.set_index("inspector_id")["squad"][i] for team in roster["inspectors"]
+                              for i in team.split(";")}) and links
+    shown = 0
+    for href in links:
+        sheet = c.get(href)
+        assert sheet.status_code == 200 and "内部资料" in sheet.text and "A4" in sheet.text
+        shown += sum(name in sheet.text for name in roster["enterprise_name"])
+    assert shown >= len(roster) and squads
+    assert c.get(f"/d/demo/q/{QUARTER}/print/squad/no-such-squad").status_code == 404
+    assert c.get(f"/d/demo/q/{QUARTER}/print/nothing/x").status_code == 404
+
+
 def test_a_queued_plan_can_be_cancelled_and_writes_nothing(planned, server):
     c, _job, _plan_dir = planned
     base, ws = server
@@ -277,6 +301,7 @@ def test_a_queued_plan_can_be_cancelled_and_writes_nothing(planned, server):
 SECRET_PATHS = [f"/d/demo/q/{QUARTER}/calendar", f"/d/demo/q/{QUARTER}/teams",
                 f"/d/demo/q/{QUARTER}/files/plan/roster.csv", f"/d/demo/q/{QUARTER}/files/plan/inspector_schedule.csv",
                 f"/d/demo/q/{QUARTER}/files/plan/plan.json", f"/d/demo/q/{QUARTER}/results-template", f"/d/demo/q/{QUARTER}/report", "/jobs/1",
+                f"/d/demo/q/{QUARTER}/print", f"/d/demo/q/{QUARTER}/print/month/2027-01",
                 "/jobs/1/status", "/audit"]
 
 

@@ -45,6 +45,8 @@ def routes() -> list[Route]:
         Route(q + "/teams", teams_page, methods=["GET"]),
         Route(q + "/whatif", whatif_page, methods=["GET", "POST"]),
         Route(q + "/report", report_page, methods=["GET"]),
+        Route(q + "/print", printouts_page, methods=["GET"]),
+        Route(q + "/print/{by}/{stem}", printout, methods=["GET"]),
         Route(q + "/publish", publish, methods=["POST"]),
         Route(q + "/results-template", results_template, methods=["GET"]),
         Route(q + "/record", record, methods=["POST"]),
@@ -484,6 +486,54 @@ async def whatif_page(request: Request) -> Response:
         charts = [f for f in ws.stage_files(name, quarter, "whatif") if f.endswith(".png")]
     return page(request, "whatif.html.j2", name=name, quarter=quarter, answer=answer, charts=charts,
                 files=ws.stage_files(name, quarter, "whatif"))
+
+
+def _printout_sheets(request: Request, by: str):
+    """The printouts of the quarter's plan (`riskplan print`), built from the plan folder as asked for."""
+    from riskplan.export.printouts import BY, sheets
+    from riskplan.load.district import load_district
+
+    if by not in BY:
+        raise HTTPException(404, _("There is no such printout."))
+    name, folder, quarter = _quarter(request)
+    district = load_district(folder)
+    return district, sheets(district, _plan_dir(request, name, quarter), by, quarter)
+
+
+async def printouts_page(request: Request) -> Response:
+    """The internal printouts (内部资料): one page per squad, per inspector and per month."""
+    require(request, "see_secret")
+    name, _folder, quarter = _quarter(request)
+    lang = get_language()
+
+    def build():
+        with language(lang):
+            return {by: [(sheet.stem, sheet.title) for sheet in _printout_sheets(request, by)[1]]
+                    for by in ("squad", "inspector", "month")}
+
+    return page(request, "printouts.html.j2", name=name, quarter=quarter, kinds=await run_in_threadpool(build))
+
+
+async def printout(request: Request) -> Response:
+    """One printout, an A4 page to print from the browser."""
+    from riskplan.export.printouts import render
+
+    require(request, "see_secret")
+    by, stem = request.path_params["by"], request.path_params["stem"]
+    lang = get_language()
+
+    def build():
+        with language(lang):
+            district, found = _printout_sheets(request, by)
+            for sheet in found:
+                if sheet.stem == stem:
+                    return render(sheet, by, district.policy.publish.issuing_bureau)
+            return None
+
+    html = await run_in_threadpool(build)
+    if html is None:
+        raise HTTPException(404, _("There is no such printout."))
+    return HTMLResponse(html)
 
 
 async def report_page(request: Request) -> Response:
