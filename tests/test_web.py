@@ -3,7 +3,7 @@ roles and what each may see, CSRF, uploads validated like `riskplan validate`, a
 completion and judged by the independent checker, publication, the audit log, the language.
 
 One server for the module (a small generated district in a fresh workspace); accounts made with
-`riskplan serve --create-admin/--add-user`, as a bureau makes them.
+`riskplan serve --create-admin` and `riskplan users add`, as a bureau makes them.
 """
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ def make_workspace(root: Path) -> Path:
     generate_district(ws / "demo", size="S", seed=3, n_enterprises=60, n_inspectors=6, years=1)
     runner = CliRunner()
     for name, role in USERS.items():
-        args = ["serve", "--workspace", str(ws)] + (["--create-admin", name] if role == "admin"
-                                                    else ["--add-user", name, "--role", role])
+        args = (["serve", "--workspace", str(ws), "--create-admin", name] if role == "admin"
+                else ["users", "add", name, "--role", role, "--workspace", str(ws)])
         done = runner.invoke(main, args, env={"RISKPLAN_PASSWORD": PASSWORD})
         assert done.exit_code == 0, done.output
     return ws
@@ -511,3 +511,17 @@ def test_sign_out_ends_the_session(server):
     assert c.post("/logout", data={"csrf": token}).status_code == 303
     stale = httpx.Client(base_url=base, cookies={"riskplan_session": cookie})
     assert stale.get("/").status_code == 303  # the old cookie signs no one in
+
+
+def test_users_are_listed_and_a_weak_password_or_unknown_role_is_refused(server):
+    _base, ws = server
+    runner = CliRunner()
+    listed = runner.invoke(main, ["users", "list", "--workspace", str(ws)])
+    assert listed.exit_code == 0
+    assert {tuple(line.split("\t")) for line in listed.output.splitlines()} == set(USERS.items())
+    bad_role = runner.invoke(main, ["users", "add", "x", "--role", "boss", "--workspace", str(ws)],
+                             env={"RISKPLAN_PASSWORD": PASSWORD})
+    assert bad_role.exit_code == 2
+    weak = runner.invoke(main, ["users", "add", "weak", "--role", "viewer", "--workspace", str(ws)],
+                         env={"RISKPLAN_PASSWORD": "1"})
+    assert weak.exit_code == 2 and "weak" not in runner.invoke(main, ["users", "list", "--workspace", str(ws)]).output

@@ -32,27 +32,12 @@ ROLE_NAMES = ("admin", "planner", "chief", "inspector", "viewer")
 @reports_bad_input
 def serve(workspace: Path, host: str, port: int, create_admin: str | None, add_user: str | None, role: str) -> None:
     """Serve the web workspace over WORKSPACE in a browser (Chinese by default)."""
-    import os
-
-    from riskplan.web.accounts import account_problem
-    from riskplan.web.security import hash_password
-    from riskplan.web.store import Store
     from riskplan.web.workspace import Workspace
 
     ws = Workspace(workspace.resolve())
     if create_admin or add_user:
-        workspace.mkdir(parents=True, exist_ok=True)
-        store = Store(ws.database)
         name, user_role = (create_admin, "admin") if create_admin else (add_user, role)
-        password = os.environ.get("RISKPLAN_PASSWORD") or click.prompt(
-            _("Password for {name}").format(name=name), hide_input=True, confirmation_prompt=True)
-        problem = account_problem(store, name, password)
-        if problem:
-            click.echo(_("error: {message}").format(message=problem), err=True)
-            sys.exit(2)
-        store.add_user(name, user_role, hash_password(password))
-        store.audit("(command line)", "add-user", detail=f"{name} ({user_role})")
-        click.echo(_("User {name} added.").format(name=name))
+        _add_account(workspace, name, user_role)
         return
     import uvicorn
 
@@ -61,3 +46,62 @@ def serve(workspace: Path, host: str, port: int, create_admin: str | None, add_u
     click.echo(_("Serving {workspace} at http://{host}:{port}/ (Ctrl+C stops)").format(
         workspace=ws.root, host=host, port=port), err=True)
     uvicorn.run(create_app(ws.root), host=host, port=port, log_level="warning")
+
+
+def _add_account(workspace: Path, name: str, role: str) -> None:
+    """One account in the workspace's database (the password asked for, or RISKPLAN_PASSWORD)."""
+    import os
+
+    from riskplan.web.accounts import account_problem
+    from riskplan.web.security import hash_password
+    from riskplan.web.store import Store
+    from riskplan.web.workspace import Workspace
+
+    workspace.mkdir(parents=True, exist_ok=True)
+    store = Store(Workspace(workspace.resolve()).database)
+    password = os.environ.get("RISKPLAN_PASSWORD") or click.prompt(
+        _("Password for {name}").format(name=name), hide_input=True, confirmation_prompt=True)
+    problem = account_problem(store, name, password)
+    if problem:
+        click.echo(_("error: {message}").format(message=problem), err=True)
+        sys.exit(2)
+    store.add_user(name, role, hash_password(password))
+    store.audit("(command line)", "add-user", detail=f"{name} ({role})")
+    click.echo(_("User {name} added.").format(name=name))
+
+
+@main.group()
+def users() -> None:
+    """Accounts of the web workspace: add one, or list them."""
+
+
+WORKSPACE_OPTION = click.option("--workspace", "workspace", type=click.Path(file_okay=False, path_type=Path),
+                                required=True, help="the workspace folder riskplan serve runs on")
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLE_NAMES), required=True,
+              help="admin manages accounts, planner plans and records, chief reads everything and publishes, "
+                   "inspector and viewer see tiers and public files")
+@WORKSPACE_OPTION
+@reports_bad_input
+def users_add(name: str, role: str, workspace: Path) -> None:
+    """Add the account NAME with its role (the password is asked for, or read from RISKPLAN_PASSWORD)."""
+    _add_account(workspace, name, role)
+
+
+@users.command("list")
+@WORKSPACE_OPTION
+@reports_bad_input
+def users_list(workspace: Path) -> None:
+    """The workspace's accounts and their roles."""
+    from riskplan.web.store import Store
+    from riskplan.web.workspace import Workspace
+
+    ws = Workspace(workspace.resolve())
+    if not ws.database.exists():
+        click.echo(_("{workspace} has no accounts yet.").format(workspace=ws.root))
+        return
+    for user in Store(ws.database).users():
+        click.echo(f"{user.name}\t{user.role}")
