@@ -525,3 +525,25 @@ def test_users_are_listed_and_a_weak_password_or_unknown_role_is_refused(server)
     weak = runner.invoke(main, ["users", "add", "weak", "--role", "viewer", "--workspace", str(ws)],
                          env={"RISKPLAN_PASSWORD": "1"})
     assert weak.exit_code == 2 and "weak" not in runner.invoke(main, ["users", "list", "--workspace", str(ws)]).output
+
+
+def test_a_district_folder_is_added_from_the_command_line_through_the_uploads_validation(tmp_path):
+    """`serve --add-district data/sample --create-admin NAME`: the README's way to a workspace with the
+    sample district; a folder with bad input is refused with its problems and adds nothing."""
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample"
+    ws = tmp_path / "bureau"
+    runner = CliRunner()
+    done = runner.invoke(main, ["serve", "--workspace", str(ws), "--add-district", str(sample), "--create-admin",
+                                "admin"], env={"RISKPLAN_PASSWORD": PASSWORD})
+    assert done.exit_code == 0, done.output
+    assert "District sample added to the workspace (1500 enterprises)." in done.output
+    assert (ws / "sample" / "enterprises.csv").read_bytes() == (sample / "enterprises.csv").read_bytes()
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "enterprises.csv").write_text("enterprise_id,name\nA1,x\n", encoding="utf-8")
+    refused = runner.invoke(main, ["serve", "--workspace", str(ws), "--add-district", str(bad), "--create-admin",
+                                   "other"], env={"RISKPLAN_PASSWORD": PASSWORD})
+    assert refused.exit_code == 2 and "enterprises.csv" in refused.output
+    assert not (ws / "bad").exists()
+    listed = runner.invoke(main, ["users", "list", "--workspace", str(ws)])
+    assert "other" not in listed.output

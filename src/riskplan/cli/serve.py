@@ -29,12 +29,18 @@ ROLE_NAMES = ("admin", "planner", "chief", "inspector", "viewer")
 @click.option("--role", type=click.Choice(ROLE_NAMES), default="viewer", show_default=True,
               help="role of --add-user: planner plans and records, chief reads everything and publishes, "
                    "inspector and viewer see tiers and public files")
+@click.option("--add-district", "add_districts", multiple=True, type=click.Path(file_okay=False, path_type=Path),
+              help="copy this district folder into the workspace first (validated like an upload; a district of "
+                   "that name already there is backed up); repeatable")
 @reports_bad_input
-def serve(workspace: Path, host: str, port: int, create_admin: str | None, add_user: str | None, role: str) -> None:
+def serve(workspace: Path, host: str, port: int, create_admin: str | None, add_user: str | None, role: str,
+          add_districts: tuple[Path, ...]) -> None:
     """Serve the web workspace over WORKSPACE in a browser (Chinese by default)."""
     from riskplan.web.workspace import Workspace
 
     ws = Workspace(workspace.resolve())
+    for folder in add_districts:
+        _add_district(ws, folder)
     if create_admin or add_user:
         name, user_role = (create_admin, "admin") if create_admin else (add_user, role)
         _add_account(workspace, name, user_role)
@@ -105,3 +111,20 @@ def users_list(workspace: Path) -> None:
         return
     for user in Store(ws.database).users():
         click.echo(f"{user.name}\t{user.role}")
+
+
+def _add_district(ws, folder: Path) -> None:
+    """A district folder's tables and policy into the workspace, through the upload's validation."""
+    from riskplan.load.district import DistrictError
+    from riskplan.web.workspace import replace_district
+
+    if not folder.is_dir():
+        raise click.BadParameter(_("{folder} is not a folder").format(folder=folder), param_hint="--add-district")
+    files = {p.name: p.read_bytes() for p in sorted(folder.iterdir())
+             if p.is_file() and p.suffix.lower() in (".csv", ".xlsx", ".toml") and not p.name.startswith((".", "~$"))}
+    ws.root.mkdir(parents=True, exist_ok=True)
+    outcome = replace_district(ws, folder.resolve().name, files)
+    if outcome.problems:
+        raise DistrictError(outcome.problems)
+    click.echo(_("District {name} added to the workspace ({count} enterprises).").format(
+        name=folder.resolve().name, count=len(outcome.district.enterprises)), err=True)
