@@ -97,9 +97,8 @@ def test_printouts_render_on_a4_in_chromium(tiny_district, tmp_path):
     check_pages(pages, tmp_path, "printout-squad")
 
 
-@pytest.mark.slow
 @pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"), reason="chromium not installed")
-def test_printouts_of_a_generated_m_district(tmp_path):
+def test_printouts_of_a_generated_m_district(tmp_path):  # in the default suite: #15's done-when (~30 s)
     runner = CliRunner()
     assert runner.invoke(main, ["synth", "--size", "m", "--seed", "2", "--out", str(tmp_path / "M")]).exit_code == 0
     out = tmp_path / "plan"
