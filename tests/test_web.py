@@ -547,3 +547,10 @@ def test_a_district_folder_is_added_from_the_command_line_through_the_uploads_va
     assert not (ws / "bad").exists()
     listed = runner.invoke(main, ["users", "list", "--workspace", str(ws)])
     assert "other" not in listed.output
+
+
+def test_pages_turn_off_htmx_eval(planned):
+    """The vendored htmx can evaluate attribute text as script; every page turns that off."""
+    c, _job, _plan_dir = planned
+    page = c.get(f"/d/demo/q/{QUARTER}").text
+    assert '"allowEval": false' in page and '"allowScriptTags": false' in page
