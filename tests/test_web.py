@@ -552,5 +552,8 @@ def test_a_district_folder_is_added_from_the_command_line_through_the_uploads_va
 def test_pages_turn_off_htmx_eval(planned):
     """The vendored htmx can evaluate attribute text as script; every page turns that off."""
     c, _job, _plan_dir = planned
-    page = c.get(f"/d/demo/q/{QUARTER}").text
-    assert '"allowEval": false' in page and '"allowScriptTags": false' in page
+    response = c.get(f"/d/demo/q/{QUARTER}")
+    assert '"allowEval": false' in response.text and '"allowScriptTags": false' in response.text
+    policy = response.headers["content-security-policy"]  # and the browser refuses eval itself
+    assert "script-src 'self';" in policy and "unsafe-eval" not in policy
+    assert c.get("/login").headers["x-content-type-options"] == "nosniff"
