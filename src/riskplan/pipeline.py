@@ -28,6 +28,7 @@ from riskplan.export.plan_files import (
     tiers_output,
     write_plan,
 )
+from riskplan.export.plan_inputs import snapshot_files
 from riskplan.i18n import _
 from riskplan.io import sha256_file
 from riskplan.outputs import refuse_existing
@@ -103,7 +104,7 @@ def run_plan(district_dir: Path | str, quarter: Quarter | str, seed: int, tiers_
     plan = with_calendar(plan, prep.problem.calendar, warnings)
     if carried is not None:
         plan["seed_commitment"] = carried
-    write_plan(out_dir, force, prep, result, tiers_frame, roster, shortfall, plan)
+    write_plan(out_dir, force, prep, result, tiers_frame, roster, shortfall, plan, extra=snapshot_files(district))
     lines = [_("warning: {message}").format(message=w["message"]) for w in warnings]
     # what the scoring model did not know (an unseen industry, no headcount), as `tier` says it
     lines += [_("warning: {message}").format(message=w) for w in tier_warnings(tiers_frame)]

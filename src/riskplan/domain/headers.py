@@ -303,6 +303,41 @@ HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
         "scorer": ("评分方法",), "tier": ("风险等级",), "n": ("企业数",), "events": ("事件数",),
         "event_rate": ("实际事件率",), "mean_probability": ("平均预测概率",),
     },
+    # ---- re-planning (#13): the changes table a bureau fills in (load/changes.py), the plan's
+    # input snapshot, and the changes report replan writes (export/changes_report.py)
+    "changes": {
+        "change": ("变更类型", "变更事项", "类型"),
+        "inspector_id": _INSPECTOR_ID,
+        "enterprise_id": _ENTERPRISE_ID,
+        "visit_id": ("检查编号",),
+        "start": ("开始日期", "起始日期", "最早日期", "生效日期"),
+        "end": ("结束日期", "截止日期", "最晚日期"),
+        "capacity": ("每周检查能力", "新每周检查能力", "每周检查上限"),
+        "reason": ("变更原因", "原因", "备注"),
+        "source": ("来源",),
+        "row": ("行号",),
+    },
+    "visit_changes": {
+        "visit_id": ("检查编号",),
+        "enterprise_id": _ENTERPRISE_ID,
+        "enterprise_name": ("企业名称", "单位名称"),
+        "subdistrict": ("所属街道", "街道"),
+        "basis": ("检查类别", "检查依据"),
+        "change": ("变更情况",),
+        "old_date": ("原定日期",),
+        "new_date": ("调整后日期", "新日期"),
+        "old_inspectors": ("原执法人员",),
+        "new_inspectors": ("调整后执法人员", "新执法人员"),
+        "reason": ("变更原因", "原因"),
+    },
+    "notices": {
+        "inspector_id": _INSPECTOR_ID,
+        "inspector_name": ("姓名",),
+        "visit_id": ("检查编号",),
+        "change": ("变更情况",),
+        "date": ("日期",),
+        "notice": ("通知内容",),
+    },
 }
 
 #: table -> the Chinese names a bureau gives its sheet or file (the first is what riskplan writes,
@@ -317,6 +352,8 @@ TABLE_NAMES: dict[str, tuple[str, ...]] = {
     "pinned": ("指定检查", "指定检查企业", "上级交办"),
     # riskplan's tiers file (read by `plan --tiers`)
     "tiers": ("风险等级", "风险分级", "分级结果"),
+    # the changes table of `replan --changes` (riskplan changes-template writes the first)
+    "changes": ("变更", "变更事项", "计划变更", "变更记录"),
 }
 
 #: Sheet names of instructions a workbook may carry (riskplan's template writes the first): never a table.
@@ -468,6 +505,19 @@ VALUES: dict[str, dict[str, tuple[str, ...]]] = {
     "scorer": {"model": ("风险模型",), "baseline": ("百分制扣分基线",), "recent_findings": ("最近一次检查发现",)},
     "district_state": {"done": ("完成",), "fallback": ("降级排程",), "check failed": ("校验未通过",),
                        "bad input": ("输入有误",), "crashed": ("运行出错",), "timed out": ("超时",)},
+    # ---- re-planning (#13): what a row of the changes table says happened (the last four only
+    # detection writes), and what happened to a visit
+    "change_kind": {"leave": ("请假", "休假", "病假"), "leaves_bureau": ("调离", "离职", "调出", "退休"),
+                    "capacity": ("检查能力调整", "调整检查能力", "能力调整"),
+                    "enterprise_closed": ("企业关闭", "关闭", "注销", "已关闭"),
+                    "enterprise_suspended": ("企业停产", "停产", "停业", "停产停业"),
+                    "urgent_visit": ("紧急检查", "加急检查", "事故后检查"),
+                    "pinned_visit": ("指定检查", "上级交办", "交办检查"),
+                    "cancel_visit": ("取消检查", "取消"),
+                    "conflict": ("新增回避", "回避"), "leave_cancelled": ("取消请假", "销假"),
+                    "pinned_removed": ("撤销指定检查",), "table_changed": ("表格已修改",)},
+    "visit_change": {"moved": ("改期",), "reteamed": ("调整人员",), "moved_reteamed": ("改期并调整人员",),
+                     "dropped": ("取消",), "added": ("新增",)},
 }
 
 #: Which value set a table's column takes its values from.
@@ -506,6 +556,10 @@ COLUMN_VALUES: dict[tuple[str, str], str] = {
     ("backtest", "scorer"): "scorer",
     ("backtest_tiers", "scorer"): "scorer",
     ("backtest_tiers", "tier"): "tier",
+    ("changes", "change"): "change_kind",
+    ("visit_changes", "basis"): "basis",
+    ("visit_changes", "change"): "visit_change",
+    ("notices", "change"): "visit_change",
 }
 
 

@@ -9,6 +9,8 @@
 - unplaced.csv           each requested visit or obligation that did not make it, with why
 - plan.xlsx              the six tables above as one workbook, a sheet each, for Excel and WPS
                          (date cells, frozen headers, filters, fitted widths)
+- inputs/                the small district tables the plan used, as read (export/plan_inputs.py):
+                         what a re-plan compares the district's tables with
 - plan.json              quarter, seed, language, input sha256, policy, tier source, counts,
                          shortfall, solver status/objective/bound, versions; wall times under
                          "timing". Machine-readable: English keys and codes.
@@ -41,7 +43,9 @@ from riskplan.plan.problem import Prepared
 #: The plan folder's tables, each `NAME.csv` and a sheet of plan.xlsx (NAME: its table in domain.headers).
 PLAN_TABLES = ("roster", "tiers", "inspector_schedule", "draw", "shortfall", "unplaced")
 PLAN_WORKBOOK = "plan.xlsx"
-PLAN_FILES = (*(f"{t}.csv" for t in PLAN_TABLES), PLAN_WORKBOOK, "plan.json")
+#: The input snapshot's folder (export/plan_inputs.py), listed with the plan's files.
+PLAN_INPUTS = "inputs"
+PLAN_FILES = (*(f"{t}.csv" for t in PLAN_TABLES), PLAN_WORKBOOK, "plan.json", PLAN_INPUTS)
 SHORTFALL_COLUMNS = ("rule", "tier", "subdistrict", "month", "missing", "reason", "suggestion")
 NO_WORKING_DAY = "no working day"  # shortfall reasons found before solving (codes, domain.headers)
 BEYOND_MAX = "beyond max_visits_per_quarter"
@@ -294,8 +298,10 @@ def plan_tables(prep: Prepared, result: SolveResult, tiers_frame: pd.DataFrame, 
 
 
 def write_plan(out_dir: Path, force: bool, prep: Prepared, result: SolveResult, tiers_frame: pd.DataFrame,
-               roster: pd.DataFrame, shortfall: Shortfall, plan: dict[str, Any]) -> None:
-    """OUT/ in the reader's language: each table as CSV and as a sheet of plan.xlsx, and plan.json."""
+               roster: pd.DataFrame, shortfall: Shortfall, plan: dict[str, Any],
+               extra: dict[str, bytes] | None = None) -> None:
+    """OUT/ in the reader's language: each table as CSV and as a sheet of plan.xlsx, and plan.json;
+    `extra`: more files by relative path (the input snapshot, inputs/NAME.csv)."""
     shown = {name: display_frame(name, frame)
              for name, frame in plan_tables(prep, result, tiers_frame, roster, shortfall).items()}
     sheets = sheet_names()
@@ -304,4 +310,7 @@ def write_plan(out_dir: Path, force: bool, prep: Prepared, result: SolveResult, 
             (staging / f"{name}.csv").write_bytes(csv_bytes(frame))
         (staging / PLAN_WORKBOOK).write_bytes(
             sheets_to_xlsx_bytes({sheets[name]: frame.round(6) for name, frame in shown.items()}))
+        for name, data in sorted((extra or {}).items()):
+            (staging / name).parent.mkdir(parents=True, exist_ok=True)
+            (staging / name).write_bytes(data)
         (staging / "plan.json").write_text(json.dumps(plan, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
