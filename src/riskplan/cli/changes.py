@@ -23,7 +23,7 @@ def changes_template(out_file: Path, force: bool) -> None:
     from riskplan.outputs import atomic_write_bytes, refuse_existing
 
     if out_file.suffix.lower() != ".xlsx":
-        raise click.UsageError(_("OUT_FILE must end in .xlsx"))
+        raise click.UsageError(_("OUT_FILE must end in .xlsx: the changes workbook is an Excel workbook"))
     target = refuse_existing(out_file, force, "file", suffixes=(".xlsx",), own=is_blank_template)
     atomic_write_bytes(target, template_bytes())
     click.echo(_("Changes workbook written to {file}: one row per change, then give it to replan --changes.").format(

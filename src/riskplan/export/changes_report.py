@@ -99,7 +99,9 @@ def _people(ids, names: dict[str, str]) -> str:
 
 def _reason_sentence(reason: str) -> str:
     reason = reason.strip().rstrip("。.；;，, ")
-    return " " + _("Reason: {reason}.").format(reason=reason) if reason else ""
+    if not reason:
+        return ""
+    return ("" if get_language() == "zh" else " ") + _("Reason: {reason}.").format(reason=reason)
 
 
 def _notice(inspector: str, row: dict, names: dict[str, str]) -> str:

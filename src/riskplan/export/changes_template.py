@@ -85,10 +85,10 @@ def template_bytes(lang: str | None = None) -> bytes:
         if column == "change":
             check = DataValidation(type="list", formula1='"' + ",".join(kinds) + '"', allow_blank=True,
                                    showErrorMessage=True, errorTitle=_("not a change riskplan knows"),
-                                   error=_("choose one of: {choices}").format(choices=", ".join(kinds)))
+                                   error=_("choose a change from the list: {choices}").format(choices=", ".join(kinds)))
         elif column == "capacity":
             check = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
-                                   showErrorMessage=True, error=_("A whole number, 0 or more"))
+                                   showErrorMessage=True, error=_("A whole number of visits a week, 0 or more"))
         else:
             check = None
         if check is not None:
@@ -108,7 +108,7 @@ def template_bytes(lang: str | None = None) -> bytes:
            "columns a kind does not use empty.").format(forms=DATE_FORMS)],
         [_("This workbook is internal: it names inspectors and enterprises to be visited.")],
         [],
-        [_("change"), _("code"), _("meaning"), _("required columns"), _("may also use"), _("example")],
+        [_("kind of change"), _("code"), _("what it means"), _("required columns"), _("may also use"), _("example")],
     ]
     for kind in CHANGE_KINDS:
         required, optional = KIND_COLUMNS[kind]
