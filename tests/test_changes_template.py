@@ -58,3 +58,19 @@ def test_it_replaces_only_a_blank_template(tmp_path):
     result = runner.invoke(main, ["changes-template", str(out), "--force"])
     assert result.exit_code == 2 and out.read_bytes() == filled
     assert runner.invoke(main, ["changes-template", str(tmp_path / "c.csv")]).exit_code == 2
+
+
+def test_excel_md_lists_the_changes_headers_and_kinds():
+    """docs/excel.md's changes section and kinds are the alias table's, row for row."""
+    import re
+
+    from riskplan.domain import headers
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "excel.md").read_text(encoding="utf-8")
+    sections = {s.partition("\n")[0]: dict(re.findall(r"^\| `([\w ]+)` \| (.+) \|$", s, flags=re.M))
+                for s in re.split(r"^### ", text, flags=re.M)[1:]}
+    table = next(body for title, body in sections.items() if title.startswith("`changes` "))
+    assert {k: tuple(v.split(", ")) for k, v in table.items()} == {
+        c: n for c, n in headers.HEADERS["changes"].items() if c not in ("source", "row")}
+    kinds = next(body for title, body in sections.items() if title.startswith("`change` kinds"))
+    assert {k: tuple(v.split(", ")) for k, v in kinds.items()} == headers.VALUES["change_kind"]
