@@ -211,3 +211,8 @@ def test_messages_are_chinese_by_default(tmp_path, district, chinese):
                                                              "", ""]]), district)
     text = err.render()
     assert "不是 riskplan 可识别的变更类型" in text and "是否应为 请假（leave）" in text and "第 2 行" in text
+
+
+def test_a_kind_only_detection_writes_points_to_the_district_table(tmp_path, district):
+    p = one_problem(tmp_path, district, ["取消请假", "ZF001", "", "", "2027-02-15", "2027-03-07", "", ""])
+    assert p.column == "change" and "change that table instead" in p.message

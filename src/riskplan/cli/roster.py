@@ -141,7 +141,7 @@ def plan(district_dir: Path, quarter, seed: int, tiers_path: Path | None, time_l
     except TieringError as exc:
         click.echo(_("error: {message}").format(message=exc), err=True)
         sys.exit(EXIT_BAD_INPUT)
-    files = [f.name for f in result.out_dir.iterdir() if f.name != OUTPUT_MARKER]
+    files = [f.name for f in result.out_dir.iterdir() if f.is_file() and f.name != OUTPUT_MARKER]  # not inputs/
     for line in plan_summary(result.plan, files, result.out_dir):
         click.echo(line)
     for line in result.warnings:  # e.g. a year the built-in working calendar does not know

@@ -220,6 +220,10 @@ def read_changes(path: Path | str, *, quarter: Quarter, district: District) -> p
             if cell["change"] == "":
                 problem(i, "change", _("empty cell; say which change the row is: {kinds}").format(kinds=_all_kinds()),
                         "no kind")
+            elif headers.canonical_value("change_kind", cell["change"]) in DETECTED_KINDS:
+                problem(i, "change", _("'{value}' is a change riskplan finds itself in the district's tables (leave, "
+                                       "conflicts, pinned visits); change that table instead").format(
+                    value=cell["change"]), "detected kind")
             else:
                 near = _nearest_kind(cell["change"])
                 message = _("'{value}' is not a change riskplan knows").format(value=cell["change"])
