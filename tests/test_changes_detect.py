@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from riskplan.export.plan_inputs import snapshot_files
-from riskplan.load.changes import CHANGE_COLUMNS, SNAPSHOT_TABLES, detect_changes
+from riskplan.load.changes import CHANGE_COLUMNS, SNAPSHOT_FILES, detect_changes
 from riskplan.load.district import load_district
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
@@ -45,7 +45,8 @@ def test_nothing_changed(tmp_path, district):
 
 def test_the_snapshot_is_the_small_tables_as_read(district):
     files = snapshot_files(district)
-    assert sorted(files) == sorted(f"inputs/{t}.csv" for t in SNAPSHOT_TABLES)
+    assert sorted(files) == sorted(f"inputs/{name}" for name in SNAPSHOT_FILES.values())
+    assert "inputs/enterprises.csv" not in files  # a plan folder must not look like a district folder
     assert all(data.startswith(b"\xef\xbb\xbf") for data in files.values())
     assert snapshot_files(district) == files
     head = files["inputs/leave.csv"].decode("utf-8-sig").splitlines()

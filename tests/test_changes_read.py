@@ -216,3 +216,13 @@ def test_messages_are_chinese_by_default(tmp_path, district, chinese):
 def test_a_kind_only_detection_writes_points_to_the_district_table(tmp_path, district):
     p = one_problem(tmp_path, district, ["取消请假", "ZF001", "", "", "2027-02-15", "2027-03-07", "", ""])
     assert p.column == "change" and "change that table instead" in p.message
+
+
+def test_overlapping_capacity_changes_of_one_inspector(tmp_path, district):
+    rows = [["capacity", "ZF001", "", "", "2027-02-01", "2027-02-28", "1", ""],
+            ["capacity", "ZF002", "", "", "2027-02-01", "", "1", ""],
+            ["capacity", "ZF001", "", "", "2027-03-01", "", "2", ""],  # after the first: fine
+            ["capacity", "ZF001", "", "", "2027-02-20", "2027-03-05", "0", ""]]
+    err = refusal(write_csv(tmp_path / "c.csv", ENGLISH, rows), district)
+    assert [(p.row, p.column) for p in err.problems] == [(5, "start")]
+    assert "row 2" in err.problems[0].message

@@ -74,3 +74,29 @@ def test_excel_md_lists_the_changes_headers_and_kinds():
         c: n for c, n in headers.HEADERS["changes"].items() if c not in ("source", "row")}
     kinds = next(body for title, body in sections.items() if title.startswith("`change` kinds"))
     assert {k: tuple(v.split(", ")) for k, v in kinds.items()} == headers.VALUES["change_kind"]
+
+
+def test_the_changes_command_lists_and_checks_without_writing(tmp_path):
+    import json
+
+    from riskplan.export.plan_inputs import snapshot_files
+
+    district = load_district(SAMPLE)
+    out = tmp_path / "out"
+    (out / "inputs").mkdir(parents=True)
+    (out / "plan.json").write_text(json.dumps({"quarter": "2027Q1", "inputs": district.fingerprints()}))
+    for name, data in snapshot_files(district).items():
+        (out / name).write_bytes(data)
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    runner = CliRunner()
+    result = runner.invoke(main, ["changes", str(SAMPLE), str(out)])
+    assert result.exit_code == 0 and "No changes since the plan" in result.output
+    good = tmp_path / "c.csv"
+    good.write_text("change,inspector_id,start,end\nleave,ZF001,2027-02-15,2027-03-07\n", encoding="utf-8")
+    result = runner.invoke(main, ["changes", str(SAMPLE), str(out), "--changes", str(good)])
+    assert result.exit_code == 0 and "1 change to apply" in result.output and "ZF001" in result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("change,inspector_id,start,end\nleave,ZF999,2027-02-15,2027-03-07\n", encoding="utf-8")
+    result = runner.invoke(main, ["changes", str(SAMPLE), str(out), "--changes", str(bad)])
+    assert result.exit_code == 2 and "bad.csv, row 2, column 'inspector_id'" in result.output
+    assert sorted(p.name for p in tmp_path.rglob("*")) == sorted(before + ["c.csv", "bad.csv"])

@@ -138,7 +138,7 @@ def test_a_chinese_plan_folder_keeps_formula_looking_text_as_text(tiny_district,
     out = tmp_path / "plan"
     invoke("plan", t.path, "--quarter", QUARTER, "--seed", 5, "--tiers", t.tiers_csv, "--time-limit", 10,
            "--out", out)
-    assert assert_no_formula(out) == 7  # six CSVs and plan.xlsx
+    assert assert_no_formula(out) == 12  # six CSVs, plan.xlsx and the five CSVs of the input snapshot (inputs/)
     raw = (out / "roster.csv").read_text(encoding="utf-8-sig")
     assert raw.startswith("检查编号,") and "'=HYPERLINK" in raw
     roster = read_csv_text(out / "roster.csv")

@@ -9,11 +9,11 @@ plan.json), sorted, UTF-8 with a BOM: the same district gives the same bytes.
 from __future__ import annotations
 
 from riskplan.io import frame_to_csv_bytes
-from riskplan.load.changes import SNAPSHOT_DIR, snapshot_frames
+from riskplan.load.changes import SNAPSHOT_DIR, SNAPSHOT_FILES, snapshot_frames
 from riskplan.load.district import District
 
 
 def snapshot_files(district: District) -> dict[str, bytes]:
-    """Relative path (inputs/NAME.csv) -> bytes, for the plan folder."""
-    return {f"{SNAPSHOT_DIR}/{table}.csv": frame_to_csv_bytes(frame)
+    """Relative path (inputs/NAME.csv, `SNAPSHOT_FILES`) -> bytes, for the plan folder."""
+    return {f"{SNAPSHOT_DIR}/{SNAPSHOT_FILES[table]}": frame_to_csv_bytes(frame)
             for table, frame in snapshot_frames(district).items()}

@@ -9,7 +9,7 @@ with the file, sheet, spreadsheet row and column; a row whose dates fall wholly 
 is refused (a change for another quarter is almost always a mistyped year). Nothing is guessed.
 
 `detect_changes` compares the district's current tables with the snapshot the plan kept of the
-small tables it used (OUT/inputs/, `SNAPSHOT_TABLES`); a plan made before snapshots were kept has
+small tables it used (OUT/inputs/, `SNAPSHOT_TABLES`, files `SNAPSHOT_FILES`); a plan made before snapshots were kept has
 only its input fingerprints, so then the tables that changed are named and the details are not.
 """
 
@@ -70,6 +70,9 @@ SNAPSHOT_TABLES: dict[str, tuple[str, ...]] = {
     "pinned": ("enterprise_id", "reason", "earliest", "latest"),
     "enterprises": ("enterprise_id", "name", "subdistrict"),
 }
+#: The snapshot's file of each table: the enterprises' is not named enterprises.csv, which would
+#: make the plan folder look like a district folder to the output guard (riskplan.outputs).
+SNAPSHOT_FILES: dict[str, str] = {**{t: f"{t}.csv" for t in SNAPSHOT_TABLES}, "enterprises": "enterprise_ids.csv"}
 
 
 def empty_changes() -> pd.DataFrame:
@@ -275,9 +278,28 @@ def read_changes(path: Path | str, *, quarter: Quarter, district: District) -> p
                     "start": s if "start" in required else pd.NaT,
                     "end": e if "end" in required + optional else pd.NaT,
                     "capacity": int(cap) if kind == "capacity" and capacity_ok else pd.NA, "reason": cell["reason"], "source": "file", "row": row})
+    _check_capacity_overlaps(out, lambda row, message: problems.append(Problem(
+        file, message, row=row, column="start", sheet=sheet, header=header_of.get("start"), kind="overlap")), last)
     if problems:
         raise DistrictError(problems)
     return _typed(out)
+
+
+def _check_capacity_overlaps(rows: list[dict], report, last: pd.Timestamp) -> None:
+    """Two capacity rows of one inspector whose periods overlap say two capacities for the same
+    weeks: refused on the later row, naming the earlier one."""
+    seen: dict[str, list[dict]] = {}
+    for r in rows:
+        if r["change"] != "capacity" or pd.isna(r["start"]):
+            continue
+        end = r["end"] if pd.notna(r["end"]) else last
+        for earlier in seen.get(r["inspector_id"], []):
+            other_end = earlier["end"] if pd.notna(earlier["end"]) else last
+            if r["start"] <= other_end and earlier["start"] <= end:
+                report(r["row"], _("overlaps the capacity change of row {row} for the same inspector; give each "
+                                   "period its own capacity once").format(row=earlier["row"]))
+                break
+        seen.setdefault(r["inspector_id"], []).append(r)
 
 
 # ---------------------------------------------------------------- what changed since the plan
@@ -297,9 +319,9 @@ def snapshot_frames(district: District) -> dict[str, pd.DataFrame]:
 
 
 def _read_snapshot(folder: Path) -> dict[str, pd.DataFrame] | None:
-    if not all((folder / f"{t}.csv").is_file() for t in SNAPSHOT_TABLES):
+    if not all((folder / SNAPSHOT_FILES[t]).is_file() for t in SNAPSHOT_TABLES):
         return None
-    return {t: read_csv_text(folder / f"{t}.csv", table=t)[list(cols)] for t, cols in SNAPSHOT_TABLES.items()}
+    return {t: read_csv_text(folder / SNAPSHOT_FILES[t], table=t)[list(cols)] for t, cols in SNAPSHOT_TABLES.items()}
 
 
 def _keys(frame: pd.DataFrame, columns: Iterable[str]) -> list[tuple[str, ...]]:
