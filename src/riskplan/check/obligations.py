@@ -9,7 +9,9 @@ so the two readings can be compared and a slip in either shows up:
 - a tier with `max_days_between_visits` (orange): due by the last past visit + that many
   days when that falls in the quarter, moved back to the last working day of the quarter on
   or before it; overdue, never visited, or no working day on or before the due date: due by
-  the end of month 1 (kind `<tier>_due`);
+  the end of month 1 (kind `<tier>_due`); due at most `plan_ahead_days` days after the
+  quarter's last day: met ahead, on one of the quarter's last `plan_ahead_days` days and at
+  least `min_days_between_visits` after the last visit (nothing when no working day is left);
 - `follow_up_hazard`: the latest past date's visits found ≥ 1 major hazard between them;
 - `follow_up_accident`: a serious-or-worse accident dated in the 31 days before the quarter
   start, with no past visit on a later day than it;
@@ -102,7 +104,8 @@ def _tier_rules(eid: str, tier: str, policy: Policy, quarter: CheckQuarter, work
         return out
     due = last + timedelta(days=gap)
     if due > quarter.end:
-        return out  # due in a later quarter
+        early = _ahead_of_next_quarter(eid, tier, policy, quarter, workdays, last, due)
+        return out + early  # otherwise due in a later quarter
     moved = last_working_day_on_or_before(workdays, due) if due >= quarter.start else None
     if moved is None:
         out.append(Obligation(eid, f"{tier}_due", "mandatory", quarter.start, month_one_end,
@@ -115,6 +118,26 @@ def _tier_rules(eid: str, tier: str, policy: Policy, quarter: CheckQuarter, work
                                 "{deadline}").format(tier=value_label("tier", tier), due=due, last=last, days=gap,
                                                      deadline=moved)))
     return out
+
+
+def _ahead_of_next_quarter(eid: str, tier: str, policy: Policy, quarter: CheckQuarter, workdays: list[date],
+                           last: date, due: date) -> list[Obligation]:
+    """A deadline at most `plan_ahead_days` days past the quarter's last day is met in the
+    quarter: on one of its last `plan_ahead_days` calendar days, and at least
+    `min_days_between_visits` days after the last visit. No working day there: nothing now."""
+    days = policy.tier(tier).plan_ahead_days
+    late_by = due.toordinal() - quarter.end.toordinal()
+    if days < 1 or late_by > days:
+        return []
+    opens = date.fromordinal(max(quarter.end.toordinal() - days + 1, quarter.start.toordinal(),
+                                 last.toordinal() + policy.roster.min_days_between_visits))
+    if not any(opens <= day <= quarter.end for day in workdays):
+        return []
+    return [Obligation(eid, f"{tier}_due", "mandatory", opens, quarter.end,
+                       _("{tier}: due {due} (last visit {last} + {days} days), {late} day(s) after the quarter: "
+                         "met ahead, from {opens}").format(tier=value_label("tier", tier), due=due, last=last,
+                                                          days=policy.tier(tier).max_days_between_visits,
+                                                          late=late_by, opens=opens))]
 
 
 def derive_obligations(district: District, tiers: pd.Series, quarter: object) -> list[Obligation]:
