@@ -22,6 +22,7 @@ so the two readings can be compared and a slip in either shows up:
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pandas as pd
@@ -29,9 +30,9 @@ import pandas as pd
 from riskplan.domain.headers import value_label
 from riskplan.domain.policy import Policy
 from riskplan.domain.roster import Obligation
-from riskplan.domain.schema import SERIOUS_OR_WORSE, TIERS
+from riskplan.domain.schema import SERIOUS_OR_WORSE, TIERS, split_list
 from riskplan.i18n import _
-from riskplan.load.district import District
+from riskplan.load.district import District, DistrictError, Problem
 
 from .calendar import (
     CheckQuarter,
@@ -183,3 +184,41 @@ def derive_obligations(district: District, tiers: pd.Series, quarter: object) ->
                                                                                         earliest=earliest,
                                                                                         latest=latest)))
     return out
+
+
+def with_assumed_history(district: District, plan: dict, quarter: object) -> District:
+    """The district with the visits plan.json's "previous_plan" counts as done without a result
+    ("planned_not_recorded": visit_id, enterprise_id, date, inspectors) added to its past
+    inspections, as the plan stated it assumed them; a visit the history already holds (by
+    visit id) is not added twice. A listed visit that is not a past visit of a known enterprise
+    makes plan.json unusable (DistrictError)."""
+    quarter = as_check_quarter(quarter)
+    listed = (plan.get("previous_plan") or {}).get("planned_not_recorded") or []
+    history = district.inspections
+    held = set(history["visit_id"]) if "visit_id" in history.columns else set()
+    known = set(district.enterprises["enterprise_id"])
+    rows, problems = [], []
+    for number, entry in enumerate(listed, start=1):
+        try:
+            vid, eid = str(entry["visit_id"]), str(entry["enterprise_id"])
+            day = date.fromisoformat(str(entry["date"]))
+            team = split_list(str(entry["inspectors"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            problems.append(_("previous_plan visit {number}: {error}").format(number=number, error=exc))
+            continue
+        if eid not in known or not day < quarter.start or not team:
+            problems.append(_("previous_plan visit {visit_id}: not a past visit of a known enterprise by a team "
+                              "({enterprise_id}, {date})").format(visit_id=vid, enterprise_id=eid, date=day))
+            continue
+        if vid not in held:
+            rows.append({"enterprise_id": eid, "date": pd.Timestamp(day), "inspectors": ";".join(team),
+                         "hazards_found": 0, "major_hazards_found": 0, "penalized": 0, "visit_id": vid})
+    if problems:
+        raise DistrictError([Problem("plan.json", p) for p in problems])
+    if not rows:
+        return district
+    added = pd.DataFrame(rows).reindex(columns=list(history.columns))
+    for column, dtype in history.dtypes.items():
+        if column in ("enterprise_id", "date", "inspectors", "hazards_found", "major_hazards_found", "penalized"):
+            added[column] = added[column].astype(dtype)
+    return replace(district, inspections=pd.concat([history, added], ignore_index=True))

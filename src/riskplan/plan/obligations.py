@@ -55,10 +55,11 @@ VISIT_ID_PATTERN = re.compile(r"^(?P<quarter>\d{4}Q[1-4])-(?P<plan>[0-9A-F]{%d})
 
 
 def plan_fingerprint(district: District, tiers: pd.Series | pd.DataFrame, quarter: Quarter | str,
-                     seed: int) -> dict:
+                     seed: int, previous: dict | None = None) -> dict:
     """What decides which visits a plan requests and how they are numbered: the input files'
     sha256, the tiers (and the probabilities a risk-weighted draw reads), the policy, the
-    quarter and the seed. Options that only change the search (the time limit) are not in it."""
+    quarter and the seed, and the previous plan whose unrecorded visits count as history
+    (`previous`, only when given). Options that only change the search (the time limit) are not in it."""
     if isinstance(tiers, pd.DataFrame):
         columns = [c for c in ("enterprise_id", "tier", "probability") if c in tiers.columns]
         frame = tiers[columns].astype(str).sort_values("enterprise_id", kind="mergesort")
@@ -67,7 +68,7 @@ def plan_fingerprint(district: District, tiers: pd.Series | pd.DataFrame, quarte
         tier_rows = sorted([str(k), str(v)] for k, v in as_tier_series(tiers).items())
     return {"quarter": str(quarter), "seed": int(seed), "inputs": district.fingerprints(),
             "tiers": hashlib.sha256(json.dumps(tier_rows, ensure_ascii=False).encode("utf-8")).hexdigest(),
-            "policy": district.policy.to_dict()}
+            "policy": district.policy.to_dict(), **({"previous": previous} if previous is not None else {})}
 
 
 def plan_id(fingerprint: dict) -> str:
