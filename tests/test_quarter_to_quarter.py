@@ -126,6 +126,11 @@ def test_results_not_in_yet_count_through_previous(tiny_district, tmp_path):
     assert [w["kind"] for w in q2.plan["warnings"]].count("planned_not_recorded") == 1
     assert q2.plan["plan_id"] != blind.plan["plan_id"]
     assert_q2_reads_q1(q1_roster, roster(q2.out_dir), q2.plan)
+    from riskplan.export.report import build_report
+
+    html = build_report(t.path, q2.out_dir)
+    assert 'id="planned-not-recorded"' in html and all(v in html for v in unrecorded)
+    assert 'id="planned-not-recorded"' not in build_report(t.path, blind.out_dir)
 
     # the checker counts the listed visits as history: without them the roster breaks the rules
     plan_file = q2.out_dir / "plan.json"
