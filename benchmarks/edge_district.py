@@ -8,7 +8,8 @@ inspectors) to `folder/district/`, its true tiers to `folder/tiers.csv`, and pla
   day, `capacity_reserve` 0.05, `cross_area` on;
 - orange deadlines: due on a working day, on a Saturday (moved back to Friday), inside the
   holiday week (moved back before it), on 1 January (moved back out of the quarter: overdue),
-  on the quarter's last day, and never visited;
+  on the quarter's last day, 1, 28 and 29 days after it (planned ahead, planned ahead, next
+  quarter: `plan_ahead_days`), and never visited;
 - follow-ups: a serious accident exactly 31 days before the quarter (counts) and 32 days
   (does not), one with a visit on the accident day (still due) and one with a visit the day
   after (not due); a latest visit with a major hazard, and one whose latest date has two
@@ -118,7 +119,8 @@ def write_edge_district(folder: Path, seed: int = 5) -> dict[str, list[str]]:
     gap = 182
     due = {"orange_due_friday": date(2027, 1, 15), "orange_due_saturday": date(2027, 1, 16),
            "orange_due_in_holiday": date(2027, 2, 10), "orange_due_new_year": date(2027, 1, 1),
-           "orange_due_last_day": date(2027, 3, 31), "orange_due_after_quarter": date(2027, 4, 1)}
+           "orange_due_last_day": date(2027, 3, 31), "orange_due_after_quarter": date(2027, 4, 1),
+           "orange_due_28_days_after": date(2027, 4, 28), "orange_due_29_days_after": date(2027, 4, 29)}
     for case, day in due.items():
         for _ in range(2):
             last_visit(take("orange", case), day - timedelta(days=gap))

@@ -36,13 +36,14 @@ REPO = Path(__file__).resolve().parents[1]
 SOLVE_TESTS = ("tests/test_solver.py", "tests/test_greedy.py", "tests/test_shortfall.py", "tests/test_solve_*.py",
                "tests/test_checker.py", "tests/test_check_*.py", "tests/test_plan.py")
 OBLIGATION_TESTS = ("tests/test_obligations.py", "tests/test_checker.py", "tests/test_check_*.py", "tests/test_plan.py",
-                    "tests/test_draw.py")
+                    "tests/test_draw.py", "tests/test_plan_ahead.py", "tests/test_quarter_to_quarter.py")
 DRAW_TESTS = ("tests/test_draw.py", "tests/test_checker.py", "tests/test_check_*.py", "tests/test_publish.py",
               "tests/test_readme.py")
 CALENDAR_TESTS = ("tests/test_calendar.py", "tests/test_china_calendar.py", "tests/test_solver.py",
                   "tests/test_checker.py", "tests/test_check_*.py", "tests/test_solve_*.py")
 CHECK_TESTS = ("tests/test_checker.py", "tests/test_check_*.py", "tests/test_solver.py", "tests/test_solve_*.py",
-               "tests/test_greedy.py", "tests/test_plan.py")
+               "tests/test_greedy.py", "tests/test_plan.py", "tests/test_plan_ahead.py",
+               "tests/test_quarter_to_quarter.py")
 VERIFY_TESTS = ("tests/test_verify_frame.py", "tests/test_publish.py")
 MODEL_TESTS = ("tests/test_model_card_lies.py",)
 FALLBACK_TESTS = ("tests/test_fallback_marked.py", "tests/test_plan.py")
@@ -151,6 +152,20 @@ MUTANTS: tuple[Mutant, ...] = (
       [('eid, f"{tier}_due", "mandatory", quarter.start, quarter.month_end(1),\n                    f"{tier}: overdue since',
         'eid, f"{tier}_due", "mandatory", quarter.start, quarter.month_end(2),\n                    f"{tier}: overdue since')],
       OBLIGATION_TESTS),
+    M("orange_ahead_whole_quarter", "planner", "an orange deadline just after the quarter planned from the quarter's "
+      "start (not its last plan_ahead_days days)", "plan/obligations.py",
+      [("start = max(quarter.start, quarter.end - timedelta(days=ahead - 1),", "start = max(quarter.start,")],
+      OBLIGATION_TESTS),
+    M("orange_ahead_one_day_short", "planner", "plan_ahead_days looks one day less ahead", "plan/obligations.py",
+      [("if ahead == 0 or (due - quarter.end).days > ahead:", "if ahead == 0 or (due - quarter.end).days >= ahead:")],
+      OBLIGATION_TESTS),
+    M("orange_ahead_off", "planner", "orange deadlines just after the quarter left to the next quarter",
+      "plan/obligations.py",
+      [("    if ahead == 0 or (due - quarter.end).days > ahead:", "    if True:")], OBLIGATION_TESTS),
+    M("previous_plan_ignored", "planner", "plan --previous: the previous plan's unrecorded visits are not history",
+      "export/previous.py",
+      [("    if previous is None or previous.planned.empty:\n        return district",
+        "    if True:\n        return district")], OBLIGATION_TESTS),
     M("accident_lookback_30", "planner", "accident follow-up looks back 30 days", "plan/obligations.py",
       [("ACCIDENT_LOOKBACK_DAYS = 31", "ACCIDENT_LOOKBACK_DAYS = 30")], OBLIGATION_TESTS),
     M("accident_same_day_visit", "planner", "a visit on the accident day counts as a visit since", "plan/obligations.py",
@@ -179,6 +194,13 @@ MUTANTS: tuple[Mutant, ...] = (
     M("check_spacing_off_by_one", "checker", "the checker's visit_spacing accepts one day less", "check/checker.py",
       [("if prev is not None and (v.date - prev).days < gap:", "if prev is not None and (v.date - prev).days < gap - 1:"),
        ("< gap", "< gap - 1")], CHECK_TESTS, files=("check/checker.py", "check/rules.py")),
+    M("check_plan_ahead_ignored", "checker", "the checker forgets orange deadlines just after the quarter",
+      "check/obligations.py", [("    if days < 1 or late_by > days:", "    if True:")], CHECK_TESTS),
+    M("check_plan_ahead_window_opens_early", "checker", "the checker's early orange window opens at the quarter start",
+      "check/obligations.py", [("max(quarter.end.toordinal() - days + 1, quarter.start.toordinal(),",
+                                "max(quarter.start.toordinal(), quarter.start.toordinal(),")], CHECK_TESTS),
+    M("check_previous_plan_ignored", "checker", "the checker forgets the visits plan.json counts as planned, not "
+      "recorded", "check/obligations.py", [("        if vid not in held:", "        if False:")], CHECK_TESTS),
     M("check_leave_ignored", "checker", "the checker's leave rule is blind", "check/checker.py",
       [("        return any(s <= day <= e for s, e in self.leave.get(iid, ()))", "        return False"),
        ("    return any(s <= day <= e for s, e in spans)", "    return False")], CHECK_TESTS,

@@ -187,8 +187,11 @@ def test_an_orange_visit_on_the_moved_back_day_covers_and_the_next_working_day_d
 def test_orange_due_outside_overdue_and_pushed_out_of_the_quarter():
     d, tiers = district({"O1": "orange"}, inspections=[{"enterprise_id": "O1", "date": "2026-09-30"}])
     assert windows(d, tiers)[("O1", "orange_due")] == (START, date(2027, 3, 31))  # + 182 = Wed 31 March
+    d, tiers = district({"O1": "orange"}, inspections=[{"enterprise_id": "O1", "date": "2026-10-01"}],
+                        policy={"tiers": {"orange": {"max_days_between_visits": 182, "plan_ahead_days": 0}}})
+    assert ("O1", "orange_due") not in windows(d, tiers)  # + 182 = 1 April: next quarter (planning ahead off)
     d, tiers = district({"O1": "orange"}, inspections=[{"enterprise_id": "O1", "date": "2026-10-01"}])
-    assert ("O1", "orange_due") not in windows(d, tiers)  # + 182 = 1 April: next quarter
+    assert windows(d, tiers)[("O1", "orange_due")] == (date(2027, 3, 4), date(2027, 3, 31))  # ahead, last 28 days
     # overdue (+182 = 2026-12-31) and never visited: by the end of month 1
     d, tiers = district({"O1": "orange", "O2": "orange"}, inspections=[{"enterprise_id": "O1", "date": "2026-07-02"}])
     w = windows(d, tiers)

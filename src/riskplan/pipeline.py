@@ -29,7 +29,8 @@ from riskplan.export.plan_files import (
     write_plan,
 )
 from riskplan.export.plan_inputs import snapshot_files
-from riskplan.i18n import _
+from riskplan.export.previous import PreviousPlan, read_previous_plan, with_planned_history
+from riskplan.i18n import _, ngettext
 from riskplan.io import sha256_file
 from riskplan.outputs import refuse_existing
 from riskplan.load.district import load_district
@@ -70,19 +71,45 @@ def with_calendar(plan: dict[str, Any], calendar: WorkCalendar, warnings: list[d
     return {**body, "calendar": calendar.record(), "warnings": warnings, **timing}
 
 
+def previous_warnings(previous: PreviousPlan | None) -> list[dict[str, Any]]:
+    """plan.json's warning that visits of the previous plan count as done without a result."""
+    if previous is None or previous.planned.empty:
+        return []
+    n = len(previous.planned)
+    text = ngettext("{count} visit of the previous plan {plan} ({quarter}) has no recorded result: it counts as "
+                    "done on its planned date by its planned team (plan.json: previous_plan); record the results "
+                    "and plan again when they are in",
+                    "{count} visits of the previous plan {plan} ({quarter}) have no recorded result: they count as "
+                    "done on their planned dates by their planned teams (plan.json: previous_plan); record the "
+                    "results and plan again when they are in", n).format(count=n, plan=previous.plan_id,
+                                                                          quarter=previous.quarter)
+    return [{"kind": "planned_not_recorded", "count": n, "plan_id": previous.plan_id, "message": text}]
+
+
+def with_previous(plan: dict[str, Any], previous: PreviousPlan) -> dict[str, Any]:
+    """plan.json with "previous_plan" added before "timing" (which stays last)."""
+    timing = {"timing": plan["timing"]} if "timing" in plan else {}
+    body = {k: v for k, v in plan.items() if k != "timing"}
+    return {**body, "previous_plan": previous.record(), **timing}
+
+
 def run_plan(district_dir: Path | str, quarter: Quarter | str, seed: int, tiers_path: Path | str | None = None,
              *, out_dir: Path | str, force: bool = False, time_limit: float = DEFAULT_TIME_LIMIT,
              progress: Callable[..., Any] | None = None,
              solve: Callable[..., SolveResult] | None = None,
-             commitment_dir: Path | str | None = None) -> PlanResult:
+             commitment_dir: Path | str | None = None, previous_dir: Path | str | None = None,
+             previous_results: Path | str | None = None) -> PlanResult:
     """Plan the quarter and write OUT/ (see the module docstring). `solve` replaces
     `riskplan.solve.solve.solve_roster` (same signature), e.g. for a baseline comparison.
     `commitment_dir`: the folder `commit-seed` wrote; the seed must be the one it commits to, and
-    plan.json carries the commitment and its reveal (publish puts them on the notice)."""
+    plan.json carries the commitment and its reveal (publish puts them on the notice).
+    `previous_dir`: the previous quarter's plan, whose visits without a recorded result count as
+    history (export.previous; `previous_results` leaves out those that did not happen)."""
     started = time.perf_counter()
     quarter = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
     out_dir = Path(out_dir)
-    refuse_existing(out_dir, force, "folder", marker="plan.json", holds="a plan", inputs=(district_dir, tiers_path))
+    refuse_existing(out_dir, force, "folder", marker="plan.json", holds="a plan",
+                    inputs=(district_dir, tiers_path, previous_dir, previous_results))
     carried = commitment_for_plan(commitment_dir, seed, str(quarter)) if commitment_dir is not None else None
     district = load_district(district_dir)
     if tiers_path is not None:
@@ -92,7 +119,10 @@ def run_plan(district_dir: Path | str, quarter: Quarter | str, seed: int, tiers_
     else:
         tiers_frame, tier_source = model_tiers(district, quarter)
     tier_source["tiers_csv_sha256"] = hashlib.sha256(tiers_output(tiers_frame)).hexdigest()
-    prep = prepare(district, tiers_frame, quarter, seed)
+    previous = (read_previous_plan(previous_dir, district, quarter, previous_results)
+                if previous_dir is not None else None)
+    prep = prepare(with_planned_history(district, previous), tiers_frame, quarter, seed,
+                   previous.fingerprint() if previous is not None else None)
     if solve is None:
         from riskplan.solve.solve import solve_roster as solve
     result = solve(prep.problem, seed, time_limit=time_limit, progress=progress)
@@ -100,8 +130,10 @@ def run_plan(district_dir: Path | str, quarter: Quarter | str, seed: int, tiers_
     shortfall = shortfall_tables(prep, result)
     plan = plan_record(prep, result, roster, shortfall, seed=seed, district=district, tier_source=tier_source,
                        time_limit=time_limit, wall_time=time.perf_counter() - started)
-    warnings = plan_warnings(prep.problem.calendar)
+    warnings = plan_warnings(prep.problem.calendar) + previous_warnings(previous)
     plan = with_calendar(plan, prep.problem.calendar, warnings)
+    if previous is not None:
+        plan = with_previous(plan, previous)
     if carried is not None:
         plan["seed_commitment"] = carried
     write_plan(out_dir, force, prep, result, tiers_frame, roster, shortfall, plan, extra=snapshot_files(district))

@@ -27,7 +27,7 @@ from riskplan.load.tiers import load_tiers_csv
 
 from .calendar import CheckQuarter, as_check_quarter, working_days
 from .draw import CheckDraw, DrawRefused, rerun_draw
-from .obligations import derive_obligations
+from .obligations import derive_obligations, with_assumed_history
 
 ROSTER_FILE = "roster.csv"
 TIERS_FILE = "tiers.csv"
@@ -246,6 +246,7 @@ def build_context(district: District | Path | str, out_dir: Path | str) -> Check
         seed = int(plan["seed"])
     except (ValueError, TypeError) as exc:
         raise _bad(PLAN_FILE, _("bad quarter or seed: {error}").format(error=exc)) from None
+    district = with_assumed_history(district, plan, quarter)  # a previous plan's visits without results
     tiers_frame = load_tiers_csv(out_dir / TIERS_FILE, district)
     tiers = tiers_frame.set_index("enterprise_id")["tier"]
     frame, visits = read_roster_csv(out_dir / ROSTER_FILE)

@@ -9,7 +9,9 @@ so the two readings can be compared and a slip in either shows up:
 - a tier with `max_days_between_visits` (orange): due by the last past visit + that many
   days when that falls in the quarter, moved back to the last working day of the quarter on
   or before it; overdue, never visited, or no working day on or before the due date: due by
-  the end of month 1 (kind `<tier>_due`);
+  the end of month 1 (kind `<tier>_due`); due at most `plan_ahead_days` days after the
+  quarter's last day: met ahead, on one of the quarter's last `plan_ahead_days` days and at
+  least `min_days_between_visits` after the last visit (nothing when no working day is left);
 - `follow_up_hazard`: the latest past date's visits found ≥ 1 major hazard between them;
 - `follow_up_accident`: a serious-or-worse accident dated in the 31 days before the quarter
   start, with no past visit on a later day than it;
@@ -20,6 +22,7 @@ so the two readings can be compared and a slip in either shows up:
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pandas as pd
@@ -27,9 +30,9 @@ import pandas as pd
 from riskplan.domain.headers import value_label
 from riskplan.domain.policy import Policy
 from riskplan.domain.roster import Obligation
-from riskplan.domain.schema import SERIOUS_OR_WORSE, TIERS
+from riskplan.domain.schema import SERIOUS_OR_WORSE, TIERS, split_list
 from riskplan.i18n import _
-from riskplan.load.district import District
+from riskplan.load.district import District, DistrictError, Problem
 
 from .calendar import (
     CheckQuarter,
@@ -102,7 +105,8 @@ def _tier_rules(eid: str, tier: str, policy: Policy, quarter: CheckQuarter, work
         return out
     due = last + timedelta(days=gap)
     if due > quarter.end:
-        return out  # due in a later quarter
+        early = _ahead_of_next_quarter(eid, tier, policy, quarter, workdays, last, due)
+        return out + early  # otherwise due in a later quarter
     moved = last_working_day_on_or_before(workdays, due) if due >= quarter.start else None
     if moved is None:
         out.append(Obligation(eid, f"{tier}_due", "mandatory", quarter.start, month_one_end,
@@ -115,6 +119,26 @@ def _tier_rules(eid: str, tier: str, policy: Policy, quarter: CheckQuarter, work
                                 "{deadline}").format(tier=value_label("tier", tier), due=due, last=last, days=gap,
                                                      deadline=moved)))
     return out
+
+
+def _ahead_of_next_quarter(eid: str, tier: str, policy: Policy, quarter: CheckQuarter, workdays: list[date],
+                           last: date, due: date) -> list[Obligation]:
+    """A deadline at most `plan_ahead_days` days past the quarter's last day is met in the
+    quarter: on one of its last `plan_ahead_days` calendar days, and at least
+    `min_days_between_visits` days after the last visit. No working day there: nothing now."""
+    days = policy.tier(tier).plan_ahead_days
+    late_by = due.toordinal() - quarter.end.toordinal()
+    if days < 1 or late_by > days:
+        return []
+    opens = date.fromordinal(max(quarter.end.toordinal() - days + 1, quarter.start.toordinal(),
+                                 last.toordinal() + policy.roster.min_days_between_visits))
+    if not any(opens <= day <= quarter.end for day in workdays):
+        return []
+    return [Obligation(eid, f"{tier}_due", "mandatory", opens, quarter.end,
+                       _("{tier}: due {due} (last visit {last} + {days} days), {late} day(s) after the quarter: "
+                         "met ahead, from {opens}").format(tier=value_label("tier", tier), due=due, last=last,
+                                                          days=policy.tier(tier).max_days_between_visits,
+                                                          late=late_by, opens=opens))]
 
 
 def derive_obligations(district: District, tiers: pd.Series, quarter: object) -> list[Obligation]:
@@ -160,3 +184,41 @@ def derive_obligations(district: District, tiers: pd.Series, quarter: object) ->
                                                                                         earliest=earliest,
                                                                                         latest=latest)))
     return out
+
+
+def with_assumed_history(district: District, plan: dict, quarter: object) -> District:
+    """The district with the visits plan.json's "previous_plan" counts as done without a result
+    ("planned_not_recorded": visit_id, enterprise_id, date, inspectors) added to its past
+    inspections, as the plan stated it assumed them; a visit the history already holds (by
+    visit id) is not added twice. A listed visit that is not a past visit of a known enterprise
+    makes plan.json unusable (DistrictError)."""
+    quarter = as_check_quarter(quarter)
+    listed = (plan.get("previous_plan") or {}).get("planned_not_recorded") or []
+    history = district.inspections
+    held = set(history["visit_id"]) if "visit_id" in history.columns else set()
+    known = set(district.enterprises["enterprise_id"])
+    rows, problems = [], []
+    for number, entry in enumerate(listed, start=1):
+        try:
+            vid, eid = str(entry["visit_id"]), str(entry["enterprise_id"])
+            day = date.fromisoformat(str(entry["date"]))
+            team = split_list(str(entry["inspectors"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            problems.append(_("previous_plan visit {number}: {error}").format(number=number, error=exc))
+            continue
+        if eid not in known or not day < quarter.start or not team:
+            problems.append(_("previous_plan visit {visit_id}: not a past visit of a known enterprise by a team "
+                              "({enterprise_id}, {date})").format(visit_id=vid, enterprise_id=eid, date=day))
+            continue
+        if vid not in held:
+            rows.append({"enterprise_id": eid, "date": pd.Timestamp(day), "inspectors": ";".join(team),
+                         "hazards_found": 0, "major_hazards_found": 0, "penalized": 0, "visit_id": vid})
+    if problems:
+        raise DistrictError([Problem("plan.json", p) for p in problems])
+    if not rows:
+        return district
+    added = pd.DataFrame(rows).reindex(columns=list(history.columns))
+    for column, dtype in history.dtypes.items():
+        if column in ("enterprise_id", "date", "inspectors", "hazards_found", "major_hazards_found", "penalized"):
+            added[column] = added[column].astype(dtype)
+    return replace(district, inspections=pd.concat([history, added], ignore_index=True))

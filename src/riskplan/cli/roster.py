@@ -123,9 +123,17 @@ def plan_summary(plan: dict, files: list[str], out_dir: Path) -> list[str]:
 @click.option("--commitment", "commitment_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="the folder commit-seed wrote: --seed must be the seed it commits to; plan.json carries the "
                    "commitment and its reveal, and publish puts them on the notice")
+@click.option("--previous", "previous_dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              default=None,
+              help="the previous quarter's plan folder: its visits without a recorded result count as done on their "
+                   "planned dates (listed in plan.json as planned, not recorded)")
+@click.option("--previous-results", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
+              help="with --previous: its results file (workbook or CSV, partly filled in is fine); visits it says "
+                   "did not happen are left out, and results not recorded yet are refused")
 @reports_bad_input
 def plan(district_dir: Path, quarter, seed: int, tiers_path: Path | None, time_limit: float, force: bool,
-         out_dir: Path, accept_fallback: bool, commitment_dir: Path | None) -> None:
+         out_dir: Path, accept_fallback: bool, commitment_dir: Path | None, previous_dir: Path | None,
+         previous_results: Path | None) -> None:
     """Build the quarter's double-random inspection roster for DISTRICT_DIR.
 
     Exit 3 when the roster is the greedy fallback (interrupt, time limit), unless --accept-fallback."""
@@ -134,10 +142,13 @@ def plan(district_dir: Path, quarter, seed: int, tiers_path: Path | None, time_l
     from riskplan.pipeline import run_plan
     from riskplan.score.tiering import TieringError
 
+    if previous_results is not None and previous_dir is None:
+        raise click.UsageError(_("--previous-results needs --previous"))
     try:
         with _Progress() as progress:
             result = run_plan(district_dir, quarter, seed, tiers_path, out_dir=out_dir, force=force,
-                              time_limit=time_limit, progress=progress, commitment_dir=commitment_dir)
+                              time_limit=time_limit, progress=progress, commitment_dir=commitment_dir,
+                              previous_dir=previous_dir, previous_results=previous_results)
     except TieringError as exc:
         click.echo(_("error: {message}").format(message=exc), err=True)
         sys.exit(EXIT_BAD_INPUT)

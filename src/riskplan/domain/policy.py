@@ -80,6 +80,10 @@ class TierRules(_Section):
     max_days_between_visits: int | None = Field(None, ge=0)
     sample_share: float | None = Field(None, ge=0.0, le=1.0)
     max_visits_per_quarter: int = Field(2, ge=0)
+    #: With `max_days_between_visits`: a deadline falling in the first N days after the quarter's
+    #: end is planned in the quarter's last N days (docs/obligations.md), so the first days of the
+    #: next quarter are not its only chance; 0 turns it off. At most the longest quarter.
+    plan_ahead_days: int = Field(28, ge=0, le=92)
 
 
 class TierSections(_Section):
@@ -273,6 +277,7 @@ max_visits_per_quarter = 4
 [tiers.orange]
 max_days_between_visits = 182      # never more than half a year without a visit
 max_visits_per_quarter = 2
+plan_ahead_days = 28               # a deadline in the first 28 days after the quarter: visit in its last 28 days (0: off)
 [tiers.yellow]
 sample_share = 0.10                # share of eligible yellow enterprises drawn each quarter
 max_visits_per_quarter = 2

@@ -351,8 +351,25 @@ def _build_report(district_dir: Path, plan_dir: Path, whatif_csv: Path | None,
         previous = {"quarter": last.get("quarter"), "rows": changes(plan, last)}
     return template_environment().get_template("report.html.j2").render(
         lang=html_lang(), quarter=str(quarter), facts=_facts(plan, quarter, ent, roster, load),
-        headline=headline(plan), previous=previous,
+        headline=headline(plan), previous=previous, unrecorded=unrecorded_notice(plan),
         fallback=fallback_notice(plan), figures=figures, **_tables(ent, roster, shortfall, load))
+
+
+def unrecorded_notice(plan: dict) -> str | None:
+    """The visits of the previous plan this plan counted as done without a result (`plan
+    --previous`), said plainly, with their ids; None when there are none."""
+    listed = (plan.get("previous_plan") or {}).get("planned_not_recorded") or []
+    if not listed:
+        return None
+    ids = [str(v.get("visit_id", "")) for v in listed]
+    return ngettext("{count} visit of the previous plan {plan} ({quarter}) had no recorded result when this plan "
+                    "was made and is counted as done on its planned date (planned, not recorded): {ids}. Record "
+                    "its result and plan again if it did not happen as planned.",
+                    "{count} visits of the previous plan {plan} ({quarter}) had no recorded result when this plan "
+                    "was made and are counted as done on their planned dates (planned, not recorded): {ids}. Record "
+                    "their results and plan again if they did not happen as planned.", len(ids)).format(
+        count=len(ids), plan=plan["previous_plan"].get("plan_id", ""), quarter=plan["previous_plan"].get("quarter", ""),
+        ids=", ".join(ids))
 
 
 def is_riskplan_report(path: Path) -> bool:

@@ -7,7 +7,9 @@
   the date falls in the quarter, moved back to the last working day on or before it; overdue
   or never visited: due by the end of the quarter's first month (a due date that moving back
   would push out of the quarter, e.g. Saturday 2 January after a New Year holiday, counts as
-  overdue);
+  overdue); due in the first `plan_ahead_days` days after the quarter's end: planned ahead, a
+  visit in the quarter's last `plan_ahead_days` days (not sooner than `min_days_between_visits`
+  after the last visit; none when that holds no working day);
 - follow-up after a major hazard (`[follow_up] after_major_hazard`): the latest past visit
   found >= 1 major hazard -> a visit in month 1 (several past visits on that latest date: any
   of them counts);
@@ -53,10 +55,11 @@ VISIT_ID_PATTERN = re.compile(r"^(?P<quarter>\d{4}Q[1-4])-(?P<plan>[0-9A-F]{%d})
 
 
 def plan_fingerprint(district: District, tiers: pd.Series | pd.DataFrame, quarter: Quarter | str,
-                     seed: int) -> dict:
+                     seed: int, previous: dict | None = None) -> dict:
     """What decides which visits a plan requests and how they are numbered: the input files'
     sha256, the tiers (and the probabilities a risk-weighted draw reads), the policy, the
-    quarter and the seed. Options that only change the search (the time limit) are not in it."""
+    quarter and the seed, and the previous plan whose unrecorded visits count as history
+    (`previous`, only when given). Options that only change the search (the time limit) are not in it."""
     if isinstance(tiers, pd.DataFrame):
         columns = [c for c in ("enterprise_id", "tier", "probability") if c in tiers.columns]
         frame = tiers[columns].astype(str).sort_values("enterprise_id", kind="mergesort")
@@ -65,7 +68,7 @@ def plan_fingerprint(district: District, tiers: pd.Series | pd.DataFrame, quarte
         tier_rows = sorted([str(k), str(v)] for k, v in as_tier_series(tiers).items())
     return {"quarter": str(quarter), "seed": int(seed), "inputs": district.fingerprints(),
             "tiers": hashlib.sha256(json.dumps(tier_rows, ensure_ascii=False).encode("utf-8")).hexdigest(),
-            "policy": district.policy.to_dict()}
+            "policy": district.policy.to_dict(), **({"previous": previous} if previous is not None else {})}
 
 
 def plan_id(fingerprint: dict) -> str:
@@ -149,7 +152,11 @@ def _tier_obligations(eid: str, tier: str, policy: Policy, quarter: Quarter, cal
                     eid, f"{tier}_due", "mandatory", quarter.start, quarter.month_end(1),
                     _("{tier}: overdue since {due} (last visit {last_visit} + {gap} days), due by the end of "
                       "month 1").format(tier=value_label("tier", tier), due=due, last_visit=last_visit, gap=gap)))
-            elif due <= quarter.end:
+            elif due > quarter.end:
+                ahead = _planned_ahead(eid, tier, rules, policy, quarter, calendar, last_visit, due)
+                if ahead is not None:
+                    out.append(ahead)
+            else:
                 moved = calendar.last_working_day_on_or_before(due)
                 reason = _("{tier}: last visit {last_visit} + {gap} days = {due}").format(
                     tier=value_label("tier", tier), last_visit=last_visit, gap=gap, due=due)
@@ -163,6 +170,24 @@ def _tier_obligations(eid: str, tier: str, policy: Policy, quarter: Quarter, cal
                         reason += _(", moved back to the working day {day}").format(day=moved)
                     out.append(Obligation(eid, f"{tier}_due", "mandatory", quarter.start, moved, reason))
     return out
+
+
+def _planned_ahead(eid: str, tier: str, rules, policy: Policy, quarter: Quarter, calendar: WorkCalendar,
+                   last_visit: date, due: date) -> Obligation | None:
+    """A deadline in the first `plan_ahead_days` days after the quarter: a visit in the quarter's
+    last `plan_ahead_days` days (never sooner than `min_days_between_visits` after the last
+    visit), or None when that holds no working day (the next quarter then plans it)."""
+    ahead = rules.plan_ahead_days
+    if ahead == 0 or (due - quarter.end).days > ahead:
+        return None
+    start = max(quarter.start, quarter.end - timedelta(days=ahead - 1),
+                last_visit + timedelta(days=policy.roster.min_days_between_visits))
+    if not calendar.days_in(start, quarter.end):
+        return None
+    return Obligation(eid, f"{tier}_due", "mandatory", start, quarter.end, _(
+        "{tier}: last visit {last_visit} + {gap} days = {due}, within {days} days after the quarter: planned "
+        "ahead, from {start}").format(tier=value_label("tier", tier), last_visit=last_visit,
+                                      gap=rules.max_days_between_visits, due=due, days=ahead, start=start))
 
 
 def find_obligations(district: District, tiers: pd.Series | pd.DataFrame, quarter: Quarter | str,

@@ -39,13 +39,16 @@ class Prepared:
     plan_id: str = ""  # the short id in every visit id (obligations.plan_id), recorded in plan.json
 
 
-def prepare(district: District, tiers_frame: pd.DataFrame, quarter: Quarter | str, seed: int) -> Prepared:
+def prepare(district: District, tiers_frame: pd.DataFrame, quarter: Quarter | str, seed: int,
+            previous: dict | None = None) -> Prepared:
+    """`previous`: the fingerprint of the previous plan whose unrecorded visits `district`'s
+    inspections already hold (export.previous); it goes into the plan id."""
     quarter = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
     policy = district.policy
     calendar = WorkCalendar.for_quarter(quarter, policy.roster)
     tiers = as_tier_series(tiers_frame)
     obligations = find_obligations(district, tiers, quarter, calendar)
-    pid = plan_id(plan_fingerprint(district, tiers_frame, quarter, seed))
+    pid = plan_id(plan_fingerprint(district, tiers_frame, quarter, seed, previous))
     prefix = plan_prefix(quarter, pid)
     grouping = group_obligations(obligations, policy, calendar, tiers, id_prefix=prefix)
     # the frame, not just the tiers: a risk-weighted draw reads its `probability` column
