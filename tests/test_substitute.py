@@ -191,8 +191,8 @@ def test_ranking_lowest_resulting_load_then_travel_and_loads_are_the_rosters_own
     roster = _visits(out)
     view = load_plan(district, out)
     seen = 0
-    for row in roster.head(30).itertuples(index=False):
-        res = find_substitutes(view.district, out, row.visit_id, split_list(row.inspectors)[0], today=TODAY,
+    for row in roster.iloc[::9].itertuples(index=False):
+        res = find_substitutes(view.district, out, row.visit_id, split_list(row.inspectors)[0], top=4, today=TODAY,
                                view=view)
         keys = [(round(c.load_share, 9), c.travel_change, c.distance_km) for c in res.candidates]
         shares = [k[0] for k in keys]
@@ -208,7 +208,7 @@ def test_ranking_lowest_resulting_load_then_travel_and_loads_are_the_rosters_own
             assert j.week_visits == sum(iso_week_of(date.fromisoformat(d)) == week for d in mine["date"]) + 1
             assert j.week_visits <= j.week_limit
             seen += 1
-    assert seen >= 10
+    assert seen >= 8
 
 
 def _invoke(*args, env=None):
@@ -279,3 +279,30 @@ def test_chinese_by_default_with_a_table(sample, chinese):
     assert res.exit_code == 0, res.output
     assert "的替换人选" in res.output and "未推荐的人员" in res.output
     assert "新检查组" in res.output or "没有可行的替换人选" in res.output
+
+
+def test_the_quick_checker_context_is_the_full_one(sample):
+    """The in-memory context a candidate is checked in equals the checker's own, built from scratch."""
+    from dataclasses import replace as dc_replace
+
+    from riskplan.analysis.substitute import _context_with
+    from riskplan.check.context import CheckContext
+
+    district, out = sample
+    view = load_plan(district, out)
+    base = view.base
+    visits = list(base.visits)
+    visits[0] = dc_replace(visits[0], date=visits[1].date, inspectors=visits[1].inspectors)
+    frame = base.roster_frame.copy()
+    frame.loc[0, "inspectors"] = ";".join(visits[1].inspectors)
+    plan = {**base.plan, "shortfall": {"unmet_obligations": [{"enterprise_id": "E", "obligation": "o"}]}}
+    quick = _context_with(base, visits, frame, plan)
+    full = CheckContext(base.district, base.out_dir, plan, base.quarter, base.seed, base.tiers, visits, frame,
+                        base.obligations, base.draw, base.draw_error)
+    a, b = vars(quick), vars(full)
+    assert a.keys() == b.keys()
+    for key in a:
+        if isinstance(a[key], (pd.DataFrame, pd.Series)):
+            assert a[key].equals(b[key]), key
+        else:
+            assert a[key] == b[key], key

@@ -11,6 +11,7 @@ the two sets of rules can be seen to agree (tests/test_substitute.py asserts non
 
 from __future__ import annotations
 
+import copy
 import itertools
 import math
 from collections import defaultdict
@@ -124,9 +125,18 @@ def load_plan(district: District | Path | str, out_dir: Path | str) -> PlanView:
 
 
 def _context_with(ctx: CheckContext, visits, frame: pd.DataFrame, plan: dict) -> CheckContext:
-    """The checker's context of another roster of the same plan (obligations and draw re-used)."""
-    return CheckContext(ctx.district, ctx.out_dir, plan, ctx.quarter, ctx.seed, ctx.tiers, list(visits), frame,
-                        ctx.obligations, ctx.draw, ctx.draw_error)
+    """The checker's context of another roster of the same plan: obligations, draw, history and
+    leave re-used; what the checker derives from the visits (`by_enterprise`) derived again as
+    `CheckContext.__post_init__` does (tests/test_substitute.py compares the two contexts)."""
+    out = copy.copy(ctx)
+    out.plan, out.visits, out.roster_frame = plan, list(visits), frame
+    shortfall = (plan or {}).get("shortfall", {})
+    out.reported_unmet = {(r["enterprise_id"], r["obligation"]) for r in shortfall.get("unmet_obligations", [])}
+    out.reported_not_placed = {r["enterprise_id"] for r in shortfall.get("drawn_not_placed", [])}
+    out.by_enterprise = defaultdict(list)
+    for v in sorted(out.visits, key=lambda v: (v.date, v.visit_id)):
+        out.by_enterprise[v.enterprise_id].append(v)
+    return out
 
 
 def run_checker(ctx: CheckContext) -> list[Violation]:
