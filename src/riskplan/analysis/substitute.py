@@ -377,7 +377,7 @@ def _accepted(view: PlanView, ranked: list[Candidate], top: int,
               rejected: list[tuple[Candidate, list[Violation]]]) -> list[Candidate]:
     out = []
     for cand in ranked:
-        if len(out) >= top:
+        if len(out) >= top or len(rejected) > 2 * top + 5:  # the rules and the checker disagree: a bug, stop
             break
         bad = candidate_violations(view, cand)
         if bad:
