@@ -11,6 +11,7 @@ from . import capacity, data, disclosure, history, province, reporting, roster, 
 from . import printing  # noqa: F401
 from . import serve  # noqa: F401  (the web workspace)
 from . import changes  # noqa: F401  (re-planning: the changes workbook)
+from . import substitute  # noqa: F401  (issue 13: substitutes for a visit's member or team)
 from .base import EXIT_BAD_INPUT, main, reports_bad_input
 
 __all__ = ["EXIT_BAD_INPUT", "main", "reports_bad_input"]
