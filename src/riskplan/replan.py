@@ -72,6 +72,10 @@ def _day(value: Any) -> date | None:
     return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
 
 
+def _text(value: Any) -> str:
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+
+
 def _done_ids(district, roster_ids: set[str]) -> set[str]:
     """Visits of the plan the inspections table records as done (its optional visit_id column)."""
     ins = district.inspections
@@ -100,7 +104,7 @@ def _closure_periods(changes: pd.DataFrame, quarter: Quarter) -> dict[str, list[
     for row in changes.itertuples(index=False):
         if row.change in ("enterprise_closed", "enterprise_suspended"):
             end = _day(row.end) if row.change == "enterprise_suspended" else None
-            out.setdefault(row.enterprise_id, []).append((_day(row.start), end or quarter.end, str(row.reason or "")))
+            out.setdefault(row.enterprise_id, []).append((_day(row.start), end or quarter.end, _text(row.reason)))
     return out
 
 
@@ -161,7 +165,7 @@ def run_replan(district_dir: Path | str, plan_dir: Path | str, from_date: date, 
 
     done = _done_ids(district, {v.visit_id for v in before_visits})
     frozen = {v.visit_id: (v.date, v.inspectors) for v in before_visits if v.date < from_date or v.visit_id in done}
-    cancelled = {row.visit_id: str(row.reason or "") for row in changes.itertuples(index=False)
+    cancelled = {row.visit_id: _text(row.reason) for row in changes.itertuples(index=False)
                  if row.change == "cancel_visit"}
     for vid in sorted(cancelled):
         if vid in frozen:
@@ -220,7 +224,7 @@ def run_replan(district_dir: Path | str, plan_dir: Path | str, from_date: date, 
         start, end = max(_day(row.start), quarter.start), min(_day(row.end) or quarter.end, quarter.end)
         vid = ids.new()
         requests.append(VisitRequest(vid, row.enterprise_id, basis, (kind,), start, end))
-        reasons[vid] = str(row.reason or "") or (_("urgent visit") if basis == "follow_up" else _("pinned visit"))
+        reasons[vid] = _text(row.reason) or (_("urgent visit") if basis == "follow_up" else _("pinned visit"))
     kept_requests = []
     for r in requests:
         why = _closed(periods, r.enterprise_id, r.window_end)
@@ -249,6 +253,11 @@ def run_replan(district_dir: Path | str, plan_dir: Path | str, from_date: date, 
     solved = replan_roster(problem, seed, first_day=from_date, frozen=frozen, previous=previous, capacity=capacity,
                            time_limit=time_limit)
     roster = solved.roster
+    # a visit the revised plan could not place and whose window has passed keeps its reason
+    said = dict(zip(unplaced_before.get("visit_id", []), unplaced_before.get("reason", [])))
+    roster.unplaced = [Unplaced(u.request, said[u.request.visit_id])
+                       if u.request.window_end < from_date and said.get(u.request.visit_id) else u
+                       for u in roster.unplaced]
     shortfall_rows = explain_shortfall(problem, roster)
     roster.unplaced = list(roster.unplaced) + dropped
     result = SolveResult(roster, "FEASIBLE", {}, None, solved.wall_time, shortfall_rows)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -54,6 +54,7 @@ RULE_LABELS: dict[str, str] = {
     "tier_visit_maximum": N_("tier_visit_maximum"),
     "mandatory_coverage": N_("mandatory_coverage"),
     "exact_draw": N_("exact_draw"),
+    "replan_respected": N_("replan_respected"),
 }
 
 
@@ -110,6 +111,10 @@ class CheckContext:
     obligations: list[Obligation]
     draw: CheckDraw | None
     draw_error: str | None
+    #: a re-plan's changes as the checker reads them (check.replan), None for a plan
+    replan: object | None = None
+    #: (enterprise_id, kind) of obligations that lapsed (a re-plan's closed enterprises)
+    waived: set = field(default_factory=set)
 
     @property
     def policy(self) -> Policy:
@@ -250,6 +255,11 @@ def build_context(district: District | Path | str, out_dir: Path | str) -> Check
     tiers = tiers_frame.set_index("enterprise_id")["tier"]
     frame, visits = read_roster_csv(out_dir / ROSTER_FILE)
     obligations = derive_obligations(district, tiers, quarter)
+    if "replan" in plan:  # judged against the revised plan's published draw and the applied changes
+        from .replan import apply_replan
+
+        return apply_replan(CheckContext(district, out_dir, plan, quarter, seed, tiers, visits, frame, obligations,
+                                         None, None))
     draw, draw_error = None, None
     try:
         draw = rerun_draw(district, tiers_frame, quarter, obligations, seed)

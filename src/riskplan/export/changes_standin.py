@@ -156,6 +156,8 @@ def changes_files(old: pd.DataFrame, new: pd.DataFrame, reasons: dict[str, str],
     rows, notices = [], []
     for vid in sorted(reasons):
         o, n = before.get(vid), after.get(vid)
+        if o is None and n is None:
+            continue
         if o is not None and n is not None and (o["date"], o["inspectors"]) == (n["date"], n["inspectors"]):
             continue
         kind = ("added" if o is None else "dropped" if n is None else "moved" if o["date"] != n["date"]

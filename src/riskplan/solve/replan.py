@@ -85,11 +85,13 @@ def _team(inst: Instance, names: tuple[str, ...]) -> tuple[int, ...] | None:
     return tuple(sorted(index[n] for n in names))
 
 
-def _fits(inst: Instance, state: State, r: int, d: int, team: tuple[int, ...], capacity: bool) -> bool:
-    """May request r take day d with exactly this team (the rule functions, nothing else)?"""
+def _fits(inst: Instance, state: State, r: int, d: int, team: tuple[int, ...], capacity: bool,
+          visit: int | None = None) -> bool:
+    """May request r take day d with exactly this team (the rule functions, nothing else)?
+    `visit`: r is placed there already and is asked about itself."""
     if len(set(team)) != inst.team_size:
         return False
-    mask = eligible_inspectors(inst, state, r, d, capacity=capacity)
+    mask = eligible_inspectors(inst, state, r, d, capacity=capacity, visit=visit)
     if mask is None or not all(mask[i] for i in team):
         return False
     return bool(required_qualifications_held(inst, int(inst.req_ent[r]), team))
@@ -123,7 +125,8 @@ def replan_roster(problem: RosterProblem, seed: int, *, first_day: date,
             state.frozen.add(by_id[vid])
     rng = np.random.default_rng([int(seed), 0x4E9A])
 
-    # earlier visits, each on its own against the frozen part: the lower bound's first term
+    # earlier visits, each on its own amid the frozen part and the other earlier visits, capacity
+    # aside: the lower bound's first term
     out = ReplanSolve(Roster(problem.quarter))
     alone: dict[int, tuple[int, tuple[int, ...]]] = {}
     for vid, (day, names) in previous.items():
@@ -134,10 +137,16 @@ def replan_roster(problem: RosterProblem, seed: int, *, first_day: date,
             out.invalid[vid] = "window"
         elif team is None:
             out.invalid[vid] = "inspector_gone"
-        elif not _fits(inst, state, r, d, team, capacity=False):
-            out.invalid[vid] = "rules"
         else:
             alone[r] = (d, team)
+    for r, (d, team) in alone.items():
+        state.place(r, d, team)
+    for r, (d, team) in list(alone.items()):
+        if not _fits(inst, state, r, d, team, capacity=False, visit=r):
+            out.invalid[inst.requests[r].visit_id] = "rules"
+    for r in alone:
+        state.remove(r)
+    alone = {r: p for r, p in alone.items() if inst.requests[r].visit_id not in out.invalid}
     excess = 0
     load: dict[tuple[int, int], int] = {}
     for d, team in alone.values():
@@ -158,7 +167,9 @@ def replan_roster(problem: RosterProblem, seed: int, *, first_day: date,
             out.invalid[inst.requests[r].visit_id] = "capacity"
     kept_r = {by_id[v] for v in out.kept}
 
-    todo = [r for r in range(len(inst.requests)) if r not in frozen_r and r not in kept_r]
+    rest = [r for r in range(len(inst.requests)) if r not in frozen_r and r not in kept_r]
+    todo = [r for r in rest if inst.req_lo[r] <= inst.req_hi[r]]
+    past = [r for r in rest if inst.req_lo[r] > inst.req_hi[r]]  # no working day left from first_day
     target = load_targets(inst, inst.team_size * (len(state.placed) + len(todo)))
     weights = _load_weights(inst, state, target, np.ones(inst.I))
     state.frozen |= kept_r  # first: only the invalidated and the new move
@@ -170,7 +181,7 @@ def replan_roster(problem: RosterProblem, seed: int, *, first_day: date,
         unplaced_drawn = [r for r in range(len(inst.requests)) if not inst.req_mandatory[r]
                           and r not in state.placed]
         left = sorted(set(again) | set(unplaced_drawn))
-    left = [r for r in left if r not in state.placed]
+    left = [r for r in left if r not in state.placed] + past
 
     visits = []
     for r, (d, team) in state.placed.items():
