@@ -81,9 +81,10 @@ def check_roster(district: District | Path | str, out_dir: Path | str) -> list[V
     """Every violation of every roster rule in OUT/, in rule order then visit id."""
     ctx = build_context(district, out_dir)
     rules = ROSTER_RULES
-    if ctx.replan is not None:  # a re-plan: the whole quarter, with its changes (check.replan)
-        from .replan import replan_rules
+    if "replan" in ctx.plan:  # a re-plan: the whole quarter, with its changes (check.replan)
+        from .replan import apply_replan, replan_rules
 
+        ctx = apply_replan(ctx)
         rules = replan_rules(ROSTER_RULES)
     out: list[Violation] = []
     for rule in rules:

@@ -255,11 +255,6 @@ def build_context(district: District | Path | str, out_dir: Path | str) -> Check
     tiers = tiers_frame.set_index("enterprise_id")["tier"]
     frame, visits = read_roster_csv(out_dir / ROSTER_FILE)
     obligations = derive_obligations(district, tiers, quarter)
-    if "replan" in plan:  # judged against the revised plan's published draw and the applied changes
-        from .replan import apply_replan
-
-        return apply_replan(CheckContext(district, out_dir, plan, quarter, seed, tiers, visits, frame, obligations,
-                                         None, None))
     draw, draw_error = None, None
     try:
         draw = rerun_draw(district, tiers_frame, quarter, obligations, seed)

@@ -22,7 +22,7 @@ def _date(ctx, param, value):
 def replan_summary(plan: dict, out_dir: Path) -> list[str]:
     """What `replan` prints when it has written NEW/, in the current language."""
     s = plan["replan"]
-    sep = pgettext("summary list separator", ", ")
+    sep = pgettext("replan summary list", ", ")
     lines = [_("Re-plan of {plan} from {date}: {frozen} visits frozen, {kept} kept, {changed} changed "
                "(lower bound {bound})").format(plan=s["revises"]["plan_id"], date=s["from"], frozen=s["frozen"],
                                                kept=s["kept"], changed=s["changed"], bound=s["lower_bound"]),

@@ -61,7 +61,7 @@ def read_changes_file(path: Path, *, quarter: Quarter, district: District) -> pd
     cap = pd.to_numeric(out["capacity"].replace("", None), errors="coerce")
     for i in range(len(out)):
         if not _empty(raw["capacity"].iloc[i] if "capacity" in raw.columns else "") and pd.isna(cap.iloc[i]):
-            problems.append(Problem(path.name, _("'{value}' is not a whole number").format(
+            problems.append(Problem(path.name, _("'{value}' is not a whole number of visits").format(
                 value=out.at[i, "capacity"]), row=i + 2, column="capacity"))
     if problems:
         raise DistrictError(problems)
@@ -100,10 +100,10 @@ def validate_changes(changes: pd.DataFrame, *, quarter: Quarter, district: Distr
         if missing:
             continue
         if "inspector_id" in _NEEDS[row.change] and row.inspector_id not in inspectors:
-            problems.append(Problem(source, _("unknown inspector '{value}'").format(value=row.inspector_id),
+            problems.append(Problem(source, _("no inspector '{value}' in the inspectors table").format(value=row.inspector_id),
                                     row=where, column="inspector_id"))
         if "enterprise_id" in _NEEDS[row.change] and row.enterprise_id not in enterprises:
-            problems.append(Problem(source, _("unknown enterprise '{value}'").format(value=row.enterprise_id),
+            problems.append(Problem(source, _("no enterprise '{value}' in the enterprises table").format(value=row.enterprise_id),
                                     row=where, column="enterprise_id"))
         if row.change == "cancel_visit" and row.visit_id not in roster_ids:
             problems.append(Problem(source, _("visit '{value}' is not in the plan's roster").format(
