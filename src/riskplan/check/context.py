@@ -54,13 +54,15 @@ RULE_LABELS: dict[str, str] = {
     "tier_visit_maximum": N_("tier_visit_maximum"),
     "mandatory_coverage": N_("mandatory_coverage"),
     "exact_draw": N_("exact_draw"),
-    "replan_respected": N_("replan_respected"),
 }
+#: Checks only a re-plan gets (check.replan), labelled the same way.
+REPLAN_RULE_LABELS: dict[str, str] = {"replan_respected": N_("replan_respected")}
 
 
 def rule_label(rule: str) -> str:
     """The rule as people read it in the current language (its code stays in it)."""
-    return _(RULE_LABELS[rule]) if rule in RULE_LABELS else rule
+    labels = {**RULE_LABELS, **REPLAN_RULE_LABELS}
+    return _(labels[rule]) if rule in labels else rule
 
 
 @dataclass(frozen=True)
