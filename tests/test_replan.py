@@ -310,3 +310,13 @@ def test_cli_replan_and_errors(planned, tmp_path):
     r = runner.invoke(main, ["replan", str(other), str(planned / "out"), "--from", "2027-02-15",
                              "--out", str(tmp_path / "foreign")])
     assert r.exit_code == 2 and "not a plan of this district" in r.output
+
+
+def test_cli_speaks_chinese_by_default(planned, tmp_path, chinese):
+    r = CliRunner().invoke(main, ["replan", str(planned / "d"), str(planned / "out"), "--from", "2027-02-15",
+                                  "--out", str(tmp_path / "new")])
+    assert r.exit_code == 0, r.output
+    assert "冻结" in r.stdout and "下界" in r.stdout and "已公示的抽查名单保持不变" in r.stdout
+    r = CliRunner().invoke(main, ["replan", str(planned / "d"), str(planned / "out"), "--from", "2027-07-01",
+                                  "--out", str(tmp_path / "late")])
+    assert r.exit_code == 2 and "不在计划所属季度" in r.output

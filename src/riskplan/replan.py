@@ -281,6 +281,9 @@ def run_replan(district_dir: Path | str, plan_dir: Path | str, from_date: date, 
         "from": from_date.isoformat(),
         "changes": [{k: _json_cell(v) for k, v in row.items()} for row in changes.to_dict("records")],
     })
+    detected = _detected(district, plan_dir)
+    if detected is not None:  # what changed in the district's own tables (applied by loading them)
+        summary["detected"] = [{k: _json_cell(v) for k, v in row.items()} for row in detected.to_dict("records")]
     plan = plan_record(prepared, result, new_frame, shortfall, seed=seed, district=district,
                        tier_source=old_plan.get("tiers", {}), time_limit=time_limit,
                        wall_time=time.perf_counter() - started)
@@ -298,6 +301,17 @@ def run_replan(district_dir: Path | str, plan_dir: Path | str, from_date: date, 
     _write(out_dir, force, plan_dir, prepared, result, new_frame, shortfall, plan, changes, before_frame, reasons,
            district)
     return ReplanResult(out_dir, plan, new_frame, before_frame, summary, reasons)
+
+
+def _detected(district, plan_dir: Path) -> pd.DataFrame | None:
+    """The changes found in the district's own tables since the plan (the changes table's
+    `detect_changes`, when that module is installed): recorded in plan.json, already in force
+    because the current tables are loaded."""
+    try:
+        from riskplan.load.changes import detect_changes  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return detect_changes(district, plan_dir)
 
 
 def _json_cell(value: Any) -> Any:

@@ -26,30 +26,18 @@ from datetime import date
 
 import numpy as np
 
-from riskplan.domain.calendar import weekly_limit
 from riskplan.domain.roster import PlacedVisit, Roster, RosterProblem, Unplaced
-from riskplan.solve.compile import compile_problem
+from riskplan.solve.compile import CapacityChange, apply_capacity_changes, compile_problem
 from riskplan.solve.instance import Instance
 from riskplan.solve.objective import load_targets
 from riskplan.solve.repair import repair
-from riskplan.solve.rules import eligible_inspectors, required_qualifications_held
+from riskplan.solve.rules import eligible_inspectors, inspector_weekly_capacity, required_qualifications_held
 from riskplan.solve.shortfall import diagnose
 from riskplan.solve.state import State
 from riskplan.solve.teams import _load_weights
 
 #: Why an earlier visit could not be kept (codes; the pipeline words them).
 INVALID_REASONS = ("before_from", "window", "inspector_gone", "rules", "capacity")
-
-
-@dataclass(frozen=True)
-class CapacityChange:
-    """An inspector's weekly capacity from `start` to `end` (inclusive): it applies to every ISO
-    week of the quarter with a working day in that range."""
-
-    inspector_id: str
-    start: date
-    end: date
-    capacity: int
 
 
 @dataclass
@@ -61,21 +49,6 @@ class ReplanSolve:
     invalid: dict[str, str] = field(default_factory=dict)  # earlier visit -> INVALID_REASONS code
     lower_bound: int = 0
     wall_time: float = 0.0
-
-
-def apply_capacity_changes(inst: Instance, changes: list[CapacityChange]) -> None:
-    """Weekly limits of the changed inspector-weeks, recomputed from the new capacity with the
-    same formula the plan uses (`domain.calendar.weekly_limit`); later rows win."""
-    index = {x: k for k, x in enumerate(inst.insp_ids)}
-    reserve = inst.problem.policy.roster.capacity_reserve
-    for ch in changes:
-        i = index.get(ch.inspector_id)
-        if i is None:
-            continue
-        for w, ds in enumerate(inst.week_days):
-            if any(ch.start <= inst.days[d] <= ch.end for d in ds):
-                avail = int((~inst.on_leave[i, ds]).sum())
-                inst.wlim[i, w] = weekly_limit(int(ch.capacity), reserve, avail)
 
 
 def _team(inst: Instance, names: tuple[str, ...]) -> tuple[int, ...] | None:
@@ -148,13 +121,13 @@ def replan_roster(problem: RosterProblem, seed: int, *, first_day: date,
         state.remove(r)
     alone = {r: p for r, p in alone.items() if inst.requests[r].visit_id not in out.invalid}
     excess = 0
-    load: dict[tuple[int, int], int] = {}
+    load: dict[tuple[int, int], list[int]] = {}
     for d, team in alone.values():
         for i in team:
-            key = (i, int(inst.week_of_day[d]))
-            load[key] = load.get(key, 0) + 1
-    for (i, w), n in load.items():
-        excess += max(0, int(state.week_load[i, w]) + n - int(inst.wlim[i, w]))
+            load.setdefault((i, int(inst.week_of_day[d])), []).append(d)
+    for (i, _w), ds in load.items():  # rule 3: how many of these the week still takes
+        fits = [m for m in range(len(ds), 0, -1) if inspector_weekly_capacity(inst, state, ds[0], m)[i]]
+        excess += len(ds) - (fits[0] if fits else 0)
     forced = len(out.invalid) + math.ceil(excess / inst.team_size)
 
     # keep what still fits, mandatory first, then drawn, each in date order
