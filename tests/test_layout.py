@@ -25,6 +25,7 @@ RANK = {
     "riskplan.check": 5,
     "riskplan.export": 6,
     "riskplan.pipeline": 7,
+    "riskplan.replan": 7,  # re-planning mid-quarter, beside the pipeline (issue #13)
     "riskplan.analysis": 8,
     "riskplan.province": 9,
     "riskplan.web": 9.5,

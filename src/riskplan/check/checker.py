@@ -80,7 +80,17 @@ ROSTER_RULES: tuple[Callable[[CheckContext], list[Violation]], ...] = (
 def check_roster(district: District | Path | str, out_dir: Path | str) -> list[Violation]:
     """Every violation of every roster rule in OUT/, in rule order then visit id."""
     ctx = build_context(district, out_dir)
+    rules = ROSTER_RULES
+    if "replan" in ctx.plan:  # a re-plan: the whole quarter, with its changes (check.replan)
+        from .replan import apply_replan, replan_rules
+
+        ctx = apply_replan(ctx)
+        rules = replan_rules(ROSTER_RULES)
     out: list[Violation] = []
-    for rule in ROSTER_RULES:
+    for rule in rules:
         out.extend(sorted(rule(ctx), key=lambda v: (v.visit_id, v.enterprise_id, v.message)))
+    if ctx.replan is not None:
+        from .replan import judged
+
+        out = judged(ctx, out)
     return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -55,11 +55,14 @@ RULE_LABELS: dict[str, str] = {
     "mandatory_coverage": N_("mandatory_coverage"),
     "exact_draw": N_("exact_draw"),
 }
+#: Checks only a re-plan gets (check.replan), labelled the same way.
+REPLAN_RULE_LABELS: dict[str, str] = {"replan_respected": N_("replan_respected")}
 
 
 def rule_label(rule: str) -> str:
     """The rule as people read it in the current language (its code stays in it)."""
-    return _(RULE_LABELS[rule]) if rule in RULE_LABELS else rule
+    labels = {**RULE_LABELS, **REPLAN_RULE_LABELS}
+    return _(labels[rule]) if rule in labels else rule
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,10 @@ class CheckContext:
     obligations: list[Obligation]
     draw: CheckDraw | None
     draw_error: str | None
+    #: a re-plan's changes as the checker reads them (check.replan), None for a plan
+    replan: object | None = None
+    #: (enterprise_id, kind) of obligations that lapsed (a re-plan's closed enterprises)
+    waived: set = field(default_factory=set)
 
     @property
     def policy(self) -> Policy:

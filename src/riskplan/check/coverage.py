@@ -59,7 +59,8 @@ def mandatory_coverage(ctx: CheckContext) -> list[Violation]:
     for o in ctx.obligations:
         slots[(o.enterprise_id, slot_of(o.kind))].append(o)
     for (eid, _slot), obs in sorted(slots.items()):
-        needed = sorted((o for o in obs if (eid, o.kind) not in ctx.reported_unmet), key=lambda o: o.kind)
+        needed = sorted((o for o in obs if (eid, o.kind) not in ctx.reported_unmet
+                         and (eid, o.kind) not in ctx.waived), key=lambda o: o.kind)
         matched = match_visits(needed, ctx.by_enterprise.get(eid, []))
         for i, ob in enumerate(needed):
             if i not in matched:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from . import capacity, data, disclosure, history, province, reporting, roster, scoring, value  # noqa: F401
 from . import printing  # noqa: F401
+from . import replan  # noqa: F401  (re-planning mid-quarter)
 from . import serve  # noqa: F401  (the web workspace)
 from . import changes  # noqa: F401  (re-planning: the changes workbook)
 from . import substitute  # noqa: F401  (issue 13: substitutes for a visit's member or team)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import bisect
 import math
 from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -147,3 +149,29 @@ def compile_problem(problem: RosterProblem) -> Instance:
         sub_mask[s] = team_of_certified_inspectors(inst) & cross_area(inst, s)
     inst.sub_mask = sub_mask
     return inst
+
+
+@dataclass(frozen=True)
+class CapacityChange:
+    """An inspector's weekly capacity from `start` to `end` (inclusive): it applies to every ISO
+    week of the quarter with a working day in that range."""
+
+    inspector_id: str
+    start: date
+    end: date
+    capacity: int
+
+
+def apply_capacity_changes(inst: Instance, changes: list[CapacityChange]) -> None:
+    """Weekly limits of the changed inspector-weeks, recomputed from the new capacity with the
+    same formula the plan uses (`domain.calendar.weekly_limit`); later rows win."""
+    index = {x: k for k, x in enumerate(inst.insp_ids)}
+    reserve = inst.problem.policy.roster.capacity_reserve
+    for ch in changes:
+        i = index.get(ch.inspector_id)
+        if i is None:
+            continue
+        for w, ds in enumerate(inst.week_days):
+            if any(ch.start <= inst.days[d] <= ch.end for d in ds):
+                avail = int((~inst.on_leave[i, ds]).sum())
+                inst.wlim[i, w] = weekly_limit(int(ch.capacity), reserve, avail)

@@ -33,7 +33,7 @@ def repair(inst: Instance, state: State, rng: np.random.Generator, todo: list[in
     enterprise's other visits with it (`_replan_enterprise`), swap a blocked inspector out
     of another visit or displace a drawn visit (at most `max_expensive` re-plans and as
     many swap/displace attempts, and none for `hopeless` requests: those the optimal aggregate plan could not
-    fit, where neither move can help)."""
+    fit, where neither move can help). Visits in `state.frozen` are never lifted, swapped or displaced."""
     todo = sorted(set(todo), key=lambda r: (not inst.req_mandatory[r], r))
     left: list[int] = []
     displaced: list[int] = []
@@ -80,7 +80,7 @@ def _replan_enterprise(inst: Instance, state: State, rng: np.random.Generator, r
     does not fit, the previous placements are restored.
     """
     e = int(inst.req_ent[r])
-    old = [(v, d, team) for d, team, v in list(state.ent_visits[e])]
+    old = [(v, d, team) for d, team, v in list(state.ent_visits[e]) if v not in state.frozen]
     for v, _, _ in old:
         state.remove(v)
     todo = sorted([r] + [v for v, _, _ in old], key=lambda v: (inst.req_lo[v], inst.req_hi[v], v))
@@ -146,6 +146,8 @@ def _swap_free(inst: Instance, state: State, rng: np.random.Generator, r: int, d
             # visits of h whose removal frees what blocks h on d
             cands = [v for v in state.by_insp_week.get((h, w), ()) if day_ok[h] or state.placed[v][0] == d]
             for v in sorted(cands):
+                if v in state.frozen:
+                    continue
                 tries += 1
                 if tries > max_tries:
                     return False
@@ -180,7 +182,7 @@ def _displace_drawn(inst: Instance, state: State, rng: np.random.Generator, r: i
     tries = 0
     for w in sorted(weeks_days, key=lambda w: rng.random()):
         drawn = sorted(v for v in state.by_week.get(w, ()) if not inst.req_mandatory[v]
-                       and len(state.ent_visits[inst.req_ent[v]]) == 1)
+                       and len(state.ent_visits[inst.req_ent[v]]) == 1 and v not in state.frozen)
         for v in drawn:
             tries += 1
             if tries > 60:

@@ -30,6 +30,9 @@ class State:
         self.wcap = inst.wlim
         self.by_insp_week: dict[tuple[int, int], set[int]] = defaultdict(set)
         self.by_week: dict[int, set[int]] = defaultdict(set)
+        #: placed requests no pass may lift, move or re-team (a re-plan's visits before its
+        #: --from date or already done); only `place` / `remove` by their owner touch them
+        self.frozen: set[int] = set()
         self._refresh_free()
 
     def _refresh_free(self) -> None:

@@ -1,0 +1,178 @@
+"""Stand-ins for the changes table's reader (`riskplan.load.changes.read_changes`) and the
+changes files' writer (`riskplan.export.changes_report.changes_files`), which another branch
+of issue #13 provides: when those modules are present they are used, otherwise the minimal
+versions here (English headers only, plain changes and notices tables). To be removed when
+the two branches are merged.
+
+Also here: validating a changes table against the plan being revised (`validate_changes`)
+and the applied table NEW/changes_applied.csv (`applied_changes_bytes`), which the checker
+reads back with its own code."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from riskplan.domain.calendar import Quarter
+from riskplan.i18n import _
+from riskplan.io import frame_to_csv_bytes, read_table_text, sheets_to_xlsx_bytes
+from riskplan.load.district import District, DistrictError, Problem
+
+CHANGE_KINDS = ("leave", "leaves_bureau", "capacity", "enterprise_closed", "enterprise_suspended", "urgent_visit",
+                "pinned_visit", "cancel_visit")
+CHANGE_COLUMNS = ("change", "inspector_id", "enterprise_id", "visit_id", "start", "end", "capacity", "reason",
+                  "source", "row")
+_NEEDS = {"leave": ("inspector_id", "start", "end"), "leaves_bureau": ("inspector_id", "start"),
+          "capacity": ("inspector_id", "start", "capacity"), "enterprise_closed": ("enterprise_id", "start"),
+          "enterprise_suspended": ("enterprise_id", "start"), "urgent_visit": ("enterprise_id", "start", "end"),
+          "pinned_visit": ("enterprise_id", "start", "end"), "cancel_visit": ("visit_id",)}
+#: changes whose start cannot reach back before --from (the past is frozen)
+_FROM_ON = ("leave", "leaves_bureau", "capacity")
+
+
+def _empty(value) -> bool:
+    return value is None or (not isinstance(value, str) and pd.isna(value)) or str(value).strip() == ""
+
+
+def read_changes_file(path: Path, *, quarter: Quarter, district: District) -> pd.DataFrame:
+    """The changes table of `path` (changes13's reader when present; else English headers only)."""
+    try:
+        from riskplan.load.changes import read_changes  # type: ignore[import-not-found]
+    except ImportError:
+        read_changes = None
+    if read_changes is not None:
+        return read_changes(path, quarter=quarter, district=district)
+    path = Path(path)
+    raw = read_table_text(path)
+    problems = [Problem(path.name, _("missing required column"), row=1, column=c)
+                for c in ("change", "start") if c not in raw.columns]
+    if problems:
+        raise DistrictError(problems)
+    out = pd.DataFrame({c: raw[c] if c in raw.columns else "" for c in CHANGE_COLUMNS})
+    for col in ("start", "end"):
+        parsed = pd.to_datetime(out[col].replace("", None), errors="coerce")
+        for i in range(len(out)):
+            if not _empty(out.at[i, col]) and pd.isna(parsed.iloc[i]):
+                problems.append(Problem(path.name, _("'{value}' is not a date").format(value=out.at[i, col]),
+                                        row=i + 2, column=col))
+        out[col] = parsed
+    cap = pd.to_numeric(out["capacity"].replace("", None), errors="coerce")
+    for i in range(len(out)):
+        if not _empty(raw["capacity"].iloc[i] if "capacity" in raw.columns else "") and pd.isna(cap.iloc[i]):
+            problems.append(Problem(path.name, _("'{value}' is not a whole number of visits").format(
+                value=out.at[i, "capacity"]), row=i + 2, column="capacity"))
+    if problems:
+        raise DistrictError(problems)
+    out["capacity"] = cap.astype("Int64")
+    out["source"] = "file"
+    out["row"] = pd.array(range(2, len(out) + 2), dtype="Int64")
+    return out
+
+
+def validate_changes(changes: pd.DataFrame, *, quarter: Quarter, district: District, from_date: date,
+                     roster_ids: set[str]) -> pd.DataFrame:
+    """The changes as applied: checked against the district and the revised plan (each problem
+    names the row), starts of leave and capacity moved up to --from, rows wholly before it left out."""
+    frame = changes.copy()
+    for col in CHANGE_COLUMNS:
+        if col not in frame.columns:
+            frame[col] = pd.NA
+    frame = frame[list(CHANGE_COLUMNS)].reset_index(drop=True)
+    frame["start"] = pd.to_datetime(frame["start"])
+    frame["end"] = pd.to_datetime(frame["end"])
+    source = str(getattr(changes, "attrs", {}).get("source", "changes"))
+    inspectors = set(district.inspectors["inspector_id"])
+    enterprises = set(district.enterprises["enterprise_id"])
+    problems: list[Problem] = []
+    keep = []
+    for i, row in enumerate(frame.itertuples(index=False)):
+        where = int(row.row) if not _empty(row.row) else i + 2
+        if row.change not in CHANGE_KINDS:
+            problems.append(Problem(source, _("'{value}' is not a change kind ({choices})").format(
+                value=row.change, choices=", ".join(CHANGE_KINDS)), row=where, column="change"))
+            continue
+        missing = [c for c in _NEEDS[row.change] if _empty(getattr(row, c))]
+        for c in missing:
+            problems.append(Problem(source, _("empty cell; a {change} needs it").format(change=row.change),
+                                    row=where, column=c))
+        if missing:
+            continue
+        if "inspector_id" in _NEEDS[row.change] and row.inspector_id not in inspectors:
+            problems.append(Problem(source, _("no inspector '{value}' in the inspectors table").format(value=row.inspector_id),
+                                    row=where, column="inspector_id"))
+        if "enterprise_id" in _NEEDS[row.change] and row.enterprise_id not in enterprises:
+            problems.append(Problem(source, _("no enterprise '{value}' in the enterprises table").format(value=row.enterprise_id),
+                                    row=where, column="enterprise_id"))
+        if row.change == "cancel_visit" and row.visit_id not in roster_ids:
+            problems.append(Problem(source, _("visit '{value}' is not in the plan's roster").format(
+                value=row.visit_id), row=where, column="visit_id"))
+        if not _empty(row.end) and not _empty(row.start) and row.end < row.start:
+            problems.append(Problem(source, _("ends before it starts"), row=where, column="end"))
+        if row.change == "capacity" and int(row.capacity) < 0:
+            problems.append(Problem(source, _("capacity must be 0 or more"), row=where, column="capacity"))
+        if row.change in ("urgent_visit", "pinned_visit") and (row.end.date() < from_date
+                                                               or row.start.date() > quarter.end):
+            problems.append(Problem(source, _("the window {start} to {end} has no day from {from_date} to the "
+                                              "quarter's end {end_of_quarter}").format(
+                start=row.start.date(), end=row.end.date(), from_date=from_date, end_of_quarter=quarter.end),
+                row=where, column="end"))
+        keep.append(i)
+    if problems:
+        raise DistrictError(problems)
+    frame = frame.loc[keep].reset_index(drop=True)
+    start_floor = pd.Timestamp(from_date)
+    moved = frame["change"].isin(_FROM_ON)
+    frame.loc[moved, "start"] = frame.loc[moved, "start"].clip(lower=start_floor)
+    gone = moved & frame["end"].notna() & (frame["end"] < frame["start"])
+    return frame[~gone].reset_index(drop=True)
+
+
+def applied_changes_bytes(changes: pd.DataFrame) -> bytes:
+    """NEW/changes_applied.csv: the applied changes, canonical column names, ISO dates (machine-readable,
+    like plan.json; the people's version is changes.csv)."""
+    out = changes[list(CHANGE_COLUMNS)].copy()
+    for col in ("start", "end"):
+        out[col] = [d.date().isoformat() if not pd.isna(d) else "" for d in pd.to_datetime(out[col])]
+    for col in ("capacity", "row"):
+        out[col] = ["" if _empty(v) else str(int(v)) for v in out[col]]
+    for col in ("change", "inspector_id", "enterprise_id", "visit_id", "reason", "source"):
+        out[col] = ["" if _empty(v) else str(v) for v in out[col]]
+    return frame_to_csv_bytes(out)
+
+
+def changes_files(old: pd.DataFrame, new: pd.DataFrame, reasons: dict[str, str],
+                  inspectors: pd.DataFrame) -> dict[str, bytes]:
+    """changes.csv, changes.xlsx and notices.csv (changes13's writer when present)."""
+    try:
+        from riskplan.export.changes_report import changes_files as real  # type: ignore[import-not-found]
+    except ImportError:
+        real = None
+    if real is not None:
+        return real(old, new, reasons, inspectors)
+    before = {r["visit_id"]: r for r in old.to_dict("records")}
+    after = {r["visit_id"]: r for r in new.to_dict("records")}
+    rows, notices = [], []
+    for vid in sorted(reasons):
+        o, n = before.get(vid), after.get(vid)
+        if o is None and n is None:
+            continue
+        if o is not None and n is not None and (o["date"], o["inspectors"]) == (n["date"], n["inspectors"]):
+            continue
+        kind = ("added" if o is None else "dropped" if n is None else "moved" if o["date"] != n["date"]
+                else "reteamed")
+        rows.append({"visit_id": vid, "change": kind, "enterprise_id": (n or o)["enterprise_id"],
+                     "old_date": o["date"] if o else "", "new_date": n["date"] if n else "",
+                     "old_inspectors": o["inspectors"] if o else "", "new_inspectors": n["inspectors"] if n else "",
+                     "reason": reasons[vid]})
+        people = set((o or {}).get("inspectors", "").split(";")) | set((n or {}).get("inspectors", "").split(";"))
+        for iid in sorted(p for p in people if p):
+            notices.append({"inspector_id": iid, "visit_id": vid, "change": kind,
+                            "old_date": rows[-1]["old_date"], "new_date": rows[-1]["new_date"],
+                            "reason": reasons[vid]})
+    table = pd.DataFrame(rows, columns=["visit_id", "change", "enterprise_id", "old_date", "new_date",
+                                        "old_inspectors", "new_inspectors", "reason"])
+    sent = pd.DataFrame(notices, columns=["inspector_id", "visit_id", "change", "old_date", "new_date", "reason"])
+    return {"changes.csv": frame_to_csv_bytes(table), "notices.csv": frame_to_csv_bytes(sent),
+            "changes.xlsx": sheets_to_xlsx_bytes({"changes": table, "notices": sent})}
