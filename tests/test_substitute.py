@@ -194,12 +194,15 @@ def test_ranking_lowest_resulting_load_then_travel_and_loads_are_the_rosters_own
     for row in roster.iloc[::9].itertuples(index=False):
         res = find_substitutes(view.district, out, row.visit_id, split_list(row.inspectors)[0], top=4, today=TODAY,
                                view=view)
-        keys = [(round(c.load_share, 9), c.travel_change, c.distance_km) for c in res.candidates]
+        keys = [(round(c.load_share, 9), max(round(j.week_share, 9) for j in c.joining), c.travel_change,
+                 c.distance_km) for c in res.candidates]
         shares = [k[0] for k in keys]
         assert shares == sorted(shares)
-        for a, b in zip(keys, keys[1:]):  # equal load: less travel first
+        for a, b in zip(keys, keys[1:]):  # equal load: the week's share, then less travel first
             if a[0] == b[0]:
-                assert a[1:] <= b[1:]
+                assert a[1:2] <= b[1:2]
+                if a[1] == b[1]:
+                    assert a[2:] <= b[2:]
         for c in res.candidates:
             (j,) = c.joining
             mine = roster[roster["inspectors"].map(lambda cell, i=j.inspector_id: i in split_list(cell))]

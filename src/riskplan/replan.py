@@ -40,13 +40,10 @@ from riskplan.outputs import atomic_output_dir, refuse_existing
 from riskplan.pipeline import plan_warnings, with_calendar
 from riskplan.plan.obligations import parse_visit_id, plan_prefix, visit_id
 from riskplan.plan.problem import Prepared, prepare
-from riskplan.export.changes_standin import (
-    CHANGE_COLUMNS,
-    applied_changes_bytes,
-    changes_files,
-    read_changes_file,
-    validate_changes,
-)
+from riskplan.export.changes_applied import applied_changes_bytes, validate_changes
+from riskplan.export.changes_report import changes_files
+from riskplan.export.plan_inputs import snapshot_files
+from riskplan.load.changes import CHANGE_COLUMNS, detect_changes, read_changes
 from riskplan.solve.replan import CapacityChange, replan_roster
 from riskplan.solve.shortfall import explain_shortfall
 
@@ -157,7 +154,8 @@ def run_replan(district_dir: Path | str, plan_dir: Path | str, from_date: date, 
     drawn = sorted(e for e, d in zip(draw_before["enterprise_id"], draw_before["drawn"])
                    if plan_value("yes_no", d) == "yes")
     if changes_path is not None:
-        changes = read_changes_file(changes_path, quarter=quarter, district=district)
+        changes = read_changes(changes_path, quarter=quarter, district=district)
+        changes.attrs["source"] = Path(changes_path).name  # the file the later checks name
     elif changes is None:
         changes = pd.DataFrame({c: pd.Series(dtype=object) for c in CHANGE_COLUMNS})
     changes = validate_changes(changes, quarter=quarter, district=district, from_date=from_date,
@@ -305,12 +303,8 @@ def run_replan(district_dir: Path | str, plan_dir: Path | str, from_date: date, 
 
 def _detected(district, plan_dir: Path) -> pd.DataFrame | None:
     """The changes found in the district's own tables since the plan (the changes table's
-    `detect_changes`, when that module is installed): recorded in plan.json, already in force
-    because the current tables are loaded."""
-    try:
-        from riskplan.load.changes import detect_changes  # type: ignore[import-not-found]
-    except ImportError:
-        return None
+    `detect_changes`): recorded in plan.json, already in force because the current tables
+    are loaded."""
     return detect_changes(district, plan_dir)
 
 
@@ -369,6 +363,7 @@ def _write(out_dir: Path, force: bool, plan_dir: Path, prepared: Prepared, resul
               "inspector_schedule": shown["inspector_schedule"], "draw": read_table_text(plan_dir / "draw.csv"),
               "shortfall": shown["shortfall"], "unplaced": shown["unplaced"]}
     extra = changes_files(before, roster, reasons, district.inspectors)
+    extra.update(snapshot_files(district))  # what the next re-plan compares the tables with
     with atomic_output_dir(out_dir, force=force) as staging:
         for name, frame in shown.items():
             (staging / f"{name}.csv").write_bytes(csv_bytes(frame))
@@ -380,5 +375,6 @@ def _write(out_dir: Path, force: bool, plan_dir: Path, prepared: Prepared, resul
         (staging / BEFORE_FILE).write_bytes((plan_dir / "roster.csv").read_bytes())
         (staging / APPLIED_FILE).write_bytes(applied_changes_bytes(changes))
         for name, data in extra.items():
+            (staging / name).parent.mkdir(parents=True, exist_ok=True)
             (staging / name).write_bytes(data)
         (staging / "plan.json").write_text(json.dumps(plan, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

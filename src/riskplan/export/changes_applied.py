@@ -1,29 +1,20 @@
-"""Stand-ins for the changes table's reader (`riskplan.load.changes.read_changes`) and the
-changes files' writer (`riskplan.export.changes_report.changes_files`), which another branch
-of issue #13 provides: when those modules are present they are used, otherwise the minimal
-versions here (English headers only, plain changes and notices tables). To be removed when
-the two branches are merged.
-
-Also here: validating a changes table against the plan being revised (`validate_changes`)
-and the applied table NEW/changes_applied.csv (`applied_changes_bytes`), which the checker
-reads back with its own code."""
+"""The changes a re-plan applies: the changes table checked against the plan being revised
+(`validate_changes`: a cancelled visit must be in its roster, an urgent window must reach past
+--from, leave and capacity cannot reach back before it) and written as NEW/changes_applied.csv
+(`applied_changes_bytes`), which the checker reads back with its own code."""
 
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pandas as pd
 
 from riskplan.domain.calendar import Quarter
 from riskplan.i18n import _
-from riskplan.io import frame_to_csv_bytes, read_table_text, sheets_to_xlsx_bytes
+from riskplan.io import frame_to_csv_bytes
+from riskplan.load.changes import CHANGE_COLUMNS, CHANGE_KINDS
 from riskplan.load.district import District, DistrictError, Problem
 
-CHANGE_KINDS = ("leave", "leaves_bureau", "capacity", "enterprise_closed", "enterprise_suspended", "urgent_visit",
-                "pinned_visit", "cancel_visit")
-CHANGE_COLUMNS = ("change", "inspector_id", "enterprise_id", "visit_id", "start", "end", "capacity", "reason",
-                  "source", "row")
 _NEEDS = {"leave": ("inspector_id", "start", "end"), "leaves_bureau": ("inspector_id", "start"),
           "capacity": ("inspector_id", "start", "capacity"), "enterprise_closed": ("enterprise_id", "start"),
           "enterprise_suspended": ("enterprise_id", "start"), "urgent_visit": ("enterprise_id", "start", "end"),
@@ -35,40 +26,6 @@ _FROM_ON = ("leave", "leaves_bureau", "capacity")
 def _empty(value) -> bool:
     return value is None or (not isinstance(value, str) and pd.isna(value)) or str(value).strip() == ""
 
-
-def read_changes_file(path: Path, *, quarter: Quarter, district: District) -> pd.DataFrame:
-    """The changes table of `path` (changes13's reader when present; else English headers only)."""
-    try:
-        from riskplan.load.changes import read_changes  # type: ignore[import-not-found]
-    except ImportError:
-        read_changes = None
-    if read_changes is not None:
-        return read_changes(path, quarter=quarter, district=district)
-    path = Path(path)
-    raw = read_table_text(path)
-    problems = [Problem(path.name, _("missing required column"), row=1, column=c)
-                for c in ("change", "start") if c not in raw.columns]
-    if problems:
-        raise DistrictError(problems)
-    out = pd.DataFrame({c: raw[c] if c in raw.columns else "" for c in CHANGE_COLUMNS})
-    for col in ("start", "end"):
-        parsed = pd.to_datetime(out[col].replace("", None), errors="coerce")
-        for i in range(len(out)):
-            if not _empty(out.at[i, col]) and pd.isna(parsed.iloc[i]):
-                problems.append(Problem(path.name, _("'{value}' is not a date").format(value=out.at[i, col]),
-                                        row=i + 2, column=col))
-        out[col] = parsed
-    cap = pd.to_numeric(out["capacity"].replace("", None), errors="coerce")
-    for i in range(len(out)):
-        if not _empty(raw["capacity"].iloc[i] if "capacity" in raw.columns else "") and pd.isna(cap.iloc[i]):
-            problems.append(Problem(path.name, _("'{value}' is not a whole number of visits").format(
-                value=out.at[i, "capacity"]), row=i + 2, column="capacity"))
-    if problems:
-        raise DistrictError(problems)
-    out["capacity"] = cap.astype("Int64")
-    out["source"] = "file"
-    out["row"] = pd.array(range(2, len(out) + 2), dtype="Int64")
-    return out
 
 
 def validate_changes(changes: pd.DataFrame, *, quarter: Quarter, district: District, from_date: date,
@@ -140,39 +97,3 @@ def applied_changes_bytes(changes: pd.DataFrame) -> bytes:
     for col in ("change", "inspector_id", "enterprise_id", "visit_id", "reason", "source"):
         out[col] = ["" if _empty(v) else str(v) for v in out[col]]
     return frame_to_csv_bytes(out)
-
-
-def changes_files(old: pd.DataFrame, new: pd.DataFrame, reasons: dict[str, str],
-                  inspectors: pd.DataFrame) -> dict[str, bytes]:
-    """changes.csv, changes.xlsx and notices.csv (changes13's writer when present)."""
-    try:
-        from riskplan.export.changes_report import changes_files as real  # type: ignore[import-not-found]
-    except ImportError:
-        real = None
-    if real is not None:
-        return real(old, new, reasons, inspectors)
-    before = {r["visit_id"]: r for r in old.to_dict("records")}
-    after = {r["visit_id"]: r for r in new.to_dict("records")}
-    rows, notices = [], []
-    for vid in sorted(reasons):
-        o, n = before.get(vid), after.get(vid)
-        if o is None and n is None:
-            continue
-        if o is not None and n is not None and (o["date"], o["inspectors"]) == (n["date"], n["inspectors"]):
-            continue
-        kind = ("added" if o is None else "dropped" if n is None else "moved" if o["date"] != n["date"]
-                else "reteamed")
-        rows.append({"visit_id": vid, "change": kind, "enterprise_id": (n or o)["enterprise_id"],
-                     "old_date": o["date"] if o else "", "new_date": n["date"] if n else "",
-                     "old_inspectors": o["inspectors"] if o else "", "new_inspectors": n["inspectors"] if n else "",
-                     "reason": reasons[vid]})
-        people = set((o or {}).get("inspectors", "").split(";")) | set((n or {}).get("inspectors", "").split(";"))
-        for iid in sorted(p for p in people if p):
-            notices.append({"inspector_id": iid, "visit_id": vid, "change": kind,
-                            "old_date": rows[-1]["old_date"], "new_date": rows[-1]["new_date"],
-                            "reason": reasons[vid]})
-    table = pd.DataFrame(rows, columns=["visit_id", "change", "enterprise_id", "old_date", "new_date",
-                                        "old_inspectors", "new_inspectors", "reason"])
-    sent = pd.DataFrame(notices, columns=["inspector_id", "visit_id", "change", "old_date", "new_date", "reason"])
-    return {"changes.csv": frame_to_csv_bytes(table), "notices.csv": frame_to_csv_bytes(sent),
-            "changes.xlsx": sheets_to_xlsx_bytes({"changes": table, "notices": sent})}
