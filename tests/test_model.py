@@ -150,7 +150,7 @@ def test_refuses_model_built_on_another_feature_set(saved, monkeypatch):
 
 
 def test_refuses_model_missing_a_feature_we_compute(saved, monkeypatch):
-    monkeypatch.setattr(F, "FEATURE_NAMES", tuple(FEATURE_NAMES) + ("new_feature",))
+    monkeypatch.setattr(M, "FEATURE_NAMES", tuple(FEATURE_NAMES) + ("new_feature",))
     with pytest.raises(M.ModelError, match="missing: new_feature"):
         F.load_model(saved)
 

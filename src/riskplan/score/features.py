@@ -128,10 +128,12 @@ def _rate(hazards: np.ndarray, visits: np.ndarray) -> np.ndarray:
     return np.log((hazards + PRIOR_VISITS) / (visits + PRIOR_VISITS))
 
 
-def build_features(district: District, as_of: date | pd.Timestamp, inspector_adjustment: bool = False) -> pd.DataFrame:
+def build_features(district: District, as_of: date | pd.Timestamp, inspector_adjustment: bool = False,
+                   extra: dict[str, str] | None = None) -> pd.DataFrame:
     """Feature matrix (one row per enterprise, in the enterprises table's order).
 
-    Index: enterprise_id. Columns: FEATURE_NAMES. Uses only events dated before `as_of`.
+    Index: enterprise_id. Columns: FEATURE_NAMES, then the `extra` columns (column -> kind, see
+    `extra_columns`). Uses only events dated before `as_of`.
     With `inspector_adjustment`, past findings are first divided by their team's estimated
     propensity (`riskplan.score.inspectors`, from visits before `as_of` only).
     """
@@ -219,7 +221,74 @@ def build_features(district: District, as_of: date | pd.Timestamp, inspector_adj
 
     frame = pd.DataFrame(f, index=index)
     frame["industry"] = ent["industry"].astype(str).to_numpy()
-    return frame[list(FEATURE_NAMES)]
+    frame = frame[list(FEATURE_NAMES)]
+    if extra:
+        for column, values in extra_columns(district, extra).items():
+            frame[column] = values
+    return frame
+
+
+# ---------------------------------------------------------------- a bureau's own columns
+
+#: Prefix of the feature group of an extra column (one group per column: one reason each).
+EXTRA_GROUP = "extra:"
+#: The value an extra categorical column has where the cell is blank.
+BLANK = ""
+
+
+class ExtraFeatureError(ValueError):
+    """A declared extra feature the enterprises table cannot give (missing column, text in a number column)."""
+
+
+def policy_extra(district: District) -> dict[str, str]:
+    """The district policy's `[model] extra_features` as column -> "numeric" / "categorical"."""
+    return district.policy.model.kinds()
+
+
+def extra_columns(district: District, extra: dict[str, str]) -> dict[str, np.ndarray]:
+    """The extra feature columns from the enterprises table: numbers as floats (a blank cell is
+    missing, NaN, which the model imputes), categories as text (blank = ""). A column the table
+    does not have, or a cell of a number column that is not a number, is an ExtraFeatureError
+    naming the file, the row as the spreadsheet shows it, the column and a suggestion."""
+    import difflib
+
+    ent = district.enterprises
+    source = district.sources.get("enterprises")
+    file = source.name if source is not None else "enterprises"
+    if district.sheets.get("enterprises"):
+        file = f"{file} [{district.sheets['enterprises']}]"
+    builtin = set(FEATURE_NAMES) | {"enterprise_id", "name", "subdistrict", "grid", "lat", "lon"}
+    own = [c for c in ent.columns if c not in builtin]
+    out: dict[str, np.ndarray] = {}
+    for column, kind in extra.items():
+        if column not in ent.columns:
+            close = difflib.get_close_matches(column, own, n=1, cutoff=0.5)
+            hint = (_("did you mean '{name}'?").format(name=close[0]) if close else
+                    _("the table's own columns: {names}").format(names=", ".join(map(str, own)) or "-"))
+            raise ExtraFeatureError(_(
+                "{file}: policy.toml [model] extra_features names column '{column}', which the enterprises "
+                "table does not have ({hint})").format(file=file, column=column, hint=hint))
+        text = ent[column].astype("string").fillna("").str.strip()
+        if kind == "categorical":
+            out[column] = text.to_numpy(dtype=object)
+            continue
+        numbers = pd.to_numeric(text.replace("", None), errors="coerce")
+        bad = numbers.isna().to_numpy() & (text != "").to_numpy()
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ExtraFeatureError(ngettext(
+                "{file}: row {row}, column '{column}': '{value}' is not a number ({count} such cell); an extra "
+                "feature is a number unless policy.toml [model] categorical lists it",
+                "{file}: row {row}, column '{column}': '{value}' is not a number ({count} such cells); an extra "
+                "feature is a number unless policy.toml [model] categorical lists it", int(bad.sum())).format(
+                file=file, row=i + 2, column=column, value=text.iloc[i], count=int(bad.sum())))
+        out[column] = numbers.to_numpy(dtype=float)
+    return out
+
+
+def extra_groups(extra: dict[str, str]) -> dict[str, tuple[str, ...]]:
+    """Feature groups of the extra columns: one per column."""
+    return {EXTRA_GROUP + c: (c,) for c in extra}
 
 
 def build_labels(district: District, as_of: date | pd.Timestamp, horizon_days: int = HORIZON_DAYS) -> pd.Series:
@@ -362,6 +431,14 @@ def describe_group(group: str, row: pd.Series) -> str:
                             "{count} major hazards found at visits in the past 5 years",
                             _k(row["major_found_5y"])).format(count=_n(row["major_found_5y"]))
         return _("no major hazard found in the past 5 years")
+    if group.startswith(EXTRA_GROUP):
+        column = group[len(EXTRA_GROUP):]
+        value = row[column]
+        if isinstance(value, float) and np.isnan(value):
+            return _("{column}: not recorded").format(column=column)
+        if isinstance(value, str):
+            return _("{column}: {value}").format(column=column, value=value or _("blank"))
+        return _("{column}: {value}").format(column=column, value=_n(float(value)))
     if group == "penalties":
         if row["penalized_3y"] > 0:
             return ngettext("penalised at {count} visit in the past 3 years",
@@ -375,4 +452,5 @@ __all__ = [
     "FEATURE_VERSION", "FEATURE_GROUPS", "FEATURE_NAMES", "GROUP_OF", "CATEGORICAL", "NUMERIC",
     "build_features", "build_labels", "snapshot_dates", "training_frame", "describe_group",
     "default_as_of", "history_end", "history_start", "HORIZON_DAYS",
+    "EXTRA_GROUP", "ExtraFeatureError", "extra_columns", "extra_groups", "policy_extra",
 ]
