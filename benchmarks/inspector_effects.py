@@ -14,9 +14,9 @@ the district's history three times and scores as of the day after the history:
 Printed: the average precision of each against truth.csv's expected outcome of the next 12
 months (no sampling noise), the oracle's AP (ranking by the truth), and how well the estimated
 propensities recover the generator's (correlation and slope of estimated on true log leniency).
-`damage` = AP of the same seed's district without leniency minus `as_recorded`: what leniency
-costs the model at all, so an upper bound on what any adjustment can win back (the districts
-share enterprises and the first findings' stream, not their later history, so it is a guide).
+`exposure` and `oracle_exposure`: the same two adjustments aggregated by exposure instead of
+per visit (riskplan.score.features.ADJUSTMENT: a window's findings over its visits' summed team
+factors, times the visits).
 Districts are cached in benchmarks/.districts/ (git-ignored)."""
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from districts import district_path  # noqa: E402
 
+import riskplan.score.features as features_mod  # noqa: E402
 import riskplan.score.inspectors as inspectors_mod  # noqa: E402
 from riskplan.domain.schema import split_list  # noqa: E402
 from riskplan.load.district import load_district  # noqa: E402
@@ -71,11 +72,16 @@ def oracle_adjustment(district, lenient: np.ndarray, stringency: np.ndarray):
     len_of = dict(zip(ids, lenient))
     str_of = dict(zip(ids, lenient * stringency))
 
-    def adjusted(inspections, enterprises, as_of):
+    def adjusted(inspections, enterprises, as_of, factors=False):
         t = pd.Timestamp(as_of).normalize()
         out = inspections.copy()
         before = (out["date"] < t).to_numpy()
         past = out.loc[before]
+        if factors:
+            out["factor_other"], out["factor_major"] = 1.0, 1.0
+            out.loc[before, "factor_other"] = _team_mean(past, str_of)
+            out.loc[before, "factor_major"] = _team_mean(past, len_of)
+            return out
         other = (past["hazards_found"] - past["major_hazards_found"]).clip(lower=0).to_numpy(float)
         major = past["major_hazards_found"].to_numpy(float) / _team_mean(past, len_of)
         out["hazards_found"] = out["hazards_found"].astype(float)
@@ -120,6 +126,14 @@ def measure(size: str, seed: int, leniency: float, kinds: tuple[str, ...]) -> di
         row["ap_oracle_adj"], _kind, _s = _ap(district, truth, kinds, True)
     finally:
         inspectors_mod.adjusted_inspections = real
+    features_mod.ADJUSTMENT = "exposure"
+    try:
+        row["ap_exposure"], _kind, _s = _ap(district, truth, kinds, True)
+        inspectors_mod.adjusted_inspections = oracle_adjustment(district, lenient, stringency)
+        row["ap_oracle_exposure"], _kind, _s = _ap(district, truth, kinds, True)
+    finally:
+        inspectors_mod.adjusted_inspections = real
+        features_mod.ADJUSTMENT = "divide"
     row["corr"], row["slope"] = recovery(district, lenient)
     row["ap_oracle"] = average_precision(truth, truth)
     return row
@@ -141,10 +155,11 @@ def main() -> None:
     frame = pd.DataFrame(rows)
     frame["gain"] = frame["ap_adjusted"] - frame["ap_as_recorded"]
     frame["oracle_gain"] = frame["ap_oracle_adj"] - frame["ap_as_recorded"]
-    base = frame[frame["leniency"] == 0].set_index("seed")["ap_as_recorded"]
-    frame["damage"] = frame["seed"].map(base) - frame["ap_as_recorded"]
+    frame["exposure_gain"] = frame["ap_exposure"] - frame["ap_as_recorded"]
+    frame["oracle_exposure_gain"] = frame["ap_oracle_exposure"] - frame["ap_as_recorded"]
     print(frame.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
-    cols = ["ap_as_recorded", "ap_adjusted", "ap_oracle_adj", "gain", "oracle_gain", "damage", "corr", "slope"]
+    cols = ["ap_as_recorded", "ap_adjusted", "ap_oracle_adj", "ap_exposure", "ap_oracle_exposure", "gain",
+            "oracle_gain", "exposure_gain", "oracle_exposure_gain", "corr", "slope"]
     print(frame.groupby("leniency")[cols].mean().to_string(float_format=lambda v: f"{v:.4f}"))
 
 

@@ -40,6 +40,9 @@ CAP_YEARS = 5.0
 #: counts half as much as one yesterday, so a firm that slipped lately stands out from one
 #: whose record is old.
 HALF_LIFE_DAYS = 547
+#: How team-adjusted findings are aggregated: "divide" each visit's findings by its team's factor,
+#: or by "exposure" (a window's findings over its visits' summed factors, times the visits).
+ADJUSTMENT = "divide"
 #: Hazard rates are shrunk toward one hazard per visit: log((hazards + a) / (visits + a)),
 #: so a single visit cannot make a rate extreme (a = PRIOR_VISITS).
 PRIOR_VISITS = 1.0
@@ -175,10 +178,11 @@ def build_features(district: District, as_of: date | pd.Timestamp, inspector_adj
 
     # Inspections strictly before T (the inspectors column is deliberately not read).
     ins = district.inspections
+    exposure = inspector_adjustment and ADJUSTMENT == "exposure"
     if inspector_adjustment:
         from riskplan.score.inspectors import adjusted_inspections
 
-        ins = adjusted_inspections(ins, index, t)
+        ins = adjusted_inspections(ins, index, t, factors=exposure)
     ipos = _positions(ins["enterprise_id"], index)
     idays = ((t - ins["date"]).dt.days).to_numpy()
     ib = (idays > 0) & (ipos >= 0)
@@ -187,6 +191,23 @@ def build_features(district: District, as_of: date | pd.Timestamp, inspector_adj
     hazards = ins["hazards_found"].to_numpy().astype(float)
     majors = ins["major_hazards_found"].to_numpy().astype(float)
     pen = ins["penalized"].to_numpy().astype(float)
+    if exposure:
+        f_other, f_major = ins["factor_other"].to_numpy(float), ins["factor_major"].to_numpy(float)
+
+    def found(mask: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(hazards, major hazards) found per enterprise over the visits in `mask`. Adjusted by
+        exposure: the findings over the visits' summed team factors, times the visits (the Poisson
+        maximum likelihood of the firm's findings with the average team)."""
+        w = np.ones(len(hazards)) if weights is None else weights
+        if not exposure:
+            return _count(ipos, mask, n, hazards * w), _count(ipos, mask, n, majors * w)
+        visits = _count(ipos, mask, n, w)
+        out = []
+        for y, fac in ((hazards - majors, f_other), (majors, f_major)):
+            total, exp_ = _count(ipos, mask, n, y * w), _count(ipos, mask, n, fac * w)
+            out.append(np.divide(total * visits, exp_, out=np.zeros(n), where=exp_ > 0))
+        return out[0] + out[1], out[1]
+
     f["visits_1y"] = _count(ipos, in1, n)
     f["visits_3y"] = _count(ipos, in3, n)
     in5 = ib & (idays <= WINDOWS["5y"])
@@ -196,22 +217,24 @@ def build_features(district: District, as_of: date | pd.Timestamp, inspector_adj
     last = _latest(ipos, idays, ib, n)
     f["never_visited"] = np.isinf(last).astype(float)
     f["years_since_visit"] = np.minimum(last / YEAR, CAP_YEARS)
-    h3 = _count(ipos, in3, n, hazards)
+    h1, m1 = found(in1)
+    h3, m3 = found(in3)
+    h5, m5 = found(in5)
+    hr, mr = found(ib, recency)
     f["hazards_per_visit_3y"] = np.divide(h3, f["visits_3y"], out=np.zeros(n), where=f["visits_3y"] > 0)
     # The latest visit(s): every visit on the enterprise's latest past date.
     on_last = ib & (idays == np.where(ipos >= 0, last[np.clip(ipos, 0, None)], -1))
-    f["hazards_last_visit"] = _count(ipos, on_last, n, hazards)
-    f["major_found_1y"] = _count(ipos, in1, n, majors)
-    f["major_found_3y"] = _count(ipos, in3, n, majors)
-    f["major_found_last_visit"] = _count(ipos, on_last, n, majors)
-    f["major_found_5y"] = _count(ipos, in5, n, majors)
-    f["major_found_recent"] = _count(ipos, ib, n, majors * recency)
+    f["hazards_last_visit"], f["major_found_last_visit"] = found(on_last)
+    f["major_found_1y"] = m1
+    f["major_found_3y"] = m3
+    f["major_found_5y"] = m5
+    f["major_found_recent"] = mr
     # Hazards found are the densest signal of a firm's own safety culture (several per visit,
     # against an accident every few years): counts, shrunk log rates per visit, and the trend
     # (recent rate against the 5-year rate) for firms that are slipping or improving.
-    f["hazards_1y"] = _count(ipos, in1, n, hazards)
-    f["hazards_5y"] = _count(ipos, in5, n, hazards)
-    f["hazards_recent"] = _count(ipos, ib, n, hazards * recency)
+    f["hazards_1y"] = h1
+    f["hazards_5y"] = h5
+    f["hazards_recent"] = hr
     f["hazard_rate_1y"] = _rate(f["hazards_1y"], f["visits_1y"])
     f["hazard_rate_5y"] = _rate(f["hazards_5y"], f["visits_5y"])
     f["hazard_rate_recent"] = _rate(f["hazards_recent"], f["visits_recent"])
