@@ -133,3 +133,30 @@ def test_a_planted_strong_leniency_is_recovered():
     assert 0.7 < np.polyfit(truth, other, 1)[0] < 1.05
     assert np.corrcoef(major, truth)[0, 1] > 0.7
     assert 0.3 < np.polyfit(truth, major, 1)[0] < np.polyfit(truth, other, 1)[0]
+
+
+def test_exposure_aggregation_divides_a_windows_findings_by_its_summed_team_factors(lenient, monkeypatch):
+    """features.ADJUSTMENT = "exposure": with every factor 1 the features are the recorded ones;
+    with every past visit's major factor 2, the major-hazard counts halve and nothing else moves."""
+    import riskplan.score.features as features
+    import riskplan.score.inspectors as inspectors
+
+    t = pd.Timestamp("2026-01-01")
+    monkeypatch.setattr(features, "ADJUSTMENT", "exposure")
+
+    def factors(major: float):
+        def adjusted(inspections, enterprises, as_of, factors=False):
+            assert factors
+            past = (inspections["date"] < pd.Timestamp(as_of)).to_numpy()
+            return inspections.assign(factor_other=1.0, factor_major=np.where(past, major, 1.0))
+        return adjusted
+
+    recorded = build_features(lenient, t)
+    monkeypatch.setattr(inspectors, "adjusted_inspections", factors(1.0))
+    pd.testing.assert_frame_equal(build_features(lenient, t, inspector_adjustment=True), recorded)
+    monkeypatch.setattr(inspectors, "adjusted_inspections", factors(2.0))
+    halved = build_features(lenient, t, inspector_adjustment=True)
+    for c in ("major_found_1y", "major_found_5y", "major_found_recent", "major_found_last_visit"):
+        np.testing.assert_allclose(halved[c], recorded[c] / 2)
+    np.testing.assert_allclose(halved["hazards_5y"], recorded["hazards_5y"] - recorded["major_found_5y"] / 2)
+    pd.testing.assert_series_equal(halved["visits_5y"], recorded["visits_5y"])
