@@ -114,3 +114,49 @@ def test_a_model_trained_on_adjusted_findings_is_saved_and_scored_with_them(tmp_
     assert not np.allclose(tiers["probability"], model.predict_proba(build_features(sample, t)))
     plain = train(sample, kinds=("logistic",), n_folds=1, inspector_adjustment=False)
     assert plain.card["inspector_adjustment"] is False and not plain.model.inspector_adjustment
+
+
+def test_a_planted_strong_leniency_is_recovered():
+    """Leniency SD 1.0 (the lenient sixth of inspectors find under 40% of the mean): the estimated
+    propensities follow the planted ones in direction and size (shrunk, never inflated); the
+    rarer major hazards are shrunk more."""
+    spread = 1.0
+    d = make_district("S", SEED, n_enterprises=2000, team_leniency=spread)
+    ids = d.inspectors["inspector_id"].to_numpy()
+    truth = np.random.Generator(np.random.PCG64([SEED, 16])).normal(0, spread, len(ids))
+    truth = truth - truth.mean()
+    visits = d.inspections.assign(other=d.inspections["hazards_found"] - d.inspections["major_hazards_found"])
+    index = pd.Index(d.enterprises["enterprise_id"])
+    other = inspector_effects(visits, index, "other").reindex(ids).fillna(0.0).to_numpy()
+    major = inspector_effects(visits, index, "major_hazards_found").reindex(ids).fillna(0.0).to_numpy()
+    assert np.corrcoef(other, truth)[0, 1] > 0.85
+    assert 0.7 < np.polyfit(truth, other, 1)[0] < 1.05
+    assert np.corrcoef(major, truth)[0, 1] > 0.7
+    assert 0.3 < np.polyfit(truth, major, 1)[0] < np.polyfit(truth, other, 1)[0]
+
+
+def test_exposure_aggregation_divides_a_windows_findings_by_its_summed_team_factors(lenient, monkeypatch):
+    """features.ADJUSTMENT = "exposure": with every factor 1 the features are the recorded ones;
+    with every past visit's major factor 2, the major-hazard counts halve and nothing else moves."""
+    import riskplan.score.features as features
+    import riskplan.score.inspectors as inspectors
+
+    t = pd.Timestamp("2026-01-01")
+    monkeypatch.setattr(features, "ADJUSTMENT", "exposure")
+
+    def factors(major: float):
+        def adjusted(inspections, enterprises, as_of, factors=False):
+            assert factors
+            past = (inspections["date"] < pd.Timestamp(as_of)).to_numpy()
+            return inspections.assign(factor_other=1.0, factor_major=np.where(past, major, 1.0))
+        return adjusted
+
+    recorded = build_features(lenient, t)
+    monkeypatch.setattr(inspectors, "adjusted_inspections", factors(1.0))
+    pd.testing.assert_frame_equal(build_features(lenient, t, inspector_adjustment=True), recorded)
+    monkeypatch.setattr(inspectors, "adjusted_inspections", factors(2.0))
+    halved = build_features(lenient, t, inspector_adjustment=True)
+    for c in ("major_found_1y", "major_found_5y", "major_found_recent", "major_found_last_visit"):
+        np.testing.assert_allclose(halved[c], recorded[c] / 2)
+    np.testing.assert_allclose(halved["hazards_5y"], recorded["hazards_5y"] - recorded["major_found_5y"] / 2)
+    pd.testing.assert_series_equal(halved["visits_5y"], recorded["visits_5y"])

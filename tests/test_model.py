@@ -14,6 +14,7 @@ import skops.io as sio
 from sklearn.neighbors import KNeighborsClassifier
 
 from riskplan import i18n
+import riskplan.score.estimators as E
 import riskplan.score.model as M
 import riskplan.score.model_files as F
 from riskplan.outputs import OUTPUT_MARKER
@@ -150,7 +151,7 @@ def test_refuses_model_built_on_another_feature_set(saved, monkeypatch):
 
 
 def test_refuses_model_missing_a_feature_we_compute(saved, monkeypatch):
-    monkeypatch.setattr(F, "FEATURE_NAMES", tuple(FEATURE_NAMES) + ("new_feature",))
+    monkeypatch.setattr(E, "FEATURE_NAMES", tuple(FEATURE_NAMES) + ("new_feature",))
     with pytest.raises(M.ModelError, match="missing: new_feature"):
         F.load_model(saved)
 

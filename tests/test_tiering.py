@@ -110,8 +110,9 @@ def test_direct_red_override_counts_day_minus_365_but_not_day_minus_366(model, s
 
 
 def test_reasons_are_the_largest_contributions_in_plain_words(sample, model, sample_tiers):
-    X = build_features(sample, pd.Timestamp("2027-01-01"))
-    contrib = model.contributions(X)
+    X = build_features(sample, pd.Timestamp("2027-01-01"))   # the reasons describe findings as recorded
+    # the model scores the features it was trained on (team-adjusted findings for the default model)
+    contrib = model.contributions(build_features(sample, pd.Timestamp("2027-01-01"), model.inspector_adjustment))
     groups = list(FEATURE_GROUPS)
     rows = np.flatnonzero(sample_tiers["override"].to_numpy() == 0)[:300]
     for i in rows:

@@ -71,7 +71,7 @@ def test_a_missing_headcount_is_unknown_not_the_smallest(sample, model):
     warnings = tier_warnings(tiers)
     assert len(warnings) == 1 and f"{len(d.enterprises):,} of {len(d.enterprises):,}" in warnings[0]
     # scored at the reference headcount, not at log1p(0)
-    X = build_features(d, pd.Timestamp("2027-01-01"))
+    X = build_features(d, pd.Timestamp("2027-01-01"), model.inspector_adjustment)
     X["log_employees"] = float(model.reference["log_employees"].iloc[0])
     np.testing.assert_allclose(tiers["probability"], model.predict_proba(X), rtol=1e-9)
 

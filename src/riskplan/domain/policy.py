@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, ValidationError, model_validator
 
-from riskplan.domain.schema import Tier
+from riskplan.domain.schema import ENTERPRISES, Tier
 from riskplan.i18n import N_, _
 
 
@@ -134,6 +134,44 @@ class PublishRules(_Section):
     disclose_tiers: bool = False
 
 
+class ModelRules(_Section):
+    """`[model]`: a bureau's own enterprise columns used as features when it trains a model.
+
+    `extra_features` names columns of the enterprises table (as its header reads) beyond the
+    built-in ones: numbers (complaints, 12345 hotline counts) unless also listed in
+    `categorical` (a credit rating A/B/C/D). Whether each column exists is checked against the
+    enterprises table when the features are built (riskplan.score.features)."""
+
+    extra_features: tuple[str, ...] = Field((), strict=False)
+    categorical: tuple[str, ...] = Field((), strict=False)
+
+    @model_validator(mode="after")
+    def _names(self) -> "ModelRules":
+        seen: set[str] = set()
+        built_in = {c.name for c in ENTERPRISES.columns}
+        for name in self.extra_features:
+            if not name.strip():
+                raise ValueError(_("extra_features: an empty column name"))
+            if name in seen:
+                raise ValueError(_("extra_features: column '{name}' is listed twice").format(name=name))
+            if name in built_in:
+                raise ValueError(_("extra_features: '{name}' is a built-in column of the enterprises table, "
+                                   "already read by the model; list only the bureau's own columns").format(name=name))
+            seen.add(name)
+        for name in self.categorical:
+            if name not in seen:
+                close = difflib.get_close_matches(name, list(seen), n=1, cutoff=0.5)
+                hint = (_("did you mean '{key}'?").format(key=close[0]) if close
+                        else _("extra_features lists: {names}").format(names=", ".join(self.extra_features) or "-"))
+                raise ValueError(_("categorical: '{name}' is not one of extra_features ({hint})").format(
+                    name=name, hint=hint))
+        return self
+
+    def kinds(self) -> dict[str, str]:
+        """column -> "numeric" or "categorical", in the order listed."""
+        return {c: ("categorical" if c in self.categorical else "numeric") for c in self.extra_features}
+
+
 class Policy(_Section):
     roster: RosterRules = RosterRules()
     draw: DrawRules = DrawRules()
@@ -142,6 +180,7 @@ class Policy(_Section):
     qualifications: QualificationRules = QualificationRules()
     tiering: TieringRules = TieringRules()
     publish: PublishRules = PublishRules()
+    model: ModelRules = ModelRules()
 
     def tier(self, tier: Tier | str) -> TierRules:
         return getattr(self.tiers, Tier(tier).value)
@@ -149,8 +188,10 @@ class Policy(_Section):
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able form (dates as ISO strings), for plan.json and audits. Without the
         [publish] section: it says who issues the notice, not how the plan is made, so filling it
-        in after planning changes neither the plan's policy nor the draw's fingerprints."""
-        return self.model_dump(mode="json", exclude={"publish"})
+        in after planning changes neither the plan's policy nor the draw's fingerprints. Without
+        [model] too: it shapes a model trained from this district, and a plan records the model it
+        used by its file's sha256."""
+        return self.model_dump(mode="json", exclude={"publish", "model"})
 
 
 class PolicyError(ValueError):

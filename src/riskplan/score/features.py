@@ -40,6 +40,9 @@ CAP_YEARS = 5.0
 #: counts half as much as one yesterday, so a firm that slipped lately stands out from one
 #: whose record is old.
 HALF_LIFE_DAYS = 547
+#: How team-adjusted findings are aggregated: "divide" each visit's findings by its team's factor,
+#: or by "exposure" (a window's findings over its visits' summed factors, times the visits).
+ADJUSTMENT = "divide"
 #: Hazard rates are shrunk toward one hazard per visit: log((hazards + a) / (visits + a)),
 #: so a single visit cannot make a rate extreme (a = PRIOR_VISITS).
 PRIOR_VISITS = 1.0
@@ -128,10 +131,12 @@ def _rate(hazards: np.ndarray, visits: np.ndarray) -> np.ndarray:
     return np.log((hazards + PRIOR_VISITS) / (visits + PRIOR_VISITS))
 
 
-def build_features(district: District, as_of: date | pd.Timestamp, inspector_adjustment: bool = False) -> pd.DataFrame:
+def build_features(district: District, as_of: date | pd.Timestamp, inspector_adjustment: bool = False,
+                   extra: dict[str, str] | None = None) -> pd.DataFrame:
     """Feature matrix (one row per enterprise, in the enterprises table's order).
 
-    Index: enterprise_id. Columns: FEATURE_NAMES. Uses only events dated before `as_of`.
+    Index: enterprise_id. Columns: FEATURE_NAMES, then the `extra` columns (column -> kind, see
+    `extra_columns`). Uses only events dated before `as_of`.
     With `inspector_adjustment`, past findings are first divided by their team's estimated
     propensity (`riskplan.score.inspectors`, from visits before `as_of` only).
     """
@@ -173,10 +178,11 @@ def build_features(district: District, as_of: date | pd.Timestamp, inspector_adj
 
     # Inspections strictly before T (the inspectors column is deliberately not read).
     ins = district.inspections
+    exposure = inspector_adjustment and ADJUSTMENT == "exposure"
     if inspector_adjustment:
         from riskplan.score.inspectors import adjusted_inspections
 
-        ins = adjusted_inspections(ins, index, t)
+        ins = adjusted_inspections(ins, index, t, factors=exposure)
     ipos = _positions(ins["enterprise_id"], index)
     idays = ((t - ins["date"]).dt.days).to_numpy()
     ib = (idays > 0) & (ipos >= 0)
@@ -185,6 +191,23 @@ def build_features(district: District, as_of: date | pd.Timestamp, inspector_adj
     hazards = ins["hazards_found"].to_numpy().astype(float)
     majors = ins["major_hazards_found"].to_numpy().astype(float)
     pen = ins["penalized"].to_numpy().astype(float)
+    if exposure:
+        f_other, f_major = ins["factor_other"].to_numpy(float), ins["factor_major"].to_numpy(float)
+
+    def found(mask: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(hazards, major hazards) found per enterprise over the visits in `mask`. Adjusted by
+        exposure: the findings over the visits' summed team factors, times the visits (the Poisson
+        maximum likelihood of the firm's findings with the average team)."""
+        w = np.ones(len(hazards)) if weights is None else weights
+        if not exposure:
+            return _count(ipos, mask, n, hazards * w), _count(ipos, mask, n, majors * w)
+        visits = _count(ipos, mask, n, w)
+        out = []
+        for y, fac in ((hazards - majors, f_other), (majors, f_major)):
+            total, exp_ = _count(ipos, mask, n, y * w), _count(ipos, mask, n, fac * w)
+            out.append(np.divide(total * visits, exp_, out=np.zeros(n), where=exp_ > 0))
+        return out[0] + out[1], out[1]
+
     f["visits_1y"] = _count(ipos, in1, n)
     f["visits_3y"] = _count(ipos, in3, n)
     in5 = ib & (idays <= WINDOWS["5y"])
@@ -194,22 +217,24 @@ def build_features(district: District, as_of: date | pd.Timestamp, inspector_adj
     last = _latest(ipos, idays, ib, n)
     f["never_visited"] = np.isinf(last).astype(float)
     f["years_since_visit"] = np.minimum(last / YEAR, CAP_YEARS)
-    h3 = _count(ipos, in3, n, hazards)
+    h1, m1 = found(in1)
+    h3, m3 = found(in3)
+    h5, m5 = found(in5)
+    hr, mr = found(ib, recency)
     f["hazards_per_visit_3y"] = np.divide(h3, f["visits_3y"], out=np.zeros(n), where=f["visits_3y"] > 0)
     # The latest visit(s): every visit on the enterprise's latest past date.
     on_last = ib & (idays == np.where(ipos >= 0, last[np.clip(ipos, 0, None)], -1))
-    f["hazards_last_visit"] = _count(ipos, on_last, n, hazards)
-    f["major_found_1y"] = _count(ipos, in1, n, majors)
-    f["major_found_3y"] = _count(ipos, in3, n, majors)
-    f["major_found_last_visit"] = _count(ipos, on_last, n, majors)
-    f["major_found_5y"] = _count(ipos, in5, n, majors)
-    f["major_found_recent"] = _count(ipos, ib, n, majors * recency)
+    f["hazards_last_visit"], f["major_found_last_visit"] = found(on_last)
+    f["major_found_1y"] = m1
+    f["major_found_3y"] = m3
+    f["major_found_5y"] = m5
+    f["major_found_recent"] = mr
     # Hazards found are the densest signal of a firm's own safety culture (several per visit,
     # against an accident every few years): counts, shrunk log rates per visit, and the trend
     # (recent rate against the 5-year rate) for firms that are slipping or improving.
-    f["hazards_1y"] = _count(ipos, in1, n, hazards)
-    f["hazards_5y"] = _count(ipos, in5, n, hazards)
-    f["hazards_recent"] = _count(ipos, ib, n, hazards * recency)
+    f["hazards_1y"] = h1
+    f["hazards_5y"] = h5
+    f["hazards_recent"] = hr
     f["hazard_rate_1y"] = _rate(f["hazards_1y"], f["visits_1y"])
     f["hazard_rate_5y"] = _rate(f["hazards_5y"], f["visits_5y"])
     f["hazard_rate_recent"] = _rate(f["hazards_recent"], f["visits_recent"])
@@ -219,7 +244,74 @@ def build_features(district: District, as_of: date | pd.Timestamp, inspector_adj
 
     frame = pd.DataFrame(f, index=index)
     frame["industry"] = ent["industry"].astype(str).to_numpy()
-    return frame[list(FEATURE_NAMES)]
+    frame = frame[list(FEATURE_NAMES)]
+    if extra:
+        for column, values in extra_columns(district, extra).items():
+            frame[column] = values
+    return frame
+
+
+# ---------------------------------------------------------------- a bureau's own columns
+
+#: Prefix of the feature group of an extra column (one group per column: one reason each).
+EXTRA_GROUP = "extra:"
+#: The value an extra categorical column has where the cell is blank.
+BLANK = ""
+
+
+class ExtraFeatureError(ValueError):
+    """A declared extra feature the enterprises table cannot give (missing column, text in a number column)."""
+
+
+def policy_extra(district: District) -> dict[str, str]:
+    """The district policy's `[model] extra_features` as column -> "numeric" / "categorical"."""
+    return district.policy.model.kinds()
+
+
+def extra_columns(district: District, extra: dict[str, str]) -> dict[str, np.ndarray]:
+    """The extra feature columns from the enterprises table: numbers as floats (a blank cell is
+    missing, NaN, which the model imputes), categories as text (blank = ""). A column the table
+    does not have, or a cell of a number column that is not a number, is an ExtraFeatureError
+    naming the file, the row as the spreadsheet shows it, the column and a suggestion."""
+    import difflib
+
+    ent = district.enterprises
+    source = district.sources.get("enterprises")
+    file = source.name if source is not None else "enterprises"
+    if district.sheets.get("enterprises"):
+        file = f"{file} [{district.sheets['enterprises']}]"
+    builtin = set(FEATURE_NAMES) | {"enterprise_id", "name", "subdistrict", "grid", "lat", "lon"}
+    own = [c for c in ent.columns if c not in builtin]
+    out: dict[str, np.ndarray] = {}
+    for column, kind in extra.items():
+        if column not in ent.columns:
+            close = difflib.get_close_matches(column, own, n=1, cutoff=0.5)
+            hint = (_("did you mean '{name}'?").format(name=close[0]) if close else
+                    _("the table's own columns: {names}").format(names=", ".join(map(str, own)) or "-"))
+            raise ExtraFeatureError(_(
+                "{file}: policy.toml [model] extra_features names column '{column}', which the enterprises "
+                "table does not have ({hint})").format(file=file, column=column, hint=hint))
+        text = ent[column].astype("string").fillna("").str.strip()
+        if kind == "categorical":
+            out[column] = text.to_numpy(dtype=object)
+            continue
+        numbers = pd.to_numeric(text.replace("", None), errors="coerce")
+        bad = numbers.isna().to_numpy() & (text != "").to_numpy()
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ExtraFeatureError(ngettext(
+                "{file}: row {row}, column '{column}': '{value}' is not a number ({count} such cell); an extra "
+                "feature is a number unless policy.toml [model] categorical lists it",
+                "{file}: row {row}, column '{column}': '{value}' is not a number ({count} such cells); an extra "
+                "feature is a number unless policy.toml [model] categorical lists it", int(bad.sum())).format(
+                file=file, row=i + 2, column=column, value=text.iloc[i], count=int(bad.sum())))
+        out[column] = numbers.to_numpy(dtype=float)
+    return out
+
+
+def extra_groups(extra: dict[str, str]) -> dict[str, tuple[str, ...]]:
+    """Feature groups of the extra columns: one per column."""
+    return {EXTRA_GROUP + c: (c,) for c in extra}
 
 
 def build_labels(district: District, as_of: date | pd.Timestamp, horizon_days: int = HORIZON_DAYS) -> pd.Series:
@@ -362,6 +454,14 @@ def describe_group(group: str, row: pd.Series) -> str:
                             "{count} major hazards found at visits in the past 5 years",
                             _k(row["major_found_5y"])).format(count=_n(row["major_found_5y"]))
         return _("no major hazard found in the past 5 years")
+    if group.startswith(EXTRA_GROUP):
+        column = group[len(EXTRA_GROUP):]
+        value = row[column]
+        if isinstance(value, float) and np.isnan(value):
+            return _("{column}: not recorded").format(column=column)
+        if isinstance(value, str):
+            return _("{column}: {value}").format(column=column, value=value or _("blank"))
+        return _("{column}: {value}").format(column=column, value=_n(float(value)))
     if group == "penalties":
         if row["penalized_3y"] > 0:
             return ngettext("penalised at {count} visit in the past 3 years",
@@ -375,4 +475,5 @@ __all__ = [
     "FEATURE_VERSION", "FEATURE_GROUPS", "FEATURE_NAMES", "GROUP_OF", "CATEGORICAL", "NUMERIC",
     "build_features", "build_labels", "snapshot_dates", "training_frame", "describe_group",
     "default_as_of", "history_end", "history_start", "HORIZON_DAYS",
+    "EXTRA_GROUP", "ExtraFeatureError", "extra_columns", "extra_groups", "policy_extra",
 ]

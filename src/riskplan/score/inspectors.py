@@ -79,13 +79,17 @@ def team_factor(visits: pd.DataFrame, effects: pd.Series) -> np.ndarray:
     return out
 
 
-def adjusted_inspections(inspections: pd.DataFrame, enterprises: pd.Index, as_of) -> pd.DataFrame:
+def adjusted_inspections(inspections: pd.DataFrame, enterprises: pd.Index, as_of, factors: bool = False) -> pd.DataFrame:
     """The inspections with the findings of visits before `as_of` divided by their team's factor
     (other hazards and major hazards each by their own); later visits unchanged. Counts become
-    floats; `hazards_found` stays other + major."""
+    floats; `hazards_found` stays other + major. With `factors`, the findings stay as recorded
+    and the factors are added as `factor_other` and `factor_major` (1 on and after `as_of`)."""
     t = pd.Timestamp(as_of).normalize()
     out = inspections.copy()
     before = (out["date"] < t).to_numpy()
+    if factors:
+        out["factor_other"] = 1.0
+        out["factor_major"] = 1.0
     past = out.loc[before]
     if len(past) == 0:
         return out
@@ -93,6 +97,10 @@ def adjusted_inspections(inspections: pd.DataFrame, enterprises: pd.Index, as_of
     frame = past.assign(other=other)
     f_other = team_factor(past, inspector_effects(frame, enterprises, "other"))
     f_major = team_factor(past, inspector_effects(frame, enterprises, "major_hazards_found"))
+    if factors:
+        out.loc[before, "factor_other"] = f_other
+        out.loc[before, "factor_major"] = f_major
+        return out
     major = past["major_hazards_found"].to_numpy(float) / f_major
     out["hazards_found"] = out["hazards_found"].astype(float)
     out["major_hazards_found"] = out["major_hazards_found"].astype(float)

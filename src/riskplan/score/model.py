@@ -36,37 +36,39 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.isotonic import IsotonicRegression
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from riskplan import __version__
 from riskplan.i18n import _, ngettext
 from riskplan.load.district import District
 from riskplan.score.baseline import baseline_risk, rule_grade
+from riskplan.score.estimators import (  # re-exported: the model's building blocks
+    CANDIDATES,
+    apply_calibrator,
+    feature_groups,
+    feature_lists,
+    fit_calibrator,
+    make_estimator,
+    reference_row,
+)
 from riskplan.score.features import (
-    CATEGORICAL,
-    FEATURE_GROUPS,
-    FEATURE_NAMES,
     FEATURE_VERSION,
     HORIZON_DAYS,
-    NUMERIC,
+    ExtraFeatureError,
     build_features,
     build_labels,
+    extra_columns,
     history_end,
     history_start,
+    policy_extra,
     snapshot_dates,
 )
 from riskplan.score.metrics import calibration_table, ranking_metrics
 
 MODEL_FORMAT = "riskplan-risk-model"
 MODEL_FORMAT_VERSION = 1
-CANDIDATES = ("logistic", "boosting")
 CALIBRATIONS = ("sigmoid", "isotonic")
 #: Recalibrate on the most recent snapshot only when it holds at least this many events (and non-events).
 MIN_RECENT_EVENTS = 30
@@ -87,56 +89,6 @@ class TrainingError(ValueError):
     """The district cannot train a model (too little history, no events to learn from)."""
 
 
-# ---------------------------------------------------------------- estimators
-
-def make_estimator(kind: str, seed: int = 0) -> Pipeline:
-    """An unfitted base pipeline of the given kind; input = the FEATURE_NAMES frame."""
-    if kind == "logistic":
-        pre = ColumnTransformer([
-            ("num", StandardScaler(), list(NUMERIC)),
-            ("cat", OneHotEncoder(handle_unknown="ignore", min_frequency=20, sparse_output=False), list(CATEGORICAL)),
-        ])
-        return Pipeline([("pre", pre), ("clf", LogisticRegression(C=0.3, max_iter=3000, random_state=seed))])
-    if kind == "boosting":
-        pre = ColumnTransformer([
-            ("cat", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan,
-                                   encoded_missing_value=np.nan, min_frequency=20), list(CATEGORICAL)),
-            ("num", "passthrough", list(NUMERIC)),
-        ])
-        clf = HistGradientBoostingClassifier(
-            learning_rate=0.08, max_iter=120, max_leaf_nodes=15, min_samples_leaf=40,
-            l2_regularization=1.0, categorical_features=[0], early_stopping=False, random_state=seed)
-        return Pipeline([("pre", pre), ("clf", clf)])
-    raise ValueError(_("unknown model kind '{kind}' (use one of {kinds})").format(kind=kind, kinds=", ".join(CANDIDATES)))
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-9, 1 - 1e-9)
-    return np.log(p / (1 - p))
-
-
-def fit_calibrator(scores: np.ndarray, y: np.ndarray, method: str):
-    if method == "isotonic":
-        return IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(scores, y)
-    if method == "sigmoid":
-        return LogisticRegression(C=1e6, max_iter=1000).fit(scores.reshape(-1, 1), y)
-    raise ValueError(_("unknown calibration '{method}'").format(method=method))
-
-
-def apply_calibrator(calibrator, scores: np.ndarray) -> np.ndarray:
-    if isinstance(calibrator, IsotonicRegression):
-        return calibrator.predict(scores)
-    return calibrator.predict_proba(scores.reshape(-1, 1))[:, 1]
-
-
-def reference_row(X: pd.DataFrame) -> pd.DataFrame:
-    """The district reference enterprise: median numeric features, most frequent industry."""
-    ref = {c: [float(X[c].median())] for c in NUMERIC}
-    for c in CATEGORICAL:
-        ref[c] = [str(X[c].mode().iloc[0])]
-    return pd.DataFrame(ref)[list(FEATURE_NAMES)]
-
-
 @dataclass
 class LoadedModel:
     """A calibrated risk model ready to score: base pipeline + calibrator + reference."""
@@ -150,11 +102,29 @@ class LoadedModel:
     path: Path | None = None
     #: features use team-adjusted findings (riskplan.score.inspectors); saved with the model
     inspector_adjustment: bool = False
+    #: a bureau's own enterprise columns the model reads (column -> "numeric" / "categorical")
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def feature_names(self) -> list[str]:
+        return feature_lists(self.extra)[0]
+
+    @property
+    def numeric(self) -> list[str]:
+        return feature_lists(self.extra)[1]
+
+    @property
+    def categorical(self) -> list[str]:
+        return feature_lists(self.extra)[2]
+
+    @property
+    def groups(self) -> dict[str, tuple[str, ...]]:
+        return feature_groups(self.extra)
 
     def decision(self, X: pd.DataFrame) -> np.ndarray:
         """Base model log-odds (uncalibrated)."""
         with threadpool_limits(THREADS):
-            return self.base.decision_function(X[list(FEATURE_NAMES)])
+            return self.base.decision_function(X[self.feature_names])
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         return apply_calibrator(self.calibrator, self.decision(X))
@@ -162,21 +132,23 @@ class LoadedModel:
     def contributions(self, X: pd.DataFrame, base_scores: np.ndarray | None = None) -> pd.DataFrame:
         """Log-odds contribution of each feature group (columns) per row: score(x) minus the
         score with the group set to the reference. Rows already at the reference get 0."""
-        X = X[list(FEATURE_NAMES)]
+        X = X[self.feature_names]
         s = self.decision(X) if base_scores is None else base_scores
-        out = np.zeros((len(X), len(FEATURE_GROUPS)))
-        for j, (group, cols) in enumerate(FEATURE_GROUPS.items()):
+        groups = self.groups
+        out = np.zeros((len(X), len(groups)))
+        for j, (group, cols) in enumerate(groups.items()):
             cols = list(cols)
             differs = np.zeros(len(X), dtype=bool)
             for c in cols:
-                differs |= (X[c].to_numpy() != self.reference[c].iloc[0])
+                ref = self.reference[c].iloc[0]
+                differs |= (X[c].to_numpy() != ref) & ~(pd.isna(X[c]).to_numpy() & pd.isna(ref))
             if not differs.any():
                 continue
             Xg = X.loc[differs].copy() if not differs.all() else X.copy()
             for c in cols:
                 Xg[c] = self.reference[c].iloc[0]
             out[differs, j] = s[differs] - self.decision(Xg)
-        return pd.DataFrame(out, index=X.index, columns=list(FEATURE_GROUPS))
+        return pd.DataFrame(out, index=X.index, columns=list(groups))
 
     @property
     def name(self) -> str:
@@ -184,7 +156,8 @@ class LoadedModel:
 
 
 def fit_model(X: pd.DataFrame, y: pd.Series, groups: np.ndarray, kind: str, calibration: str = "sigmoid",
-              seed: int = 0, folds: int = 3, recent: np.ndarray | None = None) -> LoadedModel:
+              seed: int = 0, folds: int = 3, recent: np.ndarray | None = None,
+              extra: dict[str, str] | None = None) -> LoadedModel:
     """Fit base model on all rows and a calibrator on its out-of-fold (grouped) log-odds.
 
     `recent` (a row mask: the most recent snapshot) recalibrates on that period only when it has
@@ -192,11 +165,12 @@ def fit_model(X: pd.DataFrame, y: pd.Series, groups: np.ndarray, kind: str, cali
     firms improving), and the latest period's event rate is the one the next year resembles.
     The ranking is the base model's either way (the calibrator is monotone)."""
     with threadpool_limits(THREADS):
-        return _fit_model(X, y, groups, kind, calibration, seed, folds, recent)
+        return _fit_model(X, y, groups, kind, calibration, seed, folds, recent, extra or {})
 
 
-def _fit_model(X, y, groups, kind, calibration, seed, folds, recent=None) -> LoadedModel:
-    X = X[list(FEATURE_NAMES)]
+def _fit_model(X, y, groups, kind, calibration, seed, folds, recent=None, extra=None) -> LoadedModel:
+    extra = dict(extra or {})
+    X = X[feature_lists(extra)[0]]
     events = int(y.sum())
     if events < folds or events > len(y) - folds:
         raise TrainingError(_("cannot learn from {rows} training rows with {events} events: need events "
@@ -206,16 +180,17 @@ def _fit_model(X, y, groups, kind, calibration, seed, folds, recent=None) -> Loa
     oof = np.zeros(len(X))
     splitter = GroupKFold(n_splits=folds, shuffle=True, random_state=seed)
     for tr, te in splitter.split(X, yv, groups):
-        est = make_estimator(kind, seed).fit(X.iloc[tr], yv[tr])
+        est = make_estimator(kind, seed, extra).fit(X.iloc[tr], yv[tr])
         oof[te] = est.decision_function(X.iloc[te])
-    base = make_estimator(kind, seed).fit(X, yv)
+    base = make_estimator(kind, seed, extra).fit(X, yv)
     use = np.ones(len(yv), dtype=bool)
     if recent is not None:
         k = int(yv[recent].sum())
         if MIN_RECENT_EVENTS <= k <= int(recent.sum()) - MIN_RECENT_EVENTS:
             use = np.asarray(recent, dtype=bool)
     cal = fit_calibrator(oof[use], yv[use], calibration)
-    model = LoadedModel(kind=kind, calibration=calibration, base=base, calibrator=cal, reference=reference_row(X))
+    model = LoadedModel(kind=kind, calibration=calibration, base=base, calibrator=cal,
+                        reference=reference_row(X, extra), extra=extra)
     model.calibrated_on_recent = bool(not use.all())
     return model
 
@@ -326,6 +301,7 @@ def temporal_validation(district: District, as_of: date, kinds=CANDIDATES, calib
     (fewer when the history is short; see `fold_plan`). With no temporal fold at all (two years of
     records), one fold of held-out enterprises on the latest snapshot (`held_out_validation`)."""
     say = progress or (lambda _msg: None)
+    extra = policy_extra(district)
     t = pd.Timestamp(as_of).normalize()
     min_days, fold_dates = fold_plan(district, as_of, step_months, n_folds)
     all_dates = snapshot_dates(district, as_of, step_months, min_days)
@@ -337,7 +313,7 @@ def temporal_validation(district: District, as_of: date, kinds=CANDIDATES, calib
 
     def frame(d: pd.Timestamp):
         if d not in cache:
-            cache[d] = (build_features(district, d, inspector_adjustment), build_labels(district, d))
+            cache[d] = (build_features(district, d, inspector_adjustment, extra), build_labels(district, d))
         return cache[d]
 
     folds = []
@@ -356,7 +332,8 @@ def temporal_validation(district: District, as_of: date, kinds=CANDIDATES, calib
         for kind in kinds:
             say(_("fold {date}: fitting {model} on {snapshots} snapshot(s), {rows} rows").format(
                 date=fd.date(), model=kind, snapshots=len(train_dates), rows=f"{len(X):,}"))
-            m = fit_model(X, y, groups, kind, calibration, seed, recent=_latest_rows(len(X), len(district.enterprises)))
+            m = fit_model(X, y, groups, kind, calibration, seed, recent=_latest_rows(len(X), len(district.enterprises)),
+                          extra=extra)
             p = m.predict_proba(Xt)
             metrics[kind] = ranking_metrics(p, yt.to_numpy(), True)
             cal[kind] = calibration_table(p, yt.to_numpy())
@@ -392,6 +369,7 @@ def held_out_validation(district: District, as_of: date, kinds=CANDIDATES, calib
     groups; each group's latest snapshot is scored by candidates fitted on the other groups'
     snapshots (all of them), so no enterprise is scored by a model that saw it."""
     say = progress or (lambda _msg: None)
+    extra = policy_extra(district)
     min_days = MIN_HISTORY_DAYS[-1]
     dates = snapshot_dates(district, as_of, step_months, min_days)
     if not dates:
@@ -403,7 +381,7 @@ def held_out_validation(district: District, as_of: date, kinds=CANDIDATES, calib
     cache = {} if cache is None else cache
     for d in dates:
         if d not in cache:
-            cache[d] = (build_features(district, d, inspector_adjustment), build_labels(district, d))
+            cache[d] = (build_features(district, d, inspector_adjustment, extra), build_labels(district, d))
     n = len(district.enterprises)
     X = pd.concat([cache[d][0] for d in dates])
     y = pd.concat([cache[d][1] for d in dates])
@@ -420,7 +398,8 @@ def held_out_validation(district: District, as_of: date, kinds=CANDIDATES, calib
                                                                                model=kind))
             train_rows = group[ent] != g
             latest = (np.arange(len(X)) >= len(X) - n)[train_rows]
-            m = fit_model(X[train_rows], y[train_rows], ent[train_rows], kind, calibration, seed, recent=latest)
+            m = fit_model(X[train_rows], y[train_rows], ent[train_rows], kind, calibration, seed, recent=latest,
+                          extra=extra)
             p[group == g] = m.predict_proba(Xt[group == g])
         metrics[kind] = ranking_metrics(p, yt.to_numpy(), True)
         cal[kind] = calibration_table(p, yt.to_numpy())
@@ -506,6 +485,11 @@ def _train(district, as_of, seed, kinds, calibration, step_months, n_folds, prog
     except HistoryError as exc:
         raise TrainingError(str(exc)) from None
     say(window.note)
+    extra = policy_extra(district)
+    try:
+        extra_columns(district, extra)   # a missing column or a bad cell: said before any work
+    except ExtraFeatureError as exc:
+        raise TrainingError(str(exc)) from None
     as_of = pd.Timestamp(window.as_of)
     cache: dict = {}
     say(_("temporal validation (up to {folds} folds, candidates: {models})").format(
@@ -517,13 +501,13 @@ def _train(district, as_of, seed, kinds, calibration, step_months, n_folds, prog
     dates = snapshot_dates(district, as_of.date(), step_months, report.min_history_days)
     say(_("refitting {model} on {snapshots} snapshots ({first} … {last})").format(
         model=report.chosen, snapshots=len(dates), first=dates[0].date(), last=dates[-1].date()))
-    parts = [cache[d] if d in cache else (build_features(district, d, inspector_adjustment), build_labels(district, d))
+    parts = [cache[d] if d in cache else (build_features(district, d, inspector_adjustment, extra), build_labels(district, d))
              for d in dates]
     X = pd.concat([p[0] for p in parts])
     y = pd.concat([p[1] for p in parts])
     groups = np.tile(np.arange(len(district.enterprises)), len(dates))
     model = fit_model(X, y, groups, report.chosen, calibration, seed,
-                      recent=_latest_rows(len(X), len(district.enterprises)))
+                      recent=_latest_rows(len(X), len(district.enterprises)), extra=extra)
     model.inspector_adjustment = bool(inspector_adjustment)
     elapsed = time.perf_counter() - started
     summary = report.summary()
@@ -531,8 +515,9 @@ def _train(district, as_of, seed, kinds, calibration, step_months, n_folds, prog
         "format": MODEL_FORMAT,
         "format_version": MODEL_FORMAT_VERSION,
         "feature_version": FEATURE_VERSION,
-        "features": list(FEATURE_NAMES),
-        "feature_groups": {g: list(c) for g, c in FEATURE_GROUPS.items()},
+        "features": model.feature_names,
+        "feature_groups": {g: list(c) for g, c in model.groups.items()},
+        **({"extra_features": dict(extra)} if extra else {}),
         "kind": model.kind,
         "calibration": calibration,
         "seed": seed,

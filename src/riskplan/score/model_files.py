@@ -20,7 +20,7 @@ from sklearn.pipeline import Pipeline
 from riskplan.i18n import _
 from riskplan.io import sha256_file
 from riskplan.outputs import atomic_write_bytes
-from riskplan.score.features import CATEGORICAL, FEATURE_NAMES, FEATURE_VERSION, NUMERIC
+from riskplan.score.features import FEATURE_VERSION
 from riskplan.score.model import (
     CALIBRATIONS,
     CANDIDATES,
@@ -29,6 +29,7 @@ from riskplan.score.model import (
     LoadedModel,
     ModelError,
     TrainResult,
+    feature_lists,
 )
 
 MODEL_FILE = "model.skops"
@@ -50,6 +51,8 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "sklearn.pipeline.Pipeline",
     "sklearn.compose._column_transformer.ColumnTransformer",
     "sklearn.preprocessing._data.StandardScaler",
+    "sklearn.impute._base.SimpleImputer",
+    "sklearn.impute._base.MissingIndicator",
     "sklearn.preprocessing._encoders.OneHotEncoder",
     "sklearn.preprocessing._encoders.OrdinalEncoder",
     "sklearn.preprocessing._function_transformer.FunctionTransformer",
@@ -90,14 +93,15 @@ def _payload(model: LoadedModel) -> dict:
         "format": MODEL_FORMAT,
         "format_version": MODEL_FORMAT_VERSION,
         "feature_version": FEATURE_VERSION,
-        "feature_names": list(FEATURE_NAMES),
+        "feature_names": model.feature_names,
         "kind": model.kind,
         "calibration": model.calibration,
         "base": model.base,
         "calibrator": model.calibrator,
-        "reference_numeric": model.reference[list(NUMERIC)].to_numpy(float)[0],
-        "reference_categorical": [str(model.reference[c].iloc[0]) for c in CATEGORICAL],
+        "reference_numeric": model.reference[model.numeric].to_numpy(float)[0],
+        "reference_categorical": [str(model.reference[c].iloc[0]) for c in model.categorical],
         **({"inspector_adjustment": True} if model.inspector_adjustment else {}),
+        **({"extra_features": [[c, k] for c, k in model.extra.items()]} if model.extra else {}),
     }
 
 
@@ -210,15 +214,22 @@ def load_model(path: Path | str) -> LoadedModel:
         raise ModelError(_("{file}: model format version {theirs} is not supported "
                            "(this riskplan reads version {ours}); retrain with `riskplan train`").format(
             file=file, theirs=obj.get("format_version"), ours=MODEL_FORMAT_VERSION))
-    if obj.get("feature_version") != FEATURE_VERSION or list(obj.get("feature_names", [])) != list(FEATURE_NAMES):
+    declared = obj.get("extra_features", []) if isinstance(obj, dict) else []
+    if not (isinstance(declared, list) and all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], str)
+                                               and p[1] in ("numeric", "categorical") for p in declared)):
+        raise ModelError(_("{file}: the model's extra_features are not a list of (column, kind) pairs").format(
+            file=file))
+    extra_kinds = {c: k for c, k in declared}
+    ours_names = feature_lists(extra_kinds)[0]
+    if obj.get("feature_version") != FEATURE_VERSION or list(obj.get("feature_names", [])) != ours_names:
         theirs = list(obj.get("feature_names", []))
-        missing = [f for f in FEATURE_NAMES if f not in theirs]
-        extra = [f for f in theirs if f not in FEATURE_NAMES]
+        missing = [f for f in ours_names if f not in theirs]
+        extra = [f for f in theirs if f not in ours_names]
         raise ModelError(
             _("{file}: built on feature set version {theirs} ({their_count} features), but this riskplan "
               "computes version {ours} ({our_count} features)").format(
                 file=file, theirs=repr(obj.get("feature_version")), their_count=len(theirs),
-                ours=repr(FEATURE_VERSION), our_count=len(FEATURE_NAMES))
+                ours=repr(FEATURE_VERSION), our_count=len(ours_names))
             + (_("; missing: {names}").format(names=", ".join(missing)) if missing else "")
             + (_("; unknown: {names}").format(names=", ".join(extra)) if extra else "")
             + _(". Retrain with `riskplan train`."))
@@ -255,13 +266,14 @@ def load_model(path: Path | str) -> LoadedModel:
                 file=card_path, said=repr(card["feature_version"]), model=file.name,
                 theirs=repr(obj["feature_version"])))
         _refuse_mismatch(card_path, _("the model card"), claims, facts)
-    ref = {c: [float(v)] for c, v in zip(NUMERIC, obj["reference_numeric"])}
-    for c, v in zip(CATEGORICAL, obj["reference_categorical"]):
+    _names, numeric, categorical = feature_lists(extra_kinds)
+    ref = {c: [float(v)] for c, v in zip(numeric, obj["reference_numeric"])}
+    for c, v in zip(categorical, obj["reference_categorical"]):
         ref[c] = [str(v)]
-    reference = pd.DataFrame(ref)[list(FEATURE_NAMES)]
+    reference = pd.DataFrame(ref)[ours_names]
     return LoadedModel(kind=obj["kind"], calibration=obj["calibration"], base=obj["base"],
                        calibrator=obj["calibrator"], reference=reference, card=card, path=file.parent,
-                       inspector_adjustment=bool(obj.get("inspector_adjustment", False)))
+                       inspector_adjustment=bool(obj.get("inspector_adjustment", False)), extra=extra_kinds)
 
 
 _KINDS = {LogisticRegression: "logistic", HistGradientBoostingClassifier: "boosting"}
@@ -383,6 +395,12 @@ def card_markdown(card: dict) -> str:
               "## Features (feature set version " + str(card.get("feature_version")) + ")", ""]
     for g, cols in card.get("feature_groups", {}).items():
         lines.append(f"- {g}: {', '.join(cols)}")
+    if card.get("extra_features"):
+        lines += ["", "The bureau's own columns (policy.toml `[model] extra_features`): "
+                  + ", ".join(f"{c} ({k})" for c, k in card["extra_features"].items()) + "."]
+    if "inspector_adjustment" in card:
+        lines += ["", "Past findings: " + ("adjusted for the inspecting team's estimated finding propensity."
+                                           if card["inspector_adjustment"] else "as recorded.")]
     lines += ["", "## Libraries", ""]
     lines += [f"- {k} {val}" for k, val in card.get("libraries", {}).items()]
     lines += ["", f"Model file `{card.get('model_file')}` sha256 `{card.get('model_sha256')}` "

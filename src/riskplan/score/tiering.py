@@ -30,7 +30,9 @@ from riskplan.load.district import District
 from riskplan.score.baseline import direct_red
 from riskplan.score.cutoffs import tiers_from_probability
 from riskplan.score.features import (
+    EXTRA_GROUP,
     FEATURE_GROUPS,
+    ExtraFeatureError,
     build_features,
     default_as_of,
     describe_group,
@@ -78,9 +80,13 @@ def tier_district(district: District, model: LoadedModel | None = None, as_of: d
     model = model or load_default_model()
     as_of = as_of or default_as_of(district)
     adjusted = getattr(model, "inspector_adjustment", False)
-    X, unknown = prepare_features(model, build_features(district, as_of, adjusted))
+    extra = getattr(model, "extra", {})
+    try:
+        X, unknown = prepare_features(model, build_features(district, as_of, adjusted, extra))
+    except ExtraFeatureError as exc:   # the model reads a column of the bureau's this table lacks
+        raise ModelError(str(exc)) from None
     # reasons describe the findings as recorded, even when the model reads team-adjusted ones
-    shown = prepare_features(model, build_features(district, as_of))[0] if adjusted else X
+    shown = prepare_features(model, build_features(district, as_of, extra=extra))[0] if adjusted else X
     if len(X) == 0:
         return pd.DataFrame({c: pd.Series(dtype="float64" if c == "probability" else "int64" if c == "override"
                                           else "object") for c in TIER_COLUMNS})
@@ -90,7 +96,7 @@ def tier_district(district: District, model: LoadedModel | None = None, as_of: d
     red = direct_red(district, as_of).set_index("enterprise_id")["reason"]
     override = X.index.isin(red.index)
     tiers[override] = Tier.RED.value
-    contrib = without_unknown_reasons(model.contributions(X, base_scores=scores), X)
+    contrib = without_unknown_reasons(model.contributions(X, base_scores=scores), X, model)
     reasons = reason_texts(shown, contrib)
     for i in np.flatnonzero(override):
         reasons[i] = [red[X.index[i]]] + reasons[i][: N_REASONS - 1]
@@ -167,7 +173,7 @@ def reason_texts(X: pd.DataFrame, contrib: pd.DataFrame) -> list[list[str]]:
     values = contrib.to_numpy()
     groups = list(contrib.columns)
     order = reason_order(contrib)
-    cols = {g: list(FEATURE_GROUPS[g]) for g in groups}
+    cols = {g: list(FEATURE_GROUPS[g]) if g in FEATURE_GROUPS else [g[len(EXTRA_GROUP):]] for g in groups}
     arrays = {c: X[c].to_numpy() for c in X.columns}
     memo: dict[tuple, str] = {}
     raises, lowers, typical = _(RAISES), _(LOWERS), _(TYPICAL)

@@ -23,7 +23,7 @@ import pandas as pd
 
 from riskplan.domain.headers import display_header
 from riskplan.i18n import _, ngettext
-from riskplan.score.features import CATEGORICAL, FEATURE_GROUPS, GROUP_OF
+from riskplan.score.features import CATEGORICAL, EXTRA_GROUP, FEATURE_GROUPS, GROUP_OF
 
 #: Extra (non-feature) columns `prepare_features` adds: 0 where the value was not known.
 KNOWN_FLAG = "{column}_known"
@@ -64,7 +64,11 @@ def known_categories(model) -> dict[str, set[str]]:
     """The values of each categorical feature the fitted pipeline saw in training."""
     pre = model.base.named_steps["pre"]
     encoder = pre.named_transformers_["cat"]
-    return {c: {str(v) for v in cats} for c, cats in zip(CATEGORICAL, encoder.categories_)}
+    return {c: {str(v) for v in cats} for c, cats in zip(_categorical(model), encoder.categories_)}
+
+
+def _categorical(model) -> list[str]:
+    return list(getattr(model, "categorical", CATEGORICAL))
 
 
 def prepare_features(model, X: pd.DataFrame) -> tuple[pd.DataFrame, UnknownInputs]:
@@ -74,7 +78,7 @@ def prepare_features(model, X: pd.DataFrame) -> tuple[pd.DataFrame, UnknownInput
     X = X.copy()
     found = UnknownInputs(enterprises=len(X))
     known = known_categories(model)
-    for c in CATEGORICAL:
+    for c in _categorical(model):
         values = X[c].astype(str)
         unseen = ~values.isin(known[c]).to_numpy()
         X[KNOWN_FLAG.format(column=c)] = (~unseen).astype(np.int64)
@@ -89,15 +93,15 @@ def prepare_features(model, X: pd.DataFrame) -> tuple[pd.DataFrame, UnknownInput
     return X, found
 
 
-def without_unknown_reasons(contrib: pd.DataFrame, X: pd.DataFrame) -> pd.DataFrame:
+def without_unknown_reasons(contrib: pd.DataFrame, X: pd.DataFrame, model=None) -> pd.DataFrame:
     """Contributions with every group of an unseen category set to 0 where it was unseen, so
     it is never a reason (its value was replaced by the reference, so the model's own
     contribution there is 0 already; this keeps it so whatever the model does)."""
     contrib = contrib.copy()
-    for c in CATEGORICAL:
+    for c in (_categorical(model) if model is not None else CATEGORICAL):
         flag = KNOWN_FLAG.format(column=c)
         if flag in X.columns:
-            group = GROUP_OF[c]
+            group = GROUP_OF.get(c, EXTRA_GROUP + c)
             if group in contrib.columns:
                 contrib.loc[X[flag].to_numpy() == 0, group] = 0.0
     return contrib
