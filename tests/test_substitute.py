@@ -243,6 +243,14 @@ def test_apply_writes_a_plan_that_check_passes(sample, tmp_path):
     assert sub["visit_id"] == row.visit_id and sub["leaving"] == [member] and sub["revises"]["folder"] == out.name
     for name in ("draw.csv", "tiers.csv", "shortfall.csv", "unplaced.csv"):
         assert (new / name).read_bytes() == (out / name).read_bytes()
+    # the changes report lists exactly this visit, re-teamed, and both the leaver and the joiner get a notice
+    changes = pd.read_csv(new / "changes.csv", dtype=str, encoding="utf-8-sig")
+    assert changes.iloc[:, 0].tolist() == [row.visit_id] or row.visit_id in changes.to_string()
+    assert len(changes) == 1 and member in changes.to_string()
+    notices = pd.read_csv(new / "notices.csv", dtype=str, encoding="utf-8-sig")
+    told = set(notices.iloc[:, 0])
+    assert member in told and (set(split_list(changed["inspectors"].iloc[0])) - set(split_list(row.inspectors))) <= told
+    assert (new / "inputs").is_dir()
     again = _invoke("substitute", out, row.visit_id, district, "--inspector", member, "--today", TODAY, "--apply", 1,
                     "--out", new, "--lang", "en")
     assert again.exit_code == 2 and "exists" in again.output  # the one output guard: no silent overwrite

@@ -27,7 +27,9 @@ from riskplan.check.checker import check_roster
 from riskplan.domain.calendar import leave_days
 from riskplan.domain.headers import canonical_frame, display_frame
 from riskplan.domain.schema import split_list
+from riskplan.export.changes_report import changes_files
 from riskplan.export.plan_files import PLAN_TABLES, PLAN_WORKBOOK, csv_bytes
+from riskplan.export.plan_inputs import snapshot_files
 from riskplan.i18n import _, language
 from riskplan.io import read_table_text, sheets_to_xlsx_bytes
 from riskplan.outputs import OUTPUT_MARKER, atomic_output_dir
@@ -95,8 +97,15 @@ def write_substituted_plan(view: PlanView, cand: Candidate, new_dir: Path | str,
     plan = json.loads((view.out_dir / "plan.json").read_text(encoding="utf-8"))
     lang = plan.get("language")
     with language(lang):
-        shown = {"roster": display_frame("roster", _roster(view.out_dir, cand)),
+        new_roster = _roster(view.out_dir, cand)
+        shown = {"roster": display_frame("roster", new_roster),
                  "inspector_schedule": display_frame("inspector_schedule", _schedule(view, cand))}
+        old_roster = canonical_frame("roster", read_table_text(view.out_dir / "roster.csv"))
+        reason = _("substitute: {leaving} replaced by {joining}").format(
+            leaving=", ".join(cand.leaving), joining=", ".join(j.inspector_id for j in cand.joining))
+        # the changes report and the notices to send, and the tables the new plan was made against
+        extra = changes_files(old_roster, new_roster, {cand.visit_id: reason}, view.district.inspectors)
+        extra.update(snapshot_files(view.district))
     with atomic_output_dir(new_dir, force=force, inputs=(view.out_dir, view.district.path)) as staging:
         for f in sorted(view.out_dir.iterdir()):
             if f.is_file() and f.name not in (OUTPUT_MARKER, "plan.json", PLAN_WORKBOOK) and \
@@ -104,6 +113,9 @@ def write_substituted_plan(view: PlanView, cand: Candidate, new_dir: Path | str,
                 shutil.copyfile(f, staging / f.name)
         for name, frame in shown.items():
             (staging / f"{name}.csv").write_bytes(csv_bytes(frame))
+        for name, data in extra.items():
+            (staging / name).parent.mkdir(parents=True, exist_ok=True)
+            (staging / name).write_bytes(data)
         sheets = _workbook_sheets(view.out_dir / PLAN_WORKBOOK)
         changed = {PLAN_TABLES.index(t): t for t in CHANGED_TABLES}
         (staging / PLAN_WORKBOOK).write_bytes(sheets_to_xlsx_bytes(
