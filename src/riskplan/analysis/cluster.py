@@ -5,12 +5,13 @@ process per CPU: the solver is single-threaded by design, for reproducible roste
 listens on the loopback interface only (its HTTP port too: a dashboard there only when bokeh
 is installed, and only then is its address shown);
 `open_engine("tcp://host:8786")` uses an existing cluster instead. `run_tasks` submits one
-task per job and follows them: started (a task reports itself, and its worker, when a worker
-begins it), done, crashed (the task raised, or the workers running it died
-`distributed.scheduler.allowed-failures` times), timed out (the client cancels it and
-restarts its worker when it can). A worker that dies mid-task costs only a retry: Dask
-reschedules the task on another worker. `run_jobs` is the what-if's use of it: values in job
-order, in this process when one worker is asked for. Province runs and what-if sweeps use
+task per job, in the order of the priorities given (`longest_first`), and follows them:
+started (a task reports itself, and its worker, when a worker begins it), done, crashed (the
+task raised, or the workers running it died `distributed.scheduler.allowed-failures` times),
+timed out (the client cancels it and restarts its worker when it can). A worker that dies
+mid-task costs only a retry: Dask reschedules the task on another worker. `run_here` does the
+same in this process, without an engine. `run_jobs` is the what-if's use of them: values in
+job order, in this process when one worker is asked for. Province runs and what-if sweeps use
 these functions and nothing else to run in parallel.
 """
 

@@ -17,6 +17,11 @@ model, versions; see districts.py) equals the manifest's, whose state was finish
 output files still have the recorded sha256 is not planned again. Every other district is
 (re)planned; a failure stays that district's. The manifest is rewritten atomically after each
 district, so a run cut short (a crash, Ctrl-C) resumes from where it stopped.
+
+The districts go to the workers longest first, so the run does not end with one worker on a
+long district while the others idle: each district's expected time is the task time an earlier
+run recorded for it (OUT's own, or `times_from`, e.g. last quarter's OUT), else its input size
+(`expected_seconds`). The order changes when a district is planned, never what is written.
 """
 
 from __future__ import annotations

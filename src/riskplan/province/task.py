@@ -9,7 +9,8 @@ remote worker writes the same bytes a local one would.
 A district's failure stays in its result: bad input (with the reader's message naming file,
 row and column) and crashes come back as a state and a reason, never as an exception that
 would stop the province. The figures the summary needs are computed here, where the district
-is loaded anyway, and recorded in the province manifest.
+is loaded anyway, and recorded in the province manifest, with the task's wall time (a later
+run starts its longest districts first by it).
 
 With a what-if (`whatif_levels`), the task also sweeps the district's staffing, in the same
 process (the province's parallelism is its districts): levels are fractions of the district's
