@@ -5,12 +5,13 @@ process per CPU: the solver is single-threaded by design, for reproducible roste
 listens on the loopback interface only (its HTTP port too: a dashboard there only when bokeh
 is installed, and only then is its address shown);
 `open_engine("tcp://host:8786")` uses an existing cluster instead. `run_tasks` submits one
-task per job and follows them: started (a task reports itself, and its worker, when a worker
-begins it), done, crashed (the task raised, or the workers running it died
-`distributed.scheduler.allowed-failures` times), timed out (the client cancels it and
-restarts its worker when it can). A worker that dies mid-task costs only a retry: Dask
-reschedules the task on another worker. `run_jobs` is the what-if's use of it: values in job
-order, in this process when one worker is asked for. Province runs and what-if sweeps use
+task per job, in the order of the priorities given (`longest_first`), and follows them:
+started (a task reports itself, and its worker, when a worker begins it), done, crashed (the
+task raised, or the workers running it died `distributed.scheduler.allowed-failures` times),
+timed out (the client cancels it and restarts its worker when it can). A worker that dies
+mid-task costs only a retry: Dask reschedules the task on another worker. `run_here` does the
+same in this process, without an engine. `run_jobs` is the what-if's use of them: values in
+job order, in this process when one worker is asked for. Province runs and what-if sweeps use
 these functions and nothing else to run in parallel.
 """
 
@@ -215,13 +216,25 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def longest_first(expected: Mapping[str, float]) -> dict[str, int]:
+    """Dask priorities that start the longest tasks first (longest-processing-time-first: the
+    last task to start is a short one, so no worker idles long at the end): the task expected
+    to take longest gets the highest number; equal expectations keep their given order."""
+    ranked = sorted(expected, key=lambda name: -expected[name])  # sorted() is stable
+    return {name: len(ranked) - i for i, name in enumerate(ranked)}
+
+
 def run_tasks(engine: Engine, fn: Callable[[Any], Any], jobs: Mapping[str, Any], *,
               timeout: float | None = None, on_progress: Callable[[Progress], None] | None = None,
               on_outcome: Callable[[Outcome], None] | None = None,
-              succeeded: Callable[[Any], bool] = lambda value: True) -> dict[str, Outcome]:
+              succeeded: Callable[[Any], bool] = lambda value: True,
+              priority: Mapping[str, int] | None = None) -> dict[str, Outcome]:
     """Run `fn(job)` for every job (by name) on the engine (`fn` and its jobs must pickle).
     `timeout`: seconds a task may run once started;
-    `succeeded(value)` tells a finished task's failure it reports itself (counted as failed)."""
+    `succeeded(value)` tells a finished task's failure it reports itself (counted as failed);
+    `priority` (by name; higher first, e.g. `longest_first`): tasks are submitted in that order
+    and the scheduler hands them out in it. All tasks of a call share one Dask task group (the
+    key's prefix), so the scheduler queues them as one batch, whatever the names."""
     from distributed import wait
 
     client = engine.client
@@ -229,8 +242,11 @@ def run_tasks(engine: Engine, fn: Callable[[Any], Any], jobs: Mapping[str, Any],
     started = _Started()
     client.subscribe_topic(topic, started)
     token = uuid.uuid4().hex[:8]
-    pending = {client.submit(_traced, fn, job, topic, name, key=f"riskplan-{name}-{token}", pure=False): name
-               for name, job in jobs.items()}
+    rank = priority or {}
+    order = sorted(jobs, key=lambda name: -rank.get(name, 0))
+    pending = {client.submit(_traced, fn, jobs[name], topic, name, key=(f"riskplan-{token}", name), pure=False,
+                             priority=rank.get(name, 0)): name
+               for name in order}
     progress = Progress(len(jobs), dashboard=engine.dashboard)
     outcomes: dict[str, Outcome] = {}
 
@@ -284,6 +300,35 @@ def _restart(client, worker: str) -> None:
     """Stop a timed-out task for real: restart its worker (needs a nanny; else it runs on, unused)."""
     with contextlib.suppress(Exception):
         client.restart_workers([worker], raise_for_error=False)
+
+
+def run_here(fn: Callable[[Any], Any], jobs: Mapping[str, Any], *,
+             on_progress: Callable[[Progress], None] | None = None,
+             on_outcome: Callable[[Outcome], None] | None = None,
+             succeeded: Callable[[Any], bool] = lambda value: True) -> dict[str, Outcome]:
+    """`run_tasks` without an engine: the jobs one after the other in this process (one worker
+    asked for: a cluster would only add its start and a process). No time-out here."""
+    progress = Progress(len(jobs))
+    outcomes: dict[str, Outcome] = {}
+    for name, job in jobs.items():
+        progress.running = 1
+        if on_progress:
+            on_progress(progress)
+        try:
+            outcome = Outcome(name, "finished", fn(job))
+        except Exception as exc:
+            outcome = Outcome(name, "crashed", reason=f"{type(exc).__name__}: {exc}")
+        outcomes[name] = outcome
+        if outcome.state == "finished" and succeeded(outcome.value):
+            progress.done += 1
+        else:
+            progress.failed += 1
+        progress.running, progress.last = 0, name
+        if on_outcome:
+            on_outcome(outcome)
+        if on_progress:
+            on_progress(progress)
+    return outcomes
 
 
 class TaskFailed(RuntimeError):

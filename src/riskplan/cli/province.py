@@ -89,12 +89,15 @@ class _Status:
               help="staffing levels of --whatif, as fractions of each district's certified inspectors")
 @click.option("--qualification", default="hazchem", show_default=True,
               help="--whatif values one more inspector holding this qualification")
+@click.option("--times-from", type=click.Path(exists=True, path_type=Path), default=None, metavar="PREVIOUS",
+              help="an earlier province run (its --out folder or province.json, e.g. last quarter's): its districts' "
+                   "recorded times start the longest districts first")
 @click.option("--accept-fallback", is_flag=True,
               help="exit 0 even if some district's solve hit the time limit (its plan is still marked)")
 @reports_bad_input
 def province(root: Path, quarter, seed: int, out_dir: Path, scheduler: str | None, workers: int | None,
              time_limit: float, task_timeout: float | None, publish: bool, whatif: bool, whatif_levels: str,
-             qualification: str, accept_fallback: bool) -> None:
+             qualification: str, times_from: Path | None, accept_fallback: bool) -> None:
     """Plan, check (and publish) every district of ROOT for the quarter, one Dask task each.
 
     ROOT holds one folder per district, or a districts.csv listing them. Exit 1 when a district
@@ -121,7 +124,7 @@ def province(root: Path, quarter, seed: int, out_dir: Path, scheduler: str | Non
             result = run_province(root, quarter, seed, out_dir, scheduler=scheduler, workers=workers,
                                   time_limit=time_limit, publish=publish, task_timeout=task_timeout,
                                   whatif_levels=levels, whatif_qualification=qualification,
-                                  progress=status, on_district=status.district)
+                                  times_from=times_from, progress=status, on_district=status.district)
     except EngineError as exc:
         click.echo(_("error: {message}").format(message=exc), err=True)
         sys.exit(EXIT_BAD_INPUT)

@@ -93,17 +93,28 @@ def _listed(root: Path, listing: Path) -> list[DistrictEntry]:
     return entries
 
 
-def input_files(folder: Path) -> dict[str, str]:
-    """sha256 of every file `load_district` reads in `folder`, by file name ({} if it is no folder)."""
+def _input_paths(folder: Path) -> list[Path]:
+    """Every file `load_district` reads in `folder` ([] if it is no folder)."""
     if not folder.is_dir():
-        return {}
+        return []
     files = [folder / POLICY_FILE]
     for spec in TABLES:
         try:
             files.append(find_table(folder, spec.name))
         except TableReadError:  # both formats present: the task reports it as bad input
             files += [folder / f"{spec.name}{ext}" for ext in (".csv", ".xlsx")]
-    return {p.name: sha256_file(p) for p in sorted(f for f in files if f is not None and f.is_file())}
+    return sorted(f for f in files if f is not None and f.is_file())
+
+
+def input_files(folder: Path) -> dict[str, str]:
+    """sha256 of every file `load_district` reads in `folder`, by file name ({} if it is no folder)."""
+    return {p.name: sha256_file(p) for p in _input_paths(folder)}
+
+
+def input_bytes(folder: Path) -> int:
+    """The size of the district's input files: a rough, free measure of how long it takes to
+    plan (an XL district's files are many times an S district's)."""
+    return sum(p.stat().st_size for p in _input_paths(folder))
 
 
 def fingerprint(folder: Path, *, quarter: str, seed: int, options: dict[str, Any], model_sha256: str) -> str:

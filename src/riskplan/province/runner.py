@@ -17,6 +17,11 @@ model, versions; see districts.py) equals the manifest's, whose state was finish
 output files still have the recorded sha256 is not planned again. Every other district is
 (re)planned; a failure stays that district's. The manifest is rewritten atomically after each
 district, so a run cut short (a crash, Ctrl-C) resumes from where it stopped.
+
+The districts go to the workers longest first, so the run does not end with one worker on a
+long district while the others idle: each district's expected time is the task time an earlier
+run recorded for it (OUT's own, or `times_from`, e.g. last quarter's OUT), else its input size
+(`expected_seconds`). The order changes when a district is planned, never what is written.
 """
 
 from __future__ import annotations
@@ -29,13 +34,13 @@ from pathlib import Path
 from typing import Any
 
 from riskplan import __version__
-from riskplan.analysis.cluster import Outcome, Progress, open_engine, run_tasks
+from riskplan.analysis.cluster import Outcome, Progress, longest_first, open_engine, run_here, run_tasks
 from riskplan.domain.calendar import Quarter
 from riskplan.i18n import _, get_language
 from riskplan.io import sha256_file
 from riskplan.outputs import OUTPUT_MARKER, OutputRefused, atomic_write_text, refuse_existing, written_by_riskplan
 
-from .districts import DistrictEntry, find_districts, fingerprint
+from .districts import DistrictEntry, find_districts, fingerprint, input_bytes
 from .seeds import SEED_RULE, district_seed
 from .task import CRASHED, FINISHED, DistrictJob, output_files, plan_district
 
@@ -94,13 +99,52 @@ def _model_sha256() -> str:
         return ""  # no model installed: each district reports it as bad input
 
 
+def read_task_times(path: Path | str) -> dict[str, float]:
+    """Each district's task wall time recorded by an earlier province run (its OUT folder or
+    its province.json); {} when there is none to read (a missing or unreadable file is no error:
+    the times only order the tasks)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / MANIFEST
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return _task_times(manifest.get("districts", {}) if isinstance(manifest, dict) else {})
+
+
+def _task_times(records: dict[str, Any]) -> dict[str, float]:
+    times: dict[str, float] = {}
+    for name, rec in records.items():
+        seconds = (rec.get("timing") or {}).get("task_wall_time_s") if isinstance(rec, dict) else None
+        if isinstance(seconds, (int, float)) and seconds > 0 and rec.get("state") in FINISHED:
+            times[name] = float(seconds)
+    return times
+
+
+def expected_seconds(entries: list[DistrictEntry], recorded: dict[str, float]) -> dict[str, float]:
+    """How long each district's task is expected to take, to start the longest first: its
+    recorded time when an earlier run has one; else its input files' size in bytes, scaled by
+    the median seconds per byte of the districts with a recorded time (by the size alone when
+    none has one). The size tells an S district from an XL one, not two districts of one size."""
+    size = {e.name: max(1, input_bytes(e.folder)) for e in entries}
+    rates = sorted(recorded[n] / size[n] for n in size if n in recorded)
+    rate = rates[len(rates) // 2] if rates else 1.0
+    return {n: recorded.get(n, size[n] * rate) for n in size}
+
+
 def run_province(root: Path | str, quarter: Quarter | str, seed: int, out_dir: Path | str, *,
                  scheduler: str | None = None, workers: int | None = None, time_limit: float = 60.0,
                  publish: bool = False, task_timeout: float | None = None,
                  whatif_levels: tuple[float, ...] = (), whatif_qualification: str = "hazchem",
+                 times_from: Path | str | None = None,
                  progress: Callable[[Progress], None] | None = None,
                  on_district: Callable[[str, dict[str, Any]], None] | None = None) -> ProvinceResult:
-    """Plan every district of ROOT for the quarter (module docstring); failures stay per district."""
+    """Plan every district of ROOT for the quarter (module docstring); failures stay per district.
+
+    `times_from`: an earlier province run (OUT or its province.json, e.g. last quarter's) whose
+    recorded task times order this run's tasks, longest first; OUT's own earlier run counts too.
+    One local worker (`workers=1`, no scheduler, no `task_timeout`) plans here, in this process."""
     from .summary import write_summary
 
     started = time.perf_counter()
@@ -108,6 +152,7 @@ def run_province(root: Path | str, quarter: Quarter | str, seed: int, out_dir: P
     root, out = Path(root), Path(out_dir)
     entries = find_districts(root)
     previous = _prepare_out(out, root, entries).get("districts", {})
+    recorded = {**(read_task_times(times_from) if times_from else {}), **_task_times(previous)}
     lang = get_language()
     options = {"time_limit": float(time_limit), "publish": bool(publish), "lang": lang}
     if whatif_levels:  # only then: a province without what-if keeps the fingerprints it had
@@ -150,12 +195,17 @@ def run_province(root: Path | str, quarter: Quarter | str, seed: int, out_dir: P
         if on_district:
             on_district(outcome.name, rec)
 
-    if jobs:
+    succeeded = lambda value: value.get("state") in FINISHED  # noqa: E731
+    if jobs and not scheduler and workers == 1 and task_timeout is None:
+        manifest["timing"]["engine"] = {"scheduler": None, "local": True, "workers": 1, "dashboard": None}
+        outcomes = run_here(plan_district, jobs, on_progress=progress, on_outcome=record, succeeded=succeeded)
+    elif jobs:
+        expected = expected_seconds([e for e in entries if e.name in jobs], recorded)
         with open_engine(scheduler, workers) as engine:
             manifest["timing"]["engine"] = {"scheduler": engine.address, "local": engine.local,
                                             "workers": engine.workers, "dashboard": engine.dashboard}
             outcomes = run_tasks(engine, plan_district, jobs, timeout=task_timeout, on_progress=progress,
-                                 on_outcome=record, succeeded=lambda value: value.get("state") in FINISHED)
+                                 on_outcome=record, succeeded=succeeded, priority=longest_first(expected))
         for name in jobs:
             if name not in outcomes:  # never reported (the run was stopped): planned next time
                 records[name].update({"state": CRASHED, "reason": _("the run stopped before this district finished")})

@@ -9,7 +9,8 @@ remote worker writes the same bytes a local one would.
 A district's failure stays in its result: bad input (with the reader's message naming file,
 row and column) and crashes come back as a state and a reason, never as an exception that
 would stop the province. The figures the summary needs are computed here, where the district
-is loaded anyway, and recorded in the province manifest.
+is loaded anyway, and recorded in the province manifest, with the task's wall time (a later
+run starts its longest districts first by it).
 
 With a what-if (`whatif_levels`), the task also sweeps the district's staffing, in the same
 process (the province's parallelism is its districts): levels are fractions of the district's
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,7 +66,10 @@ def plan_district(job: DistrictJob) -> dict[str, Any]:
 
     with language(job.lang):
         try:
-            return _plan(job)
+            started = time.perf_counter()
+            record = _plan(job)
+            record["timing"]["task_wall_time_s"] = round(time.perf_counter() - started, 3)
+            return record
         except (DistrictError, PolicyError, TableReadError, TieringError, FileExistsError) as exc:
             return {"state": BAD_INPUT, "reason": str(exc)}
         except Exception as exc:  # a crash is this district's failure, not the province's
@@ -109,7 +114,7 @@ def _plan(job: DistrictJob) -> dict[str, Any]:
         figures.update(whatif_figures(job, district, plan_dir / "tiers.csv"))
     return {"state": state, "reason": reason, "figures": figures, "check": by_rule, "outputs": output_files(out),
             "warnings": [w["message"] for w in result.plan.get("warnings", [])],
-            "timing": result.plan.get("timing", {})}
+            "timing": dict(result.plan.get("timing", {}))}
 
 
 def staffing_levels(certified: int, fractions: tuple[float, ...]) -> list[int]:
