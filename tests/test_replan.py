@@ -290,6 +290,30 @@ def test_checker_fails_capacity_beyond_a_reduction(planned):
     assert "inspector_weekly_capacity" in _tampered(planned, "kind_capacity", "capacity", edit)
 
 
+
+def test_checker_judges_the_reduced_capacity_not_the_tables(planned):
+    """A March week brought to the inspectors table's own limit stays inside that capacity but
+    not the changed capacity of 1: only a checker that reads the capacity change flags it."""
+    table = _kinds(planned)["capacity"]
+    replanned(planned, "kind_capacity", table)
+    who = table.iloc[0].inspector_id
+    capacity = int(pd.read_csv(planned / "d" / "inspectors.csv", dtype=str).set_index("inspector_id")
+                   .loc[who, "weekly_capacity"])
+    assert capacity >= 2  # above the changed capacity
+
+    def edit(f):
+        in_week = (f["date"] >= "2027-03-08") & (f["date"] <= "2027-03-12")
+        mine = f[in_week & f["inspectors"].str.contains(who)]
+        assert len(mine) <= 1  # the re-plan kept the reduced capacity
+        week = f[in_week & ~f["inspectors"].str.contains(who) & ~f["date"].isin(mine["date"])]
+        picked = week.drop_duplicates("date").index[:capacity - len(mine)]
+        assert len(picked) == capacity - len(mine)
+        for i in picked:
+            team = f.loc[i, "inspectors"].split(";")
+            f.loc[i, "inspectors"] = ";".join(sorted([who] + team[1:]))
+    assert "inspector_weekly_capacity" in _tampered(planned, "kind_capacity", "capacity_two", edit)
+
+
 # ---------------------------------------------------------------- the command
 
 def test_cli_replan_and_errors(planned, tmp_path):

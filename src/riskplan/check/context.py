@@ -122,6 +122,18 @@ class CheckContext:
     def policy(self) -> Policy:
         return self.district.policy
 
+    def frozen_visit_ids(self) -> set[str] | dict:
+        """A re-plan's visits already made (check.replan); none for a plan."""
+        return getattr(self.replan, "frozen", None) or {}
+
+    def capacity_in_week(self, iid: str, capacity: int, days: list) -> int:
+        """The inspector's weekly capacity in the ISO week of `days`: the inspectors table's, or
+        the last re-plan capacity change (inspector, start, end, capacity) reaching that week."""
+        for who, start, end, cap in getattr(self.replan, "capacity", None) or ():
+            if who == iid and any(start <= d <= end for d in days):
+                capacity = cap
+        return capacity
+
     def enterprise(self, eid: str) -> dict | None:
         """The enterprise's row as a dict, or None for an unknown id."""
         return self._enterprise_rows.get(eid)

@@ -26,7 +26,6 @@ frozen visits of that week counted.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -36,7 +35,6 @@ from riskplan.domain.roster import Obligation
 from riskplan.i18n import _
 from riskplan.io import read_table_text, sha256_file
 
-from .calendar import iso_week_of, weekly_limit
 from .context import CheckContext, Violation, plan_value, read_plan_table, read_roster_csv
 from .draw import CheckDraw, DrawRow
 
@@ -159,44 +157,10 @@ def replan_respected(ctx: CheckContext) -> list[Violation]:
     return out
 
 
-def weekly_capacity_across_from(ctx: CheckContext) -> list[Violation]:
-    """Rule 3 (weekly) for a re-plan: per inspector-week with a visit that is not frozen, all its
-    visits within floor(capacity × (1 − reserve) × available days ÷ 5), the capacity a change
-    sets for that week, leave changes included in the available days."""
-    info = ctx.replan
-    reserve = ctx.policy.roster.capacity_reserve
-    week_days: dict[tuple[int, int], list[date]] = defaultdict(list)
-    for d in ctx.working_days:
-        week_days[iso_week_of(d)].append(d)
-    load: dict[tuple[str, tuple[int, int]], list] = defaultdict(list)
-    for v in ctx.visits:
-        for iid in set(v.inspectors):
-            load[(iid, iso_week_of(v.date))].append(v)
-    out = []
-    for (iid, week), visits in sorted(load.items()):
-        row = ctx.inspector(iid)
-        if row is None or all(v.visit_id in info.frozen for v in visits):
-            continue
-        capacity = int(row["weekly_capacity"])
-        for who, start, end, cap in info.capacity:
-            if who == iid and any(start <= d <= end for d in week_days.get(week, [])):
-                capacity = cap
-        available = sum(not ctx.on_leave(iid, d) for d in week_days.get(week, []))
-        limit = weekly_limit(capacity, reserve, available)
-        if len(visits) > limit:
-            ids = sorted(x.visit_id for x in visits)
-            out.append(Violation("inspector_weekly_capacity", ids[-1], "", _(
-                "inspector {inspector} has {count} visits in ISO week {week}, limit {limit} (capacity {capacity}, "
-                "{available} available day(s)): {visits}").format(
-                inspector=iid, count=len(visits), week=f"{week[0]}-W{week[1]:02d}", limit=limit, capacity=capacity,
-                available=available, visits=", ".join(ids))))
-    return out
-
-
 def replan_rules(rules: tuple) -> tuple:
-    """The checker's rules for a re-plan: weekly capacity across --from, then `replan_respected`."""
-    swapped = tuple(weekly_capacity_across_from if r.__name__ == "inspector_weekly_capacity" else r for r in rules)
-    return swapped + (replan_respected,)
+    """The checker's rules for a re-plan: every rule of a plan (weekly capacity reads the
+    capacity changes and frozen visits from the context), then `replan_respected`."""
+    return rules + (replan_respected,)
 
 
 def judged(ctx: CheckContext, violations: list[Violation]) -> list[Violation]:

@@ -136,8 +136,11 @@ def inspector_not_on_leave(ctx: CheckContext) -> list[Violation]:
 
 def inspector_weekly_capacity(ctx: CheckContext) -> list[Violation]:
     """Rule 3: per ISO week, floor(weekly_capacity × (1 − reserve) × available days ÷ 5), where
-    available days are the week's working days in the quarter not on leave (exact fractions)."""
+    available days are the week's working days in the quarter not on leave (exact fractions).
+    In a re-plan the capacity is the one a change sets for that week (`ctx.capacity_in_week`),
+    and a week whose visits are all frozen (already made) is not judged again."""
     reserve = ctx.policy.roster.capacity_reserve
+    frozen = ctx.frozen_visit_ids()
     week_days: dict[tuple[int, int], list[date]] = defaultdict(list)
     for d in ctx.working_days:
         week_days[iso_week_of(d)].append(d)
@@ -148,10 +151,11 @@ def inspector_weekly_capacity(ctx: CheckContext) -> list[Violation]:
     out = []
     for (iid, week), visits in sorted(load.items()):
         row = ctx.inspector(iid)
-        if row is None:
+        if row is None or all(v.visit_id in frozen for v in visits):
             continue
+        capacity = ctx.capacity_in_week(iid, int(row["weekly_capacity"]), week_days.get(week, []))
         available = sum(not ctx.on_leave(iid, d) for d in week_days.get(week, []))
-        limit = weekly_limit(int(row["weekly_capacity"]), reserve, available)
+        limit = weekly_limit(capacity, reserve, available)
         if len(visits) > limit:
             ids = sorted(x.visit_id for x in visits)
             out.append(Violation("inspector_weekly_capacity", ids[-1], "", _(
